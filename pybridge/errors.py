@@ -1,0 +1,181 @@
+"""Typed exceptions of pybridge.
+
+Every failure a user can cause or meet raises a subclass of :class:`PyBridgeError`
+whose message says what was wrong and what to do about it. Each class has a short
+``kind`` that the R package turns into the condition class ``pybridge_<kind>``, so
+R users can select errors with ``tryCatch``.
+
+The classes also derive from the closest built-in exception (``ValueError``,
+``OSError``, ``LookupError``, ``ImportError``), so code that already catches those keeps
+working.
+
+Examples
+--------
+>>> from pybridge.errors import InvalidLabelsError, PyBridgeError
+>>> try:
+...     raise InvalidLabelsError("labels must not be empty; pass at least two labels")
+... except PyBridgeError as err:
+...     print(err.kind)
+invalid_labels
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "PyBridgeError",
+    "InvalidInputError",
+    "InvalidLabelsError",
+    "SeriesTooShortError",
+    "UnstableParametersError",
+    "ImageReadError",
+    "VideoReadError",
+    "ModelError",
+    "UnknownModelError",
+    "ModelNotAvailableError",
+    "ModelLoadError",
+    "QuantizationNotSupportedError",
+    "ModelMismatchError",
+    "NotFittedError",
+    "MissingDependencyError",
+    "DownloadError",
+    "EstimationError",
+    "error_kinds",
+]
+
+
+class PyBridgeError(Exception):
+    """Base class of every error pybridge raises on purpose.
+
+    Attributes
+    ----------
+    kind : str
+        Short machine-readable name of the failure kind (``"invalid_input"``, ...).
+        The R package maps it to the condition class ``pybridge_<kind>``.
+    """
+
+    kind = "error"
+
+
+class InvalidInputError(PyBridgeError, ValueError):
+    """An argument has the wrong type, shape, range or content."""
+
+    kind = "invalid_input"
+
+
+class InvalidLabelsError(InvalidInputError):
+    """The label list is empty, has duplicates or empty strings, or names unknown classes."""
+
+    kind = "invalid_labels"
+
+
+class SeriesTooShortError(InvalidInputError):
+    """A time series has fewer usable observations than the method needs."""
+
+    kind = "series_too_short"
+
+
+class UnstableParametersError(InvalidInputError):
+    """DLO parameters that give an unstable (exploding) oscillator."""
+
+    kind = "unstable_parameters"
+
+
+class ImageReadError(PyBridgeError, OSError):
+    """An image is missing, empty, corrupt or not an image."""
+
+    kind = "unreadable_image"
+
+
+class VideoReadError(PyBridgeError, OSError):
+    """A video is missing, empty, corrupt, truncated or has no video stream."""
+
+    kind = "unreadable_video"
+
+
+class ModelError(PyBridgeError):
+    """Base class of model-management failures."""
+
+    kind = "model_error"
+
+
+class UnknownModelError(ModelError, LookupError):
+    """A model alias that is not registered."""
+
+    kind = "unknown_model"
+
+    def __str__(self) -> str:  # LookupError would otherwise quote the message
+        return str(self.args[0]) if self.args else ""
+
+
+class ModelNotAvailableError(ModelError, OSError):
+    """Model weights are not in the cache or local folder and cannot be downloaded now."""
+
+    kind = "model_not_available"
+
+
+class ModelLoadError(ModelError):
+    """Weights exist but do not load into the expected architecture (corrupt, mismatched)."""
+
+    kind = "model_load"
+
+
+class QuantizationNotSupportedError(ModelError):
+    """The requested quantisation cannot run on this platform."""
+
+    kind = "quantization_unsupported"
+
+
+class ModelMismatchError(ModelError, ValueError):
+    """Data made with one model is used with another (e.g. a probe on foreign embeddings)."""
+
+    kind = "model_mismatch"
+
+
+class NotFittedError(PyBridgeError, ValueError, AttributeError):
+    """An estimator is used before ``fit``.
+
+    Also subclasses ``ValueError`` and ``AttributeError`` like scikit-learn's
+    ``NotFittedError``.
+    """
+
+    kind = "not_fitted"
+
+
+class MissingDependencyError(PyBridgeError, ImportError):
+    """An optional dependency is needed for this feature and is not installed."""
+
+    kind = "missing_dependency"
+
+
+class DownloadError(PyBridgeError, OSError):
+    """An http(s) resource could not be fetched (status, timeout, connection)."""
+
+    kind = "download"
+
+
+class EstimationError(PyBridgeError, RuntimeError):
+    """A parameter estimation could not produce an estimate."""
+
+    kind = "estimation"
+
+
+def error_kinds() -> dict[str, type[PyBridgeError]]:
+    """Map every error ``kind`` to its class.
+
+    Returns
+    -------
+    dict of str to type
+        ``{"invalid_input": InvalidInputError, ...}``, including the base class.
+
+    Examples
+    --------
+    >>> error_kinds()["unknown_model"].__name__
+    'UnknownModelError'
+    """
+    found: dict[str, type[PyBridgeError]] = {}
+    stack: list[type[PyBridgeError]] = [PyBridgeError]
+    while stack:
+        cls = stack.pop()
+        found[cls.kind] = cls
+        stack.extend(cls.__subclasses__())
+    return found

@@ -1,0 +1,46 @@
+"""Test-wide settings: no network, an isolated model cache, shared fixture paths.
+
+Offline mode must be set before huggingface_hub is imported (it reads the variable
+once, at import), so it is set here at the top, before any test module imports
+transformers.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+_CACHE_ROOT = Path(tempfile.mkdtemp(prefix="pybridge-test-home-"))
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
+os.environ["HF_HOME"] = str(_CACHE_ROOT / "hf")
+os.environ["HF_HUB_CACHE"] = str(_CACHE_ROOT / "hf" / "hub")
+os.environ["HF_MODULES_CACHE"] = str(_CACHE_ROOT / "hf" / "modules")
+os.environ["PYBRIDGE_CACHE"] = str(_CACHE_ROOT / "pybridge")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+import pytest  # noqa: E402
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def shared_fixtures_dir() -> Path:
+    """Folder of the reference outputs of the R packages (``../shared/fixtures``).
+
+    ``PYBRIDGE_SHARED_FIXTURES`` overrides the location.
+    """
+    override = os.environ.get("PYBRIDGE_SHARED_FIXTURES")
+    return Path(override) if override else REPO_ROOT.parent / "shared" / "fixtures"
+
+
+@pytest.fixture(scope="session")
+def shared_fixtures() -> Path:
+    path = shared_fixtures_dir()
+    if not path.is_dir():
+        pytest.fail(
+            f"reference fixtures not found at {path}; check out the shared folder beside "
+            "the repository or set PYBRIDGE_SHARED_FIXTURES"
+        )
+    return path
