@@ -1,0 +1,435 @@
+"""Corpus-scale video scoring on Dask, resumable.
+
+One Dask task scores one video with :func:`pybridge.video_scores` and writes its rows
+to one Parquet file in the output folder, atomically (a hidden temporary file renamed
+into place), so the output folder is always a valid Parquet dataset:
+``pandas.read_parquet(out)`` reads every finished video. A job that is killed and
+started again with the same arguments skips the videos whose file exists and loses no
+rows. Videos that cannot be scored (corrupt file, no video stream, ...) are listed with
+their reason in ``out/_failures.csv`` (the underscore keeps Parquet readers away from
+it) instead of stopping the job.
+
+Models are cached per process by :mod:`pybridge.models`, so each Dask worker loads the
+model once, on its first task, and reuses it for every later video.
+
+Nothing of Dask is imported unless :func:`score_corpus` runs; install it with
+``pip install "pybridge[dist]"``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+import pandas as pd
+
+from .errors import InvalidInputError, MissingDependencyError, PyBridgeError
+
+__all__ = ["score_corpus", "CorpusResult", "resolve_videos", "VIDEO_EXTENSIONS"]
+
+VIDEO_EXTENSIONS = frozenset(
+    {".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".wmv", ".flv", ".ts", ".3gp"}
+)
+FAILURES_FILE = "_failures.csv"
+_MANIFEST_COLUMNS = ("video", "path", "file", "filename")
+
+
+@dataclass
+class CorpusResult:
+    """Summary of a :func:`score_corpus` run.
+
+    Attributes
+    ----------
+    out : pathlib.Path
+        The output folder (a Parquet dataset plus ``_failures.csv``).
+    n_videos : int
+        Videos in the corpus.
+    scored : int
+        Videos scored by this run.
+    skipped : int
+        Videos skipped because an earlier run had finished them.
+    failed : int
+        Videos that could not be scored (see ``failures``).
+    n_rows : int
+        Rows written by this run.
+    seconds : float
+        Wall-clock time of this run.
+    failures : pandas.DataFrame
+        Columns ``video`` and ``reason``, one row per failed video.
+    """
+
+    out: Path
+    n_videos: int
+    scored: int
+    skipped: int
+    failed: int
+    n_rows: int
+    seconds: float
+    failures: pd.DataFrame = field(repr=False)
+
+    @property
+    def frames_per_second(self) -> float:
+        """Rows (scored frames) written per second of wall-clock time."""
+        return self.n_rows / self.seconds if self.seconds > 0 else float("nan")
+
+    def read(self) -> pd.DataFrame:
+        """Read every finished video's rows back as one DataFrame."""
+        return read_corpus(self.out)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-type summary (for JSON, R)."""
+        return {
+            "out": str(self.out),
+            "n_videos": self.n_videos,
+            "scored": self.scored,
+            "skipped": self.skipped,
+            "failed": self.failed,
+            "n_rows": self.n_rows,
+            "seconds": self.seconds,
+            "frames_per_second": self.frames_per_second,
+            "failures": self.failures.to_dict(orient="records"),
+        }
+
+    def __str__(self) -> str:
+        return (
+            f"{self.n_videos} videos: {self.scored} scored, {self.skipped} already done, "
+            f"{self.failed} failed; {self.n_rows} rows in {self.seconds:.1f} s "
+            f"({self.frames_per_second:.1f} frames/s); output: {self.out}"
+        )
+
+
+def read_corpus(out: str | os.PathLike) -> pd.DataFrame:
+    """Read the rows of every finished video of a corpus output folder.
+
+    Parameters
+    ----------
+    out : str or path-like
+        Output folder of :func:`score_corpus`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        All rows, ordered by video then frame.
+
+    Raises
+    ------
+    InvalidInputError
+        If the folder does not exist.
+
+    Examples
+    --------
+    >>> rows = read_corpus("results/")  # doctest: +SKIP
+    """
+    folder = Path(out)
+    if not folder.is_dir():
+        raise InvalidInputError(f"corpus output folder not found: {folder}")
+    files = sorted(folder.glob("*.parquet"))
+    if not files:
+        return pd.DataFrame()
+    frame = pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
+    order = [c for c in ("video", "frame") if c in frame.columns]
+    return frame.sort_values(order, kind="stable").reset_index(drop=True) if order else frame
+
+
+def resolve_videos(
+    videos: str | os.PathLike | Sequence[str | os.PathLike], *, pattern: str | None = None, recursive: bool = False
+) -> list[str]:
+    """Turn a folder, a manifest CSV or a list into the list of videos to score.
+
+    Parameters
+    ----------
+    videos : str, path-like or sequence
+        A folder (its files with a video extension, sorted), a manifest ``.csv``
+        (column ``video``, ``path``, ``file`` or ``filename``; relative paths are taken
+        relative to the manifest's folder), or a list of paths / http(s) URLs.
+    pattern : str, optional
+        Glob for file names inside a folder (e.g. ``"*.mp4"``); default: any video
+        extension.
+    recursive : bool, default False
+        Search the folder's sub-folders too.
+
+    Returns
+    -------
+    list of str
+        Video paths or URLs, in corpus order, without duplicates.
+
+    Raises
+    ------
+    InvalidInputError
+        For a missing folder or manifest, a manifest without a video column, an empty
+        corpus, or duplicate entries.
+
+    Examples
+    --------
+    >>> resolve_videos(["a.mp4", "b.mp4"])
+    ['a.mp4', 'b.mp4']
+    """
+    if isinstance(videos, (str, os.PathLike)) and not _is_url(str(videos)):
+        source = Path(videos)
+        if source.is_dir():
+            found = source.rglob(pattern or "*") if recursive else source.glob(pattern or "*")
+            items = sorted(
+                str(p) for p in found if p.is_file() and (pattern or p.suffix.lower() in VIDEO_EXTENSIONS)
+            )
+            if not items:
+                raise InvalidInputError(
+                    f"no video files in {source}"
+                    + (f" matching {pattern!r}" if pattern else f" (extensions: {', '.join(sorted(VIDEO_EXTENSIONS))})")
+                )
+        elif source.suffix.lower() == ".csv":
+            items = _read_manifest(source)
+        elif source.exists():
+            items = [str(source)]
+        else:
+            raise InvalidInputError(f"videos not found: {source} is neither a folder, a manifest CSV nor a file")
+    elif isinstance(videos, (str, os.PathLike)):
+        items = [str(videos)]
+    else:
+        items = [str(v) for v in videos]
+    if not items:
+        raise InvalidInputError("the corpus is empty: pass at least one video")
+    seen: set[str] = set()
+    duplicates = sorted({v for v in items if v in seen or seen.add(v)})  # type: ignore[func-returns-value]
+    if duplicates:
+        raise InvalidInputError(
+            f"{len(duplicates)} videos are listed more than once ({', '.join(duplicates[:5])}); "
+            "each video must appear once because its output file is named after it"
+        )
+    return items
+
+
+def _read_manifest(path: Path) -> list[str]:
+    manifest = pd.read_csv(path)
+    column = next((c for c in manifest.columns if str(c).lower() in _MANIFEST_COLUMNS), None)
+    if column is None:
+        raise InvalidInputError(
+            f"manifest {path} has no video column; name one of its columns {', '.join(_MANIFEST_COLUMNS)}"
+        )
+    entries = [str(v) for v in manifest[column].dropna()]
+    return [v if _is_url(v) or Path(v).is_absolute() else str(path.parent / v) for v in entries]
+
+
+def _is_url(value: str) -> bool:
+    return value.startswith(("http://", "https://"))
+
+
+def output_name(video: str) -> str:
+    """File name of a video's rows in the output folder: readable stem plus a hash.
+
+    The hash of the full path keeps two ``clip.mp4`` of different folders apart.
+
+    Examples
+    --------
+    >>> output_name("/data/speech 1.mp4")[:9]
+    'speech_1-'
+    """
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(video.split("?")[0]).stem).strip("._") or "video"
+    digest = hashlib.sha1(video.encode("utf-8")).hexdigest()[:10]
+    return f"{stem[:60]}-{digest}.parquet"
+
+
+def _score_one_video(video: str, destination: str, labels: list[str] | None, options: dict[str, Any]) -> dict:
+    """Dask task: score one video and write its rows atomically. Runs on a worker."""
+    from .vision.video_scoring import video_scores
+
+    started = time.perf_counter()
+    try:
+        rows = video_scores(video, labels, progress=False, **options)
+    except PyBridgeError as err:
+        return {"video": video, "status": "failed", "reason": f"{type(err).__name__}: {err}", "n_rows": 0}
+    except Exception as err:  # noqa: BLE001 - one bad video must not stop a corpus
+        return {"video": video, "status": "failed", "reason": f"{type(err).__name__}: {err}", "n_rows": 0}
+    rows.insert(0, "video", video)
+    rows.attrs = {}
+    target = Path(destination)
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    rows.to_parquet(temporary, index=False)
+    os.replace(temporary, target)
+    return {
+        "video": video,
+        "status": "scored",
+        "reason": "",
+        "n_rows": len(rows),
+        "seconds": time.perf_counter() - started,
+    }
+
+
+def _configure_worker(torch_threads: int) -> int:
+    """Give each worker process its share of the cores for torch."""
+    import torch
+
+    torch.set_num_threads(max(1, torch_threads))
+    return torch.get_num_threads()
+
+
+def _write_failures(out: Path, failures: list[dict]) -> None:
+    table = pd.DataFrame(failures, columns=["video", "reason"])
+    temporary = out / f".{FAILURES_FILE}.tmp"
+    table.to_csv(temporary, index=False)
+    os.replace(temporary, out / FAILURES_FILE)
+
+
+def score_corpus(
+    videos: str | os.PathLike | Sequence[str | os.PathLike],
+    labels: Sequence[str] | None,
+    out: str | os.PathLike,
+    n_workers: int | None = None,
+    scheduler: Any = None,
+    *,
+    pattern: str | None = None,
+    recursive: bool = False,
+    progress: bool | None = None,
+    **video_scores_kwargs: Any,
+) -> CorpusResult:
+    """Score a corpus of videos on Dask, one task per video, resumable.
+
+    Parameters
+    ----------
+    videos : str, path-like or sequence
+        A folder of videos, a manifest CSV, or a list of paths / URLs
+        (see :func:`resolve_videos`).
+    labels : sequence of str or None
+        Emotion labels, as for :func:`pybridge.video_scores` (``None`` for fixed-class
+        models such as ``cnn-fer``).
+    out : str or path-like
+        Output folder: one Parquet file per video (columns of ``video_scores`` plus
+        ``video`` first) and ``_failures.csv``. Created if needed.
+    n_workers : int, optional
+        Worker processes of the local cluster; default: one per core. Ignored when
+        ``scheduler`` is given.
+    scheduler : str or distributed.Client, optional
+        Address of an existing Dask scheduler (``"tcp://host:8786"``) or a connected
+        client; default: a ``LocalCluster`` on this machine, closed at the end.
+    pattern, recursive
+        Folder search options (see :func:`resolve_videos`).
+    progress : bool, optional
+        Show a progress bar with videos done / failed / remaining and frames per
+        second; default: when stderr is a terminal.
+    **video_scores_kwargs
+        Passed to :func:`pybridge.video_scores` (``nframes``, ``uniform``, ``model``,
+        ``local_model_path``, ``face_selection``, ``batch_size``, ...).
+
+    Returns
+    -------
+    CorpusResult
+        Counts, timing and failures; ``.read()`` loads every row.
+
+    Raises
+    ------
+    MissingDependencyError
+        If Dask's ``distributed`` is not installed.
+    InvalidInputError
+        For an empty corpus, duplicate videos or arguments ``video_scores`` would not
+        accept here (``out``, ``resume``: the corpus job manages its own files).
+
+    Examples
+    --------
+    >>> result = score_corpus("clips/", ["happy", "sad"], "results/", nframes=50)  # doctest: +SKIP
+    >>> print(result)  # doctest: +SKIP
+    6 videos: 5 scored, 0 already done, 1 failed; 250 rows in 12.3 s (20.3 frames/s); output: results
+    """
+    for reserved in ("out", "resume", "save_frames", "progress"):
+        if reserved in video_scores_kwargs:
+            raise InvalidInputError(
+                f"score_corpus manages {reserved!r} itself (one Parquet file per video in `out`); remove it"
+            )
+    try:
+        from distributed import Client, LocalCluster, as_completed
+    except ImportError as err:
+        raise MissingDependencyError(
+            'corpus scoring runs on Dask; install it with: pip install "pybridge[dist]"'
+        ) from err
+
+    items = resolve_videos(videos, pattern=pattern, recursive=recursive)
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    label_list = None if labels is None else list(labels)
+
+    pending = [v for v in items if not (folder / output_name(v)).exists()]
+    skipped = len(items) - len(pending)
+    started = time.perf_counter()
+    failures: list[dict] = []
+    scored = n_rows = 0
+
+    if pending:
+        cluster = None
+        own_client = not hasattr(scheduler, "submit")
+        if scheduler is None:
+            cores = os.cpu_count() or 1
+            workers = max(1, min(n_workers or cores, len(pending)))
+            cluster = LocalCluster(
+                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+            )
+            client = Client(cluster)
+            client.run(_configure_worker, max(1, cores // workers))
+        elif own_client:
+            client = Client(scheduler)
+        else:
+            client = scheduler
+        try:
+            futures = [
+                client.submit(
+                    _score_one_video,
+                    video,
+                    str(folder / output_name(video)),
+                    label_list,
+                    video_scores_kwargs,
+                    pure=False,
+                    key=f"pybridge-video-{output_name(video)}-{time.time_ns()}",
+                )
+                for video in pending
+            ]
+            bar = _progress_bar(len(items), skipped, progress)
+            for future in as_completed(futures):
+                outcome = future.result()
+                if outcome["status"] == "scored":
+                    scored += 1
+                    n_rows += outcome["n_rows"]
+                else:
+                    failures.append({"video": outcome["video"], "reason": outcome["reason"]})
+                    _write_failures(folder, failures)
+                if bar is not None:
+                    elapsed = time.perf_counter() - started
+                    bar.update(1)
+                    bar.set_postfix(
+                        done=scored + skipped,
+                        failed=len(failures),
+                        remaining=len(items) - skipped - scored - len(failures),
+                        fps=f"{n_rows / elapsed:.1f}" if elapsed > 0 else "-",
+                    )
+            if bar is not None:
+                bar.close()
+        finally:
+            if own_client:
+                client.close()
+            if cluster is not None:
+                cluster.close()
+    _write_failures(folder, failures)
+    return CorpusResult(
+        out=folder,
+        n_videos=len(items),
+        scored=scored,
+        skipped=skipped,
+        failed=len(failures),
+        n_rows=n_rows,
+        seconds=time.perf_counter() - started,
+        failures=pd.DataFrame(failures, columns=["video", "reason"]),
+    )
+
+
+def _progress_bar(total: int, already_done: int, progress: bool | None):
+    import sys
+
+    if progress is None:
+        progress = sys.stderr.isatty()
+    if not progress:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, initial=already_done, unit="video", desc="corpus")
+

@@ -1,0 +1,344 @@
+"""Correlations as EGAnet's ``EGA`` estimates them (``auto.correlate``) and ``nearPD``.
+
+``corr="auto"`` treats a column with at most ``ordinal_categories`` (7) distinct values
+as ordinal: ordinal pairs get polychoric correlations, ordinal-continuous pairs
+polyserial ones and continuous pairs Pearson's, all on pairwise-complete rows. The
+diagonal is set to 1 and a matrix that is not positive definite (smallest eigenvalue
+<= machine epsilon; always the case with fewer rows than variables) is replaced by
+the nearest correlation matrix of ``Matrix::nearPD``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ..errors import EstimationError, InvalidInputError
+
+__all__ = ["auto_correlate", "near_pd", "pairwise_pearson", "polychoric", "polyserial"]
+
+CORRELATION_METHODS = ("auto", "pearson", "spearman")
+NA_DATA_RULES = ("pairwise", "listwise")
+_EPSILON = np.finfo(float).eps
+
+
+def pairwise_pearson(data: np.ndarray) -> np.ndarray:
+    """Pearson correlations on pairwise-complete rows (R's ``use = "pairwise"``).
+
+    Parameters
+    ----------
+    data : numpy.ndarray, shape (n, p)
+        NaN marks a missing value.
+
+    Returns
+    -------
+    numpy.ndarray, shape (p, p)
+        NaN where a pair has fewer than two complete rows or no variance.
+
+    Examples
+    --------
+    >>> x = np.array([[1.0, 2.0], [2.0, 4.1], [3.0, 5.9]])
+    >>> round(float(pairwise_pearson(x)[0, 1]), 4)
+    0.9996
+    """
+    if not np.isnan(data).any():
+        with np.errstate(invalid="ignore", divide="ignore"):
+            centred = data - data.mean(axis=0)
+            cross = centred.T @ centred
+            scale = np.sqrt(np.diag(cross))
+            return cross / np.outer(scale, scale)
+    return pd.DataFrame(data).corr(method="pearson", min_periods=2).to_numpy()
+
+
+def near_pd(
+    matrix: np.ndarray,
+    eig_tol: float = 1e-6,
+    conv_tol: float = 1e-7,
+    posd_tol: float = 1e-8,
+    maxit: int = 100,
+) -> np.ndarray:
+    """Nearest correlation matrix, as ``Matrix::nearPD(corr = TRUE, keepDiag = TRUE)``.
+
+    Higham's alternating projections with Dykstra's correction, the infinity-norm
+    convergence test and the final eigenvalue floor of ``Matrix`` 1.5.
+
+    Parameters
+    ----------
+    matrix : numpy.ndarray, shape (p, p)
+        Symmetric (its symmetric part is used) matrix with unit diagonal.
+    eig_tol, conv_tol, posd_tol, maxit
+        ``nearPD``'s defaults.
+
+    Returns
+    -------
+    numpy.ndarray, shape (p, p)
+        Positive definite, unit diagonal.
+
+    Raises
+    ------
+    EstimationError
+        The matrix has no positive eigenvalue left to project on.
+
+    Examples
+    --------
+    >>> r = np.array([[1, 0.9, 0.7], [0.9, 1, -0.9], [0.7, -0.9, 1]])
+    >>> bool(np.linalg.eigvalsh(near_pd(r)).min() > 0)
+    True
+    """
+    current = (np.asarray(matrix, dtype=float) + np.asarray(matrix, dtype=float).T) / 2
+    correction = np.zeros_like(current)
+    for _ in range(maxit):
+        previous = current
+        shifted = previous - correction
+        values, vectors = np.linalg.eigh(shifted)
+        keep = values > eig_tol * values[-1]
+        if not keep.any():
+            raise EstimationError(
+                "the correlation matrix has no positive eigenvalue; check the data for "
+                "constant or duplicated columns"
+            )
+        current = (vectors[:, keep] * values[keep]) @ vectors[:, keep].T
+        correction = current - shifted
+        np.fill_diagonal(current, 1.0)
+        change = np.abs(previous - current).sum(axis=1).max()
+        if change / np.abs(previous).sum(axis=1).max() <= conv_tol:
+            break
+    values, vectors = np.linalg.eigh(current)
+    floor = posd_tol * abs(values[-1])
+    if values[0] < floor:
+        values = np.maximum(values, floor)
+        old_diagonal = np.diag(current).copy()
+        current = (vectors * values) @ vectors.T
+        scale = np.sqrt(np.maximum(floor, old_diagonal) / np.diag(current))
+        current = scale[:, None] * current * scale[None, :]
+    np.fill_diagonal(current, 1.0)
+    return current
+
+
+def _codes(column: np.ndarray) -> np.ndarray:
+    """Ordinal codes 1..k of the observed values (sorted), NaN kept."""
+    codes = np.full(column.shape, np.nan)
+    observed = ~np.isnan(column)
+    codes[observed] = np.unique(column[observed], return_inverse=True)[1] + 1
+    return codes
+
+
+def _thresholds(codes: np.ndarray, n_categories: int) -> np.ndarray:
+    counts = np.bincount(codes.astype(int) - 1, minlength=n_categories)
+    cumulative = np.cumsum(counts)[:-1] / codes.size
+    return np.concatenate([[-np.inf], stats.norm.ppf(cumulative), [np.inf]])
+
+
+def _bivariate_cdf(upper_x: np.ndarray, upper_y: np.ndarray, rho: float) -> np.ndarray:
+    """P(X <= a, Y <= b) for a standard bivariate normal with correlation ``rho``."""
+    grid_x, grid_y = np.meshgrid(upper_x, upper_y, indexing="ij")
+    result = np.zeros(grid_x.shape)
+    result[np.isposinf(grid_x) & np.isposinf(grid_y)] = 1.0
+    x_inf = np.isposinf(grid_x) & np.isfinite(grid_y)
+    y_inf = np.isposinf(grid_y) & np.isfinite(grid_x)
+    result[x_inf] = stats.norm.cdf(grid_y[x_inf])
+    result[y_inf] = stats.norm.cdf(grid_x[y_inf])
+    finite = np.isfinite(grid_x) & np.isfinite(grid_y)
+    if finite.any():
+        points = np.column_stack([grid_x[finite], grid_y[finite]])
+        law = stats.multivariate_normal(mean=[0.0, 0.0], cov=[[1.0, rho], [rho, 1.0]])
+        result[finite] = np.atleast_1d(law.cdf(points, abseps=1e-12, releps=1e-12))
+    return result
+
+
+def _bivariate_density(x: np.ndarray, y: np.ndarray, rho: float) -> np.ndarray:
+    grid_x, grid_y = np.meshgrid(x, y, indexing="ij")
+    finite = np.isfinite(grid_x) & np.isfinite(grid_y)
+    density = np.zeros(grid_x.shape)
+    gx, gy = grid_x[finite], grid_y[finite]
+    one_minus = 1.0 - rho * rho
+    density[finite] = np.exp(-(gx * gx - 2 * rho * gx * gy + gy * gy) / (2 * one_minus)) / (
+        2 * np.pi * np.sqrt(one_minus)
+    )
+    return density
+
+
+def polychoric(x, y) -> float:
+    """Polychoric correlation of two ordinal variables (maximum likelihood).
+
+    Thresholds come from the marginal proportions; the correlation maximises the
+    multinomial likelihood of the joint table by Fisher scoring started at the Pearson
+    correlation of the codes (at most 40 steps of at most 0.3, stop when the squared
+    score is below 1e-9, cell probabilities floored at 1e-9), as EGAnet's
+    ``polychoric_matrix.c`` does.
+
+    Parameters
+    ----------
+    x, y : array-like of float
+        Ordinal values (any numbers; they are recoded to 1..k by sorted value). Rows
+        with a NaN in either are dropped.
+
+    Returns
+    -------
+    float
+        NaN when either variable is constant on the complete rows.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> z = rng.multivariate_normal([0, 0], [[1, 0.6], [0.6, 1]], size=4000)
+    >>> cut = np.digitize(z, [-1, 0, 1])
+    >>> abs(polychoric(cut[:, 0], cut[:, 1]) - 0.6) < 0.05
+    True
+    """
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    complete = ~(np.isnan(x) | np.isnan(y))
+    codes_x, codes_y = _codes(x[complete]), _codes(y[complete])
+    if codes_x.size < 2 or codes_x.max() < 2 or codes_y.max() < 2:
+        return np.nan
+    kx, ky = int(codes_x.max()), int(codes_y.max())
+    table = np.zeros((kx, ky))
+    np.add.at(table, (codes_x.astype(int) - 1, codes_y.astype(int) - 1), 1.0)
+    tau_x, tau_y = _thresholds(codes_x, kx), _thresholds(codes_y, ky)
+    rho = float(np.corrcoef(codes_x, codes_y)[0, 1])
+    rho = float(np.clip(rho, -0.999, 0.999))
+    total = table.sum()
+    for _ in range(40):
+        cdf = _bivariate_cdf(tau_x, tau_y, rho)
+        cells = np.maximum(cdf[1:, 1:] - cdf[:-1, 1:] - cdf[1:, :-1] + cdf[:-1, :-1], 1e-9)
+        density = _bivariate_density(tau_x, tau_y, rho)
+        slope = density[1:, 1:] - density[:-1, 1:] - density[1:, :-1] + density[:-1, :-1]
+        score = float((table / cells * slope).sum())
+        if score * score < 1e-9:
+            break
+        information = float(total * (slope * slope / cells).sum())
+        if information <= 0:
+            break
+        step = float(np.clip(score / information, -0.3, 0.3))
+        candidate = rho + step
+        while abs(candidate) >= 1:
+            step /= 2
+            candidate = rho + step
+        rho = candidate
+    return rho
+
+
+def polyserial(continuous, ordinal) -> float:
+    """Polyserial correlation (EGAnet's two-step formula).
+
+    ``r = sqrt((n - 1) / n) * sd(y) * cor(y, z) / sum(phi(tau_k))`` with ``z`` the
+    standardised continuous variable and ``tau_k`` the thresholds of the ordinal one.
+
+    Parameters
+    ----------
+    continuous, ordinal : array-like of float
+        The two variables; rows with a NaN in either are dropped.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(1)
+    >>> z = rng.multivariate_normal([0, 0], [[1, 0.5], [0.5, 1]], size=5000)
+    >>> abs(polyserial(z[:, 0], np.digitize(z[:, 1], [-0.5, 0.5])) - 0.5) < 0.05
+    True
+    """
+    x = np.asarray(continuous, dtype=float)
+    y = np.asarray(ordinal, dtype=float)
+    z = (x - np.nanmean(x)) / np.nanstd(x, ddof=1)
+    complete = ~(np.isnan(z) | np.isnan(y))
+    n = int(complete.sum())
+    if n < 2:
+        return np.nan
+    y_observed = y[~np.isnan(y)]
+    categories = np.unique(y_observed)
+    counts = np.array([(y_observed == value).sum() for value in categories])
+    cumulative = np.cumsum(counts)[:-1] / y_observed.size
+    denominator = stats.norm.pdf(stats.norm.ppf(cumulative)).sum()
+    r = np.corrcoef(y[complete], z[complete])[0, 1]
+    return float(np.sqrt((n - 1) / n) * np.std(y_observed, ddof=1) * r / denominator)
+
+
+def _mixed_correlation(data: np.ndarray, ordinal: np.ndarray) -> np.ndarray:
+    p = data.shape[1]
+    result = np.full((p, p), np.nan)
+    ordinal_idx = np.flatnonzero(ordinal)
+    continuous_idx = np.flatnonzero(~ordinal)
+    if continuous_idx.size:
+        block = pairwise_pearson(data[:, continuous_idx])
+        result[np.ix_(continuous_idx, continuous_idx)] = block
+    for a_pos, a in enumerate(ordinal_idx):
+        for b in ordinal_idx[a_pos + 1 :]:
+            result[a, b] = result[b, a] = polychoric(data[:, a], data[:, b])
+        for c in continuous_idx:
+            result[a, c] = result[c, a] = polyserial(data[:, c], data[:, a])
+    return result
+
+
+def auto_correlate(
+    data,
+    corr: str = "auto",
+    na_data: str = "pairwise",
+    ordinal_categories: int = 7,
+    force_pd: bool = True,
+) -> np.ndarray:
+    """Correlation matrix the way EGAnet's EGA computes it.
+
+    Parameters
+    ----------
+    data : array-like, shape (n, p)
+        Numeric data; NaN marks missing values.
+    corr : {"auto", "pearson", "spearman"}, default "auto"
+        ``"auto"``: Pearson / polychoric / polyserial by column type, unit diagonal and
+        ``nearPD`` when not positive definite. ``"pearson"``/``"spearman"``: plain
+        correlations, as R's ``cor`` (no diagonal fix, no ``nearPD``).
+    na_data : {"pairwise", "listwise"}, default "pairwise"
+        Pairwise-complete rows per pair, or complete rows only.
+    ordinal_categories : int, default 7
+        Columns with at most this many distinct values are ordinal (``"auto"`` only).
+    force_pd : bool, default True
+        Apply ``nearPD`` when the matrix is not positive definite (``"auto"`` only).
+
+    Returns
+    -------
+    numpy.ndarray, shape (p, p)
+
+    Raises
+    ------
+    InvalidInputError
+        Unknown ``corr`` or ``na_data``.
+
+    Examples
+    --------
+    >>> x = np.random.default_rng(0).normal(size=(50, 3))
+    >>> auto_correlate(x).shape
+    (3, 3)
+    """
+    if corr not in CORRELATION_METHODS:
+        raise InvalidInputError(
+            f"corr must be one of {', '.join(CORRELATION_METHODS)}; got {corr!r}"
+        )
+    if na_data not in NA_DATA_RULES:
+        raise InvalidInputError(
+            f"na_data must be one of {', '.join(NA_DATA_RULES)}; got {na_data!r}"
+        )
+    values = np.asarray(data, dtype=float)
+    if na_data == "listwise":
+        values = values[~np.isnan(values).any(axis=1)]
+    if corr == "spearman":
+        return pd.DataFrame(values).corr(method="spearman", min_periods=2).to_numpy()
+    if corr == "pearson":
+        return pairwise_pearson(values)
+    n_distinct = np.array(
+        [np.unique(column[~np.isnan(column)]).size for column in values.T]
+    )
+    ordinal = n_distinct <= ordinal_categories
+    if ordinal.any():
+        matrix = _mixed_correlation(values, ordinal)
+    else:
+        matrix = pairwise_pearson(values)
+    np.fill_diagonal(matrix, 1.0)
+    if not force_pd or not np.isfinite(matrix).all():
+        return matrix
+    if np.linalg.eigvalsh(matrix).min() > _EPSILON:
+        return matrix
+    return near_pd(matrix)

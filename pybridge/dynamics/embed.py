@@ -1,0 +1,246 @@
+"""Time-delay embedding and GLLA derivative estimates (EGAnet's ``Embed`` and ``glla``).
+
+The weights follow EGAnet 2.5.0 exactly, including its time offsets
+``t_i = tau * delta * i - (E + 1) / 2`` (the mean of ``1..E`` is not scaled by
+``tau * delta``), so estimates equal EGAnet's for every ``tau`` and ``delta``, not only
+for the textbook case ``tau * delta = 1``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..errors import InvalidInputError, SeriesTooShortError
+
+__all__ = ["Embed", "glla", "glla_weights", "NA_DERIVATIVE_MODES"]
+
+NA_DERIVATIVE_MODES = ("none", "kalman", "rowwise", "skipover")
+
+
+def _as_series(x, name: str = "x") -> np.ndarray:
+    try:
+        values = np.asarray(x, dtype=float)
+    except (TypeError, ValueError) as err:
+        raise InvalidInputError(
+            f"{name} must be a numeric vector; convert it with pandas.to_numeric first ({err})"
+        ) from None
+    if values.ndim != 1:
+        raise InvalidInputError(f"{name} must be one-dimensional, got shape {values.shape}")
+    return values
+
+
+def _check_embedding(n_obs: int, n_embed: int, tau: int) -> None:
+    if int(n_embed) != n_embed or n_embed < 1:
+        raise InvalidInputError(f"n_embed must be a positive integer, got {n_embed!r}")
+    if int(tau) != tau or tau < 1:
+        raise InvalidInputError(f"tau must be a positive integer, got {tau!r}")
+    span = (int(n_embed) - 1) * int(tau) + 1
+    if n_obs < span:
+        raise SeriesTooShortError(
+            f"a series of {n_obs} observations is too short for n_embed = {n_embed} and "
+            f"tau = {tau}: it needs at least (n_embed - 1) * tau + 1 = {span}; lower n_embed "
+            "or tau, or drop this series"
+        )
+
+
+def Embed(x, E: int, tau: int = 1) -> np.ndarray:  # noqa: N802 (EGAnet's name)
+    """Time-delay embedding of a series.
+
+    Parameters
+    ----------
+    x : array-like of float, shape (T,)
+        The series.
+    E : int
+        Embedding dimension (window length), ``1 <= E``.
+    tau : int, default 1
+        Offset between successive members of a window.
+
+    Returns
+    -------
+    numpy.ndarray, shape (T - (E - 1) * tau, E)
+        Row ``r`` is the window starting at observation ``r``:
+        ``X[r, c] = x[r + c * tau]``.
+
+    Raises
+    ------
+    InvalidInputError
+        ``x`` is not a numeric vector or ``E``/``tau`` is not a positive integer.
+    SeriesTooShortError
+        ``T < (E - 1) * tau + 1``.
+
+    Examples
+    --------
+    >>> Embed(range(49, 57), E=5, tau=1)[0]
+    array([49., 50., 51., 52., 53.])
+    """
+    values = _as_series(x)
+    _check_embedding(values.size, E, tau)
+    n_rows = values.size - (int(E) - 1) * int(tau)
+    index = np.arange(n_rows)[:, None] + int(tau) * np.arange(int(E))[None, :]
+    return values[index]
+
+
+def glla_weights(n_embed: int, tau: int = 1, delta: float = 1, order: int = 2) -> np.ndarray:
+    """GLLA weight matrix ``W = L (L'L)^-1`` of EGAnet.
+
+    Parameters
+    ----------
+    n_embed, tau, delta, order
+        As in :func:`glla`.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n_embed, order + 1)
+        Column ``k`` turns a window into the ``k``-th derivative estimate.
+
+    Examples
+    --------
+    >>> np.round(glla_weights(5)[:, 1], 3)
+    array([-0.2, -0.1,  0. ,  0.1,  0.2])
+    """
+    positions = np.arange(1, int(n_embed) + 1, dtype=float)
+    # EGAnet centres with the unscaled mean of 1..E (see module docstring).
+    offsets = tau * delta * positions - positions.mean()
+    loadings = np.column_stack(
+        [offsets**k / math.factorial(k) for k in range(int(order) + 1)]
+    )
+    return loadings @ np.linalg.inv(loadings.T @ loadings)
+
+
+def glla(
+    x,
+    n_embed: int,
+    tau: int = 1,
+    delta: float = 1,
+    order: int = 2,
+    na_derivative: str = "none",
+) -> np.ndarray:
+    """Generalized Local Linear Approximation of derivatives (EGAnet's ``glla``).
+
+    Parameters
+    ----------
+    x : array-like of float, shape (T,)
+        One series in time order; NaN marks a missing observation.
+    n_embed : int
+        Embedding dimension (window length, >= ``order + 1`` to be identified).
+    tau : int, default 1
+        Offset between successive members of a window.
+    delta : float, default 1
+        Time between successive observations.
+    order : int, default 2
+        Highest derivative order estimated.
+    na_derivative : {"none", "kalman", "rowwise", "skipover"}, default "none"
+        Missing-data rule, as EGAnet's ``na.derivative``:
+
+        * ``"none"``: a window containing NaN gives a NaN row.
+        * ``"kalman"``: NaNs are first imputed by the smoothed local-linear-trend state
+          (statsmodels; approximates R's ``StructTS``, so not bit-identical to EGAnet).
+        * ``"skipover"``: NaNs are dropped and the remaining values embedded as if
+          contiguous; each estimate is stored at the row of the original time of its
+          window's first observation (``T - n_embed + 1`` rows, ``tau`` ignored).
+        * ``"rowwise"``: each window of observed values is fitted on its own time
+          stamps centred on the window's midpoint, without the ``1/k!`` factor and
+          ignoring ``delta`` (EGAnet's behaviour: its second-order column is half the
+          regular one).
+
+    Returns
+    -------
+    numpy.ndarray, shape (N, order + 1)
+        Column ``k`` is ``DerivOrd<k>``; ``N = T - (n_embed - 1) * tau`` (for
+        ``"skipover"``: ``T - n_embed + 1``).
+
+    Raises
+    ------
+    InvalidInputError
+        Non-numeric ``x``, bad ``n_embed``/``tau``/``order`` or unknown ``na_derivative``.
+    SeriesTooShortError
+        The series is shorter than one window.
+
+    Examples
+    --------
+    >>> glla([1, 4, 9, 16, 25, 36, 49], n_embed=5)[0]
+    array([9., 6., 2.])
+    """
+    values = _as_series(x)
+    if na_derivative not in NA_DERIVATIVE_MODES:
+        raise InvalidInputError(
+            f"na_derivative must be one of {', '.join(NA_DERIVATIVE_MODES)}; "
+            f"got {na_derivative!r}"
+        )
+    if int(order) != order or order < 0:
+        raise InvalidInputError(f"order must be a non-negative integer, got {order!r}")
+    if not delta > 0:
+        raise InvalidInputError(f"delta must be positive, got {delta!r}")
+    _check_embedding(values.size, n_embed, tau)
+    missing = np.isnan(values)
+    if na_derivative == "none" or not missing.any():
+        return Embed(values, n_embed, tau) @ glla_weights(n_embed, tau, delta, order)
+    if na_derivative == "kalman":
+        return Embed(_kalman_impute(values), n_embed, tau) @ glla_weights(
+            n_embed, tau, delta, order
+        )
+    if na_derivative == "skipover":
+        return _glla_skipover(values, missing, int(n_embed), tau, delta, int(order))
+    return _glla_rowwise(values, missing, int(n_embed), int(tau), int(order))
+
+
+def _glla_skipover(values, missing, n_embed, tau, delta, order) -> np.ndarray:
+    observed_times = np.flatnonzero(~missing)
+    # EGAnet sizes the output as T - E + 1 whatever tau is.
+    result = np.full((values.size - n_embed + 1, order + 1), np.nan)
+    if observed_times.size < (n_embed - 1) * tau + 1:
+        return result
+    windows = Embed(values[observed_times], n_embed, tau)
+    first_times = Embed(observed_times.astype(float), n_embed, tau)[:, 0].astype(int)
+    estimates = windows @ glla_weights(n_embed, tau, delta, order)
+    inside = first_times < result.shape[0]
+    result[first_times[inside]] = estimates[inside]
+    return result
+
+
+def _glla_rowwise(values, missing, n_embed, tau, order) -> np.ndarray:
+    observed_times = np.flatnonzero(~missing)
+    result = np.full((values.size - (n_embed - 1) * tau, order + 1), np.nan)
+    if observed_times.size < (n_embed - 1) * tau + 1:
+        return result
+    windows = Embed(values[observed_times], n_embed, tau)
+    times = Embed(observed_times.astype(float), n_embed, tau)
+    for window, stamps in zip(windows, times):
+        first = int(stamps[0])
+        if first >= result.shape[0]:
+            continue
+        centred = stamps - (stamps.min() + stamps.max()) / 2
+        # EGAnet's rowwise design has no 1/k! factor (its order-2 column is half GLLA's).
+        design = np.column_stack([centred**k for k in range(order + 1)])
+        result[first] = window @ design @ np.linalg.inv(design.T @ design)
+    return result
+
+
+def _kalman_impute(values: np.ndarray) -> np.ndarray:
+    """Fill NaNs with a local-linear-trend Kalman smoother (approximates R's StructTS)."""
+    try:
+        from statsmodels.tsa.statespace.structural import UnobservedComponents
+    except ImportError as err:  # pragma: no cover - depends on the environment
+        from ..errors import MissingDependencyError
+
+        raise MissingDependencyError(
+            "na_derivative='kalman' needs statsmodels; install it with "
+            "`pip install statsmodels` or choose another na_derivative"
+        ) from err
+    series = values.copy()
+    observed = np.flatnonzero(~np.isnan(series))
+    if observed.size == 0:
+        return series
+    # EGAnet replaces a leading NA by the first observed value before fitting.
+    if np.isnan(series[0]):
+        series[0] = series[observed[0]]
+    try:
+        fit = UnobservedComponents(series, level="local linear trend").fit(disp=False)
+        smoothed = fit.smoothed_state[0]
+    except Exception:  # noqa: BLE001 - EGAnet returns the series untouched on failure
+        return series
+    gaps = np.isnan(series)
+    series[gaps] = smoothed[gaps]
+    return series

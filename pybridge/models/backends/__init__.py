@@ -1,0 +1,1 @@
+"""Model loaders, one module per backend; the manager imports them by name, lazily."""

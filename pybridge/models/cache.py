@@ -1,0 +1,236 @@
+"""Where model files live, and finding them without touching the network.
+
+Loading a hub model straight through ``from_pretrained`` can block for minutes when
+the hub is unreachable but the machine thinks it is online (retries, probes of
+optional files). pybridge therefore always resolves a hub id to a local snapshot
+folder first: from the Hugging Face cache when it is there, by an explicit download
+otherwise (unless offline), and then loads that folder with ``local_files_only``.
+Offline with nothing cached is an immediate :class:`ModelNotAvailableError`.
+
+Examples
+--------
+>>> pybridge_cache_dir().name  # doctest: +SKIP
+'pybridge'
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from ..errors import DownloadError, ModelNotAvailableError
+
+__all__ = [
+    "cached_snapshot",
+    "delete_cached_repo",
+    "download_snapshot",
+    "hub_offline",
+    "pybridge_cache_dir",
+    "resolve_snapshot",
+]
+
+# Files a model needs; everything else in a repository (TF/Flax weights, ONNX
+# exports, sample images) is skipped on download.
+_WANTED_FILES = ["*.json", "*.txt", "*.model", "*.py", "*.tiktoken", "*.safetensors", "*.jinja"]
+_WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth")
+
+
+def pybridge_cache_dir() -> Path:
+    """Return pybridge's own cache folder.
+
+    ``PYBRIDGE_CACHE`` overrides the default ``~/.cache/pybridge``. The folder holds
+    the user model registry (``models.json``) and non-hub weights (``cnn-fer/``).
+
+    Returns
+    -------
+    pathlib.Path
+
+    Examples
+    --------
+    >>> isinstance(pybridge_cache_dir(), Path)
+    True
+    """
+    override = os.environ.get("PYBRIDGE_CACHE")
+    return Path(override).expanduser() if override else Path.home() / ".cache" / "pybridge"
+
+
+def hub_offline() -> bool:
+    """Tell whether Hugging Face hub access is switched off (``HF_HUB_OFFLINE``).
+
+    Reads huggingface_hub's own flag, which is what its download functions obey.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> isinstance(hub_offline(), bool)
+    True
+    """
+    from huggingface_hub import constants
+
+    return bool(constants.HF_HUB_OFFLINE)
+
+
+def cached_snapshot(repo_id: str, revision: str | None = None) -> Path | None:
+    """Return the cached snapshot folder of a hub repository, or ``None``.
+
+    Never uses the network.
+
+    Parameters
+    ----------
+    repo_id : str
+        ``"org/name"``.
+    revision : str, optional
+        Branch, tag or commit; ``None`` means ``main``.
+
+    Returns
+    -------
+    pathlib.Path or None
+
+    Examples
+    --------
+    >>> cached_snapshot("nobody/nothing-here") is None
+    True
+    """
+    from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import LocalEntryNotFoundError
+
+    try:
+        folder = Path(snapshot_download(repo_id, revision=revision, local_files_only=True))
+    except (LocalEntryNotFoundError, FileNotFoundError, ValueError):
+        return None
+    return folder if _has_weights(folder) else None
+
+
+def download_snapshot(repo_id: str, revision: str | None = None) -> Path:
+    """Download the files a model needs into the Hugging Face cache.
+
+    Safetensors weights are preferred; PyTorch ``.bin`` files are fetched only when a
+    repository has no safetensors.
+
+    Parameters
+    ----------
+    repo_id : str
+        ``"org/name"``.
+    revision : str, optional
+        Branch, tag or commit.
+
+    Returns
+    -------
+    pathlib.Path
+        The snapshot folder.
+
+    Raises
+    ------
+    ModelNotAvailableError
+        Hub access is switched off (``HF_HUB_OFFLINE=1``).
+    DownloadError
+        The download failed (network, unknown repository, gated model).
+
+    Examples
+    --------
+    >>> download_snapshot("openai/clip-vit-base-patch32")  # doctest: +SKIP
+    PosixPath('.../snapshots/...')
+    """
+    from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
+
+    if hub_offline():
+        raise ModelNotAvailableError(_offline_message(repo_id))
+    try:
+        folder = Path(snapshot_download(repo_id, revision=revision, allow_patterns=_WANTED_FILES))
+        if not _has_weights(folder):
+            folder = Path(snapshot_download(repo_id, revision=revision, allow_patterns=[*_WANTED_FILES, "*.bin"]))
+    except (HfHubHTTPError, LocalEntryNotFoundError, OSError, ValueError) as err:
+        raise DownloadError(
+            f"could not download {repo_id!r}"
+            + (f" at revision {revision!r}" if revision else "")
+            + f" from the Hugging Face hub: {err}. Check the id, the network and, for gated models, "
+            "`huggingface-cli login`."
+        ) from err
+    if not _has_weights(folder):
+        raise DownloadError(f"{repo_id!r} has no PyTorch weights (.safetensors or .bin) that pybridge can load")
+    return folder
+
+
+def resolve_snapshot(repo_id: str, revision: str | None = None, *, download: bool = True) -> Path:
+    """Return a local folder with a hub repository's files, downloading only if allowed.
+
+    Parameters
+    ----------
+    repo_id : str
+        ``"org/name"``.
+    revision : str, optional
+        Branch, tag or commit.
+    download : bool, default True
+        Download when not cached (and not offline).
+
+    Returns
+    -------
+    pathlib.Path
+
+    Raises
+    ------
+    ModelNotAvailableError
+        Not cached and offline (or ``download=False``).
+    DownloadError
+        Not cached and the download failed.
+
+    Examples
+    --------
+    >>> resolve_snapshot("nobody/nothing-here", download=False)  # doctest: +IGNORE_EXCEPTION_DETAIL
+    Traceback (most recent call last):
+    pybridge.errors.ModelNotAvailableError: ...
+    """
+    folder = cached_snapshot(repo_id, revision)
+    if folder is not None:
+        return folder
+    if not download or hub_offline():
+        raise ModelNotAvailableError(_offline_message(repo_id))
+    return download_snapshot(repo_id, revision)
+
+
+def delete_cached_repo(repo_id: str) -> int:
+    """Delete every cached revision of a hub repository.
+
+    Parameters
+    ----------
+    repo_id : str
+        ``"org/name"``.
+
+    Returns
+    -------
+    int
+        Bytes freed (0 when nothing was cached).
+
+    Examples
+    --------
+    >>> delete_cached_repo("nobody/nothing-here")
+    0
+    """
+    from huggingface_hub import constants
+
+    folder = Path(constants.HF_HUB_CACHE) / ("models--" + repo_id.replace("/", "--"))
+    if not folder.is_dir():
+        return 0
+    size = sum(path.stat().st_size for path in folder.rglob("*") if path.is_file() and not path.is_symlink())
+    shutil.rmtree(folder)
+    return size
+
+
+def _has_weights(folder: Path) -> bool:
+    return any(path.suffix in _WEIGHT_SUFFIXES for path in folder.iterdir())
+
+
+def _offline_message(repo_id: str) -> str:
+    from huggingface_hub import constants
+
+    return (
+        f"model weights for {repo_id!r} are not in the Hugging Face cache ({constants.HF_HUB_CACHE}) "
+        "and hub downloads are switched off (HF_HUB_OFFLINE=1). Download them once on a connected machine "
+        "(`pybridge models download <alias>`, then copy the cache), or pass local_model_path= a folder "
+        "saved with save_pretrained()."
+    )

@@ -1,0 +1,279 @@
+"""Emotion scores for faces in still images: :func:`image_scores` and :func:`image_scores_dir`.
+
+The transforEmotion workflow (detect the face, crop it with a 50-pixel margin, score
+it against emotion labels with CLIP) run in batches with the model kept loaded and
+the label embeddings computed once. Every input gets a row: an image that cannot be
+read, or shows no face, keeps its row with NaN scores and a ``reason``.
+
+Examples
+--------
+>>> from pybridge import image_scores
+>>> table = image_scores("faces/", ["happy", "sad", "angry"])  # doctest: +SKIP
+>>> table.columns[:3].tolist()  # doctest: +SKIP
+['image', 'face_found', 'face_x']
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import InvalidInputError
+from .faces import FaceDetector, validate_face_selection
+from .images import describe_source, is_url, list_image_files, load_image, to_rgb_array
+from .scoring import build_scorer, result_columns, score_stream, validate_labels
+
+__all__ = ["image_scores", "image_scores_dir"]
+
+
+def image_scores(
+    images: Any,
+    labels: Any = None,
+    face_selection: str = "largest",
+    model: str = "oai-base",
+    local_model_path: str | os.PathLike | None = None,
+    *,
+    pattern: str | None = None,
+    recursive: bool = False,
+    templates: Any = None,
+    batch_size: int = 16,
+    device: Any = None,
+    dtype: Any = None,
+    scorer: Any = None,
+    progress: bool | None = None,
+    trust_remote_code: bool | None = None,
+):
+    """Score the faces in images against emotion labels.
+
+    Parameters
+    ----------
+    images : str, path-like, PIL.Image.Image, numpy.ndarray or a list of these
+        Image files, folders (expanded with ``pattern``/``recursive``), http(s)
+        URLs, PIL images or RGB arrays.
+    labels : list of str
+        Labels, used verbatim as prompts and as column names (user's order). For
+        fixed-class models (``"cnn-fer"``) a subset of the classes, or ``None``
+        for all.
+    face_selection : {"largest", "left", "right", "none", "all"}, default "largest"
+        Which detected face to score. ``"none"`` skips detection and scores the
+        whole image; ``"all"`` gives one row per face, with a ``face_id``.
+    model : str, default "oai-base"
+        Model alias (see :func:`pybridge.list_models`).
+    local_model_path : str or path-like, optional
+        Local model folder replacing the alias's weights.
+    pattern : str, optional
+        File-name glob used inside folders, e.g. ``"*.jpg"``.
+    recursive : bool, default False
+        Search folders recursively.
+    templates : str or list of str, optional
+        Prompt templates with ``{}`` for the label (e.g. ``"a photo of a {} face"``);
+        several are averaged; ``"face"`` names a built-in ensemble.
+    batch_size : int, default 16
+        Faces per forward pass.
+    device, dtype : optional
+        Force the device (``"cpu"``, ``"cuda"``, ``"mps"``) or weight dtype.
+    scorer : Scorer, optional
+        An already-built scorer (e.g. a fitted :class:`pybridge.EmotionProbe`);
+        replaces ``model``.
+    progress : bool, optional
+        Show a progress bar; by default only when stderr is a terminal.
+    trust_remote_code : bool, optional
+        Allow a checkpoint's own code to run (default: only aliases that need it).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per image (per face with ``"all"``) in input order: ``image``,
+        (``face_id``), ``face_found``, ``face_x``, ``face_y``, ``face_w``, ``face_h``
+        (the detected face box in pixels of the upright image; NaN without a face),
+        ``reason`` (why a row has no scores, else None), then one column per label.
+        CLIP scores are softmax probabilities over the labels; SigLIP scores are
+        per-label sigmoids. ``attrs["pybridge"]`` records the provenance: model id
+        and revision, backend, device, dtype, face settings, package versions.
+
+    Raises
+    ------
+    InvalidInputError
+        No images given, or bad ``face_selection``/``batch_size``/``templates``.
+    InvalidLabelsError
+        Empty, single (for softmax models), duplicate or blank labels.
+    ImageReadError
+        A folder that does not exist or holds no images.
+    UnknownModelError, ModelNotAvailableError, ModelLoadError
+        Problems with the model.
+
+    Examples
+    --------
+    >>> scores = image_scores(["a.jpg", "b.png"], ["happy", "sad", "neutral"])  # doctest: +SKIP
+    >>> scores[["image", "happy"]]  # doctest: +SKIP
+    """
+    import pandas as pd
+
+    validate_face_selection(face_selection)
+    sources = _expand_inputs(images, pattern, recursive)
+    if scorer is None and labels is not None:
+        validate_labels(labels)  # fail before a model is loaded
+    built = build_scorer(
+        labels, model, local_model_path, scorer=scorer, templates=templates, batch_size=batch_size,
+        device=device, dtype=dtype, trust_remote_code=trust_remote_code,
+    )  # fmt: skip
+    detector = None if face_selection == "none" else FaceDetector()
+
+    records: list[dict] = []
+    with _progress_bar(len(sources), progress) as bar:
+        for chunk in score_stream(
+            enumerate(sources), built, read=_read_rgb, face_selection=face_selection, detector=detector,
+            batch_size=batch_size,
+        ):  # fmt: skip
+            records.extend(chunk)
+            bar.update(len({record["_source"] for record in chunk}))
+
+    columns = ["image", *result_columns(built.columns, face_selection)]
+    names = [describe_source(source, index) for index, source in enumerate(sources)]
+    for record in records:
+        record["image"] = names[record.pop("_source")]
+    table = pd.DataFrame.from_records(records, columns=columns)
+    table = _set_dtypes(table, face_selection)
+    unreadable = int(table["reason"].str.startswith("unreadable", na=False).sum())
+    if unreadable:
+        warnings.warn(
+            f"{unreadable} of {len(sources)} image(s) could not be read; their rows have NaN scores and the "
+            "cause in `reason`",
+            UserWarning,
+            stacklevel=2,
+        )
+    table.attrs["pybridge"] = {
+        **built.provenance(),
+        "face_selection": face_selection,
+        "face_crop": built.face_crop,
+        "face_detector": detector.settings() if detector is not None else None,
+        "batch_size": batch_size,
+        "n_inputs": len(sources),
+    }
+    return table
+
+
+def image_scores_dir(
+    dir: str | os.PathLike,
+    labels: Any = None,
+    face_selection: str = "largest",
+    pattern: str | None = None,
+    recursive: bool = False,
+    model: str = "oai-base",
+    local_model_path: str | os.PathLike | None = None,
+    **kwargs: Any,
+):
+    """Score every image in a folder (the folder form of :func:`image_scores`).
+
+    Parameters
+    ----------
+    dir : str or path-like
+        The folder.
+    labels, face_selection, model, local_model_path
+        As in :func:`image_scores`.
+    pattern : str, optional
+        File-name glob, e.g. ``"*.jpg"``; default: all common image extensions.
+    recursive : bool, default False
+        Include sub-folders.
+    **kwargs
+        Passed on to :func:`image_scores` (``templates``, ``batch_size``,
+        ``device``, ``dtype``, ``scorer``, ``progress``, ``trust_remote_code``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        As :func:`image_scores`, one row per file, sorted by path.
+
+    Raises
+    ------
+    InvalidInputError
+        ``dir`` is not a folder.
+    ImageReadError
+        The folder holds no (matching) image files.
+
+    Examples
+    --------
+    >>> image_scores_dir("faces/", ["happy", "sad"], pattern="*.jpg")  # doctest: +SKIP
+    """
+    if not Path(dir).is_dir():
+        raise InvalidInputError(f"{os.fspath(dir)!r} is not a folder; use image_scores() for files and URLs")
+    return image_scores(
+        dir, labels, face_selection, model, local_model_path, pattern=pattern, recursive=recursive, **kwargs
+    )
+
+
+# ---------------------------------------------------------------------------- internals
+
+
+def _expand_inputs(images: Any, pattern: str | None, recursive: bool) -> list[Any]:
+    if images is None:
+        raise InvalidInputError("images is None; pass a file, folder, URL, PIL image, array or a list of them")
+    if isinstance(images, (str, os.PathLike, np.ndarray)) or _is_pil(images):
+        images = [images]
+    try:
+        items = list(images)
+    except TypeError:
+        raise InvalidInputError(
+            f"images must be a path, URL, PIL image, array or a list of them; got {type(images).__name__}"
+        ) from None
+    sources: list[Any] = []
+    for item in items:
+        if not isinstance(item, (str, os.PathLike, np.ndarray)) and not _is_pil(item):
+            raise InvalidInputError(
+                f"cannot read an image from a {type(item).__name__} ({item!r:.60}); pass file paths, folders, "
+                "http(s) URLs, PIL images or numpy arrays"
+            )
+        if isinstance(item, (str, os.PathLike)) and not is_url(item) and Path(item).is_dir():
+            sources.extend(os.fspath(path) for path in list_image_files(item, pattern, recursive))
+        else:
+            sources.append(item)
+    if not sources:
+        raise InvalidInputError("no images given; pass at least one file, folder, URL, PIL image or array")
+    return sources
+
+
+def _is_pil(value: Any) -> bool:
+    module = sys.modules.get("PIL.Image")
+    return module is not None and isinstance(value, module.Image)
+
+
+def _read_rgb(source: Any) -> np.ndarray:
+    if isinstance(source, np.ndarray):
+        return to_rgb_array(source)
+    return np.asarray(load_image(source))
+
+
+def _set_dtypes(table, face_selection: str):
+    table["face_found"] = table["face_found"].astype(bool)
+    for column in ("face_x", "face_y", "face_w", "face_h"):
+        # float so that "no face" is NaN, which R reads as NA in a numeric column
+        table[column] = table[column].astype("float64")
+    if face_selection == "all":
+        table["face_id"] = table["face_id"].astype("float64")
+    table["reason"] = table["reason"].astype(object)
+    return table
+
+
+class _NoBar:
+    def update(self, n: int) -> None:
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        pass
+
+
+def _progress_bar(total: int, progress: bool | None):
+    show = progress if progress is not None else sys.stderr.isatty()
+    if not show:
+        return _NoBar()
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, unit="image", desc="scoring images")

@@ -1,0 +1,312 @@
+"""Reading images from paths, URLs, PIL images and arrays into RGB.
+
+Every reader returns an RGB :class:`PIL.Image.Image` with its EXIF orientation
+applied, so a photo taken with a rotated phone is scored upright, as a person
+would see it. Failures raise :class:`~pybridge.errors.ImageReadError` (local
+files, arrays) or :class:`~pybridge.errors.DownloadError` (http(s) URLs) with a
+message naming the input.
+
+Examples
+--------
+>>> import numpy as np
+>>> from pybridge.vision.images import load_image
+>>> load_image(np.zeros((4, 6, 3), dtype=np.uint8)).size
+(6, 4)
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, Union
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from ..errors import DownloadError, ImageReadError, InvalidInputError
+
+__all__ = [
+    "IMAGE_EXTENSIONS",
+    "ImageSource",
+    "describe_source",
+    "is_url",
+    "list_image_files",
+    "load_image",
+    "to_rgb_array",
+]
+
+#: File-name endings treated as images when a folder is listed.
+IMAGE_EXTENSIONS: frozenset[str] = frozenset(
+    {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".jfif", ".ppm", ".pgm"}
+)
+
+ImageSource = Union[str, os.PathLike, Image.Image, np.ndarray]
+
+_DEFAULT_TIMEOUT_S = 15.0
+
+
+def is_url(source: Any) -> bool:
+    """Tell whether ``source`` is an http(s) URL.
+
+    Parameters
+    ----------
+    source : object
+        Anything; only strings can be URLs.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> is_url("https://example.org/a.jpg"), is_url("a.jpg")
+    (True, False)
+    """
+    return isinstance(source, str) and source.lower().startswith(("http://", "https://"))
+
+
+def describe_source(source: Any, index: int | None = None) -> str:
+    """Name an image input for the ``image`` column of a result table.
+
+    Paths and URLs keep their text; in-memory images are named by their position.
+
+    Parameters
+    ----------
+    source : str, path-like, PIL.Image.Image or numpy.ndarray
+        The input.
+    index : int, optional
+        Position of the input in the user's list (used for in-memory images).
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> describe_source("faces/a.jpg"), describe_source(np.zeros((2, 2)), 3)
+    ('faces/a.jpg', '<array 3>')
+    """
+    if isinstance(source, (str, os.PathLike)):
+        return os.fspath(source)
+    kind = "PIL image" if isinstance(source, Image.Image) else "array"
+    return f"<{kind} {index}>" if index is not None else f"<{kind}>"
+
+
+def load_image(source: ImageSource, *, timeout: float = _DEFAULT_TIMEOUT_S) -> Image.Image:
+    """Read one image as an upright RGB PIL image.
+
+    Parameters
+    ----------
+    source : str, path-like, PIL.Image.Image or numpy.ndarray
+        A file path, an http(s) URL, a PIL image, or an array of shape
+        ``(height, width)`` (grey), ``(height, width, 3)`` (RGB) or
+        ``(height, width, 4)`` (RGBA; alpha is dropped). Arrays are uint8, or
+        floats in ``[0, 1]``.
+    timeout : float, default 15.0
+        Seconds to wait for an http(s) server before giving up.
+
+    Returns
+    -------
+    PIL.Image.Image
+        RGB image with its EXIF orientation applied.
+
+    Raises
+    ------
+    ImageReadError
+        The file is missing, empty, not an image, or corrupt; or the array has an
+        unusable shape or value range.
+    DownloadError
+        A URL could not be fetched (connection failure, timeout, HTTP error status).
+    InvalidInputError
+        ``source`` is of a type that is not an image.
+
+    Examples
+    --------
+    >>> from PIL import Image
+    >>> load_image(Image.new("L", (3, 2))).mode
+    'RGB'
+    """
+    if isinstance(source, Image.Image):
+        return _upright_rgb(source, describe_source(source))
+    if isinstance(source, np.ndarray):
+        return Image.fromarray(to_rgb_array(source))
+    if is_url(source):
+        return _decode_bytes(_fetch(source, timeout), source)
+    if isinstance(source, (str, os.PathLike)):
+        return _read_file(Path(source))
+    raise InvalidInputError(
+        f"cannot read an image from a {type(source).__name__}; pass a file path, an http(s) URL, "
+        "a PIL image or a numpy array"
+    )
+
+
+def to_rgb_array(image: ImageSource | np.ndarray) -> np.ndarray:
+    """Convert an image or array to a contiguous ``(height, width, 3)`` uint8 RGB array.
+
+    Parameters
+    ----------
+    image : PIL.Image.Image or numpy.ndarray or str or path-like
+        Arrays may be grey ``(h, w)``, ``(h, w, 1)``, RGB or RGBA, uint8 or float in
+        ``[0, 1]``. Anything else is read with :func:`load_image` first.
+
+    Returns
+    -------
+    numpy.ndarray
+        uint8 array of shape ``(height, width, 3)``.
+
+    Raises
+    ------
+    ImageReadError
+        The array's shape, dtype or value range is not an image's.
+
+    Examples
+    --------
+    >>> to_rgb_array(np.ones((2, 3), dtype=float)).shape
+    (2, 3, 3)
+    """
+    if not isinstance(image, np.ndarray):
+        return np.asarray(load_image(image))
+    array = image
+    if array.ndim == 3 and array.shape[2] == 1:
+        array = array[:, :, 0]
+    if array.ndim == 2:
+        array = np.repeat(array[:, :, None], 3, axis=2)
+    if array.ndim != 3 or array.shape[2] not in (3, 4) or min(array.shape[:2]) == 0:
+        raise ImageReadError(
+            f"an image array must have shape (height, width), (height, width, 3) or (height, width, 4) "
+            f"with height and width > 0; got shape {image.shape}"
+        )
+    array = array[:, :, :3]
+    if array.dtype == np.uint8:
+        return np.ascontiguousarray(array)
+    if np.issubdtype(array.dtype, np.floating):
+        if not np.isfinite(array).all() or array.min() < 0.0 or array.max() > 1.0:
+            raise ImageReadError(
+                "a float image array must hold finite values in [0, 1]; scale it (or pass uint8 0-255)"
+            )
+        return np.ascontiguousarray(np.round(array * 255.0).astype(np.uint8))
+    if np.issubdtype(array.dtype, np.integer) or array.dtype == bool:
+        if array.min() < 0 or array.max() > 255:
+            raise ImageReadError(
+                f"an integer image array must hold values in 0-255; got {array.min()}..{array.max()}"
+            )
+        return np.ascontiguousarray(array.astype(np.uint8))
+    raise ImageReadError(f"an image array must be uint8 or float; got dtype {array.dtype}")
+
+
+def list_image_files(
+    folder: str | os.PathLike, pattern: str | None = None, recursive: bool = False
+) -> list[Path]:
+    """List the image files in a folder, sorted by path.
+
+    Parameters
+    ----------
+    folder : str or path-like
+        The folder to list.
+    pattern : str, optional
+        Glob on file names (e.g. ``"*.jpg"``). Without it, every file whose
+        extension is in :data:`IMAGE_EXTENSIONS` is taken. With it, every matching
+        file is taken, so a matching non-image still gets a row saying why it could
+        not be read.
+    recursive : bool, default False
+        Also search sub-folders.
+
+    Returns
+    -------
+    list of pathlib.Path
+
+    Raises
+    ------
+    ImageReadError
+        The folder does not exist, or holds no (matching) image files.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     _ = (Path(d) / "a.png").write_bytes(b"")
+    ...     [p.name for p in list_image_files(d)]
+    ['a.png']
+    """
+    root = Path(folder)
+    if not root.is_dir():
+        raise ImageReadError(f"folder {os.fspath(folder)!r} does not exist or is not a folder")
+    candidates: Iterable[Path] = root.rglob(pattern or "*") if recursive else root.glob(pattern or "*")
+    files = sorted(
+        path
+        for path in candidates
+        if path.is_file()
+        and not path.name.startswith(".")
+        and (pattern is not None or path.suffix.lower() in IMAGE_EXTENSIONS)
+    )
+    if not files:
+        what = f"files matching {pattern!r}" if pattern else "image files (" + ", ".join(sorted(IMAGE_EXTENSIONS)) + ")"
+        where = " (searched recursively)" if recursive else " (pass recursive=True to search sub-folders)"
+        raise ImageReadError(f"folder {os.fspath(folder)!r} holds no {what}{where}")
+    return files
+
+
+# ---------------------------------------------------------------------------- internals
+
+
+def _read_file(path: Path) -> Image.Image:
+    if not path.exists():
+        raise ImageReadError(f"image file {os.fspath(path)!r} does not exist; check the path")
+    if path.is_dir():
+        raise ImageReadError(f"{os.fspath(path)!r} is a folder; use image_scores_dir() or pass the folder itself")
+    if path.stat().st_size == 0:
+        raise ImageReadError(f"image file {os.fspath(path)!r} is empty (0 bytes)")
+    try:
+        with Image.open(path) as image:
+            # load() forces decoding now, so truncated files fail here and not later
+            image.load()
+            return _upright_rgb(image, os.fspath(path))
+    except UnidentifiedImageError:
+        raise ImageReadError(
+            f"{os.fspath(path)!r} is not an image file that Pillow can read (JPEG, PNG, BMP, GIF, TIFF, WebP, ...)"
+        ) from None
+    except (OSError, SyntaxError, ValueError) as err:
+        raise ImageReadError(f"image file {os.fspath(path)!r} is corrupt or truncated: {err}") from err
+
+
+def _decode_bytes(data: bytes, name: str) -> Image.Image:
+    if not data:
+        raise ImageReadError(f"{name!r} returned no data (0 bytes)")
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.load()
+            return _upright_rgb(image, name)
+    except UnidentifiedImageError:
+        raise ImageReadError(f"{name!r} did not return an image that Pillow can read") from None
+    except (OSError, SyntaxError, ValueError) as err:
+        raise ImageReadError(f"image from {name!r} is corrupt or truncated: {err}") from err
+
+
+def _upright_rgb(image: Image.Image, name: str) -> Image.Image:
+    try:
+        upright = ImageOps.exif_transpose(image)
+    except Exception:  # noqa: BLE001 - a malformed EXIF block must not make the pixels unreadable
+        upright = image
+    upright = upright if upright is not None else image
+    if upright.mode in ("RGBA", "LA", "PA") or (upright.mode == "P" and "transparency" in upright.info):
+        # composite on white, as image viewers show it, instead of keeping the hidden colour under alpha 0
+        background = Image.new("RGB", upright.size, (255, 255, 255))
+        background.paste(upright.convert("RGBA"), mask=upright.convert("RGBA").getchannel("A"))
+        return background
+    return upright.convert("RGB")
+
+
+def _fetch(url: str, timeout: float) -> bytes:
+    import requests
+
+    try:
+        response = requests.get(url, timeout=timeout, headers={"User-Agent": "pybridge"})
+    except requests.Timeout:
+        raise DownloadError(f"no answer from {url!r} within {timeout:g} s; check the URL or raise `timeout`") from None
+    except requests.RequestException as err:
+        raise DownloadError(f"could not fetch {url!r}: {err}; check the URL and the network connection") from err
+    if response.status_code != 200:
+        raise DownloadError(f"fetching {url!r} failed with HTTP status {response.status_code} {response.reason}")
+    return response.content

@@ -1,0 +1,618 @@
+"""Scoring faces: zero-shot CLIP/SigLIP probabilities or fixed-class classifiers.
+
+The probability CLIP assigns to label *k* for an image is
+
+    p_k = softmax_k( exp(t) * cos(image, text_k) )
+
+over the given labels, where ``exp(t)`` is the model's learnt logit scale. SigLIP
+was trained with a sigmoid loss instead, so its scores are
+``sigmoid(exp(t) * cos + b)`` with its learnt bias ``b``: each label is judged on its
+own and the scores need not sum to one. Either way the numbers are those of the
+model's own forward pass (``logits_per_image``), computed faster: label text
+embeddings are computed once per (model, labels, templates) and reused, and images
+are encoded in batches.
+
+:func:`score_frames` runs the whole face pipeline on decoded images (detect, select,
+crop, score) and returns one record per image or face; image and video scoring
+both use it.
+
+Examples
+--------
+>>> validate_labels(["happy", "sad"])
+['happy', 'sad']
+"""
+
+from __future__ import annotations
+
+import math
+import weakref
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from ..errors import ImageReadError, InvalidInputError, InvalidLabelsError
+from .faces import FaceBox, FaceDetector, crop_face, select_faces, validate_face_selection
+
+__all__ = [
+    "PROMPT_ENSEMBLES",
+    "ClassifierScorer",
+    "Scorer",
+    "ZeroShotScorer",
+    "build_scorer",
+    "result_columns",
+    "score_frames",
+    "score_stream",
+    "validate_labels",
+]
+
+#: Named prompt-template ensembles for ``templates=``; ``{}`` is replaced by the label.
+PROMPT_ENSEMBLES: dict[str, tuple[str, ...]] = {
+    "face": (
+        "a photo of a {} face.",
+        "a photo of a person with a {} facial expression.",
+        "a close-up photo of a {} person.",
+        "a face that looks {}.",
+    ),
+}
+
+FACE_COLUMNS: tuple[str, ...] = ("face_found", "face_x", "face_y", "face_w", "face_h", "reason")
+NO_FACE_REASON = "no face detected"
+
+
+@runtime_checkable
+class Scorer(Protocol):
+    """Anything that turns face crops into one score per column.
+
+    Attributes
+    ----------
+    columns : list of str
+        Output column names (the user's labels, verbatim and in order).
+    face_crop : {"padded", "tight"}
+        Which crop the scorer expects (see :func:`pybridge.vision.faces.crop_box`).
+    """
+
+    columns: list[str]
+    face_crop: str
+
+    def score(self, faces: list[np.ndarray]) -> np.ndarray: ...
+
+    def provenance(self) -> dict: ...
+
+
+# ---------------------------------------------------------------------------- labels and templates
+
+
+def validate_labels(labels: Any, *, min_labels: int = 1) -> list[str]:
+    """Check a label list and return it as a list of strings, unchanged.
+
+    Parameters
+    ----------
+    labels : sequence of str
+        Labels in the user's order.
+    min_labels : int, default 1
+        Fewest labels that make sense (2 for softmax scores, which are always 1
+        for a single label).
+
+    Returns
+    -------
+    list of str
+
+    Raises
+    ------
+    InvalidLabelsError
+        ``labels`` is a single string, empty, too short, holds non-strings, empty or
+        blank strings, or duplicates.
+
+    Examples
+    --------
+    >>> validate_labels(["sad", "happy"], min_labels=2)
+    ['sad', 'happy']
+    """
+    if labels is None:
+        raise InvalidLabelsError("labels are required for zero-shot models; pass e.g. ['happy', 'sad', 'neutral']")
+    if isinstance(labels, str):
+        raise InvalidLabelsError(f"labels must be a list of strings, not the single string {labels!r}; e.g. [{labels!r}, 'neutral']")
+    try:
+        labels = list(labels)
+    except TypeError:
+        raise InvalidLabelsError(f"labels must be a list of strings; got {type(labels).__name__}") from None
+    if not labels:
+        raise InvalidLabelsError("labels must not be empty; pass at least two labels, e.g. ['happy', 'sad']")
+    wrong = [label for label in labels if not isinstance(label, str)]
+    if wrong:
+        raise InvalidLabelsError(f"every label must be a string; got {wrong[0]!r} ({type(wrong[0]).__name__})")
+    blank = [i for i, label in enumerate(labels) if not label.strip()]
+    if blank:
+        raise InvalidLabelsError(f"label {blank[0] + 1} is an empty or blank string; every label needs text")
+    seen: set[str] = set()
+    duplicates = [label for label in labels if label in seen or seen.add(label)]
+    if duplicates:
+        raise InvalidLabelsError(
+            f"duplicate label(s) {sorted(set(duplicates))}; each label becomes one output column, so give each once"
+        )
+    if len(labels) < min_labels:
+        raise InvalidLabelsError(
+            f"got {len(labels)} label; softmax scores over a single label are always 1. Pass at least {min_labels} "
+            "labels (e.g. add 'neutral')"
+        )
+    return labels
+
+
+def _normalise_templates(templates: Any) -> tuple[str, ...] | None:
+    if templates is None:
+        return None
+    if isinstance(templates, str):
+        templates = PROMPT_ENSEMBLES.get(templates, (templates,))
+    try:
+        templates = tuple(templates)
+    except TypeError:
+        raise InvalidInputError("templates must be a string, a list of strings or a name in PROMPT_ENSEMBLES") from None
+    if not templates:
+        raise InvalidInputError("templates must not be empty; pass None to use the labels verbatim")
+    for template in templates:
+        if not isinstance(template, str) or ("{}" not in template and "{label}" not in template):
+            raise InvalidInputError(
+                f"template {template!r} has no '{{}}' (or '{{label}}') where the label goes, e.g. 'a photo of a {{}} face'"
+            )
+    return templates
+
+
+def _fill(template: str, label: str) -> str:
+    # replace, not str.format: labels and templates may contain other braces
+    return template.replace("{label}", label).replace("{}", label)
+
+
+# ---------------------------------------------------------------------------- scorers
+
+# label embeddings per loaded model, keyed by (labels, templates); dropped with the model
+_TEXT_CACHE: "weakref.WeakKeyDictionary[Any, dict[tuple, Any]]" = weakref.WeakKeyDictionary()
+
+
+def label_embeddings(model, labels: Sequence[str], templates: Sequence[str] | None = None):
+    """Return the (cached) L2-normalised text embeddings of the labels.
+
+    With several templates, each label's embedding is the re-normalised mean of its
+    templated texts' embeddings (a prompt ensemble, as in the CLIP paper).
+
+    Parameters
+    ----------
+    model : LoadedEmbeddingModel
+    labels : sequence of str
+    templates : sequence of str, optional
+
+    Returns
+    -------
+    torch.Tensor
+        ``(n_labels, d)``.
+    """
+    import torch
+
+    key = (tuple(labels), None if templates is None else tuple(templates))
+    per_model = _TEXT_CACHE.setdefault(model, {})
+    cached = per_model.get(key)
+    if cached is not None:
+        return cached
+    if templates is None:
+        embeddings = model.encode_texts(list(labels))
+    else:
+        texts = [_fill(template, label) for label in labels for template in templates]
+        grouped = model.encode_texts(texts).reshape(len(labels), len(templates), -1).mean(dim=1)
+        embeddings = torch.nn.functional.normalize(grouped, dim=-1)
+    per_model[key] = embeddings
+    return embeddings
+
+
+class ZeroShotScorer:
+    """Score faces against free-text labels with a CLIP-like model.
+
+    Parameters
+    ----------
+    model : LoadedEmbeddingModel
+        From :func:`pybridge.models.get_model`.
+    labels : sequence of str
+        Used verbatim (unless ``templates`` are given) and as column names.
+    templates : str or sequence of str, optional
+        Prompt template(s) with ``{}`` for the label, or a name in
+        :data:`PROMPT_ENSEMBLES`; several templates are averaged per label.
+    batch_size : int, default 16
+        Images per forward pass.
+
+    Raises
+    ------
+    InvalidLabelsError
+        Bad labels (fewer than two for softmax models).
+    InvalidInputError
+        Bad templates.
+
+    Examples
+    --------
+    >>> scorer = ZeroShotScorer(get_model("oai-base"), ["happy", "sad"])  # doctest: +SKIP
+    >>> scorer.score([face]).shape  # doctest: +SKIP
+    (1, 2)
+    """
+
+    def __init__(self, model, labels: Sequence[str], templates: Any = None, batch_size: int = 16) -> None:
+        self.model = model
+        self.columns = validate_labels(labels, min_labels=2 if model.probability == "softmax" else 1)
+        self.templates = _normalise_templates(templates)
+        self.batch_size = _check_batch_size(batch_size)
+        self.face_crop = getattr(model, "face_crop", model.spec.face_crop)
+        self.text_embeddings = label_embeddings(model, self.columns, self.templates)
+
+    def prepare(self, faces: list[np.ndarray]):
+        """Preprocess face crops into the model's pixel tensor (CPU work, thread-safe)."""
+        from PIL import Image
+
+        return self.model.preprocess([Image.fromarray(face) for face in faces])
+
+    def score_prepared(self, pixel_values) -> np.ndarray:
+        """Scores for pixels returned by :meth:`prepare`, ``(n, len(columns))``."""
+        image_embeddings = [
+            self.model.encode_pixels(pixel_values[i : i + self.batch_size])
+            for i in range(0, len(pixel_values), self.batch_size)
+        ]
+        import torch
+
+        return self.probabilities(torch.cat(image_embeddings))
+
+    def score(self, faces: list[np.ndarray]) -> np.ndarray:
+        """Score RGB uint8 face crops.
+
+        Parameters
+        ----------
+        faces : list of numpy.ndarray
+
+        Returns
+        -------
+        numpy.ndarray
+            ``(len(faces), len(columns))`` float64: softmax over labels (CLIP) or
+            per-label sigmoid (SigLIP).
+        """
+        if not faces:
+            return np.empty((0, len(self.columns)))
+        return self.score_prepared(self.prepare(faces))
+
+    def probabilities(self, image_embeddings) -> np.ndarray:
+        """Turn L2-normalised image embeddings into label probabilities.
+
+        Parameters
+        ----------
+        image_embeddings : torch.Tensor
+            ``(n, d)``, normalised.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``(n, len(columns))``.
+        """
+        import torch
+
+        logits = self.model.logit_scale * image_embeddings.float() @ self.text_embeddings.float().T
+        if self.model.probability == "sigmoid":
+            return torch.sigmoid(logits + (self.model.logit_bias or 0.0)).double().numpy()
+        return torch.softmax(logits, dim=-1).double().numpy()
+
+    def provenance(self) -> dict:
+        """Model provenance plus the labels and templates used."""
+        return {**self.model.provenance(), "labels": list(self.columns), "templates": _list_or_none(self.templates)}
+
+
+class ClassifierScorer:
+    """Score faces with a fixed-class classifier (e.g. ``cnn-fer``).
+
+    Parameters
+    ----------
+    model : LoadedClassifier
+    labels : sequence of str, optional
+        Classes to report, in this order and with this text; matched to the
+        model's classes ignoring case and surrounding spaces. ``None`` reports all.
+        Probabilities are the model's own over all its classes: a subset is **not**
+        renormalised.
+
+    Raises
+    ------
+    InvalidLabelsError
+        A label that is not one of the model's classes (the message lists them).
+
+    Examples
+    --------
+    >>> ClassifierScorer(get_model("cnn-fer"), ["happy", "sad"]).columns  # doctest: +SKIP
+    ['happy', 'sad']
+    """
+
+    def __init__(self, model, labels: Sequence[str] | None = None) -> None:
+        self.model = model
+        classes = list(model.classes)
+        if labels is None:
+            self.columns = classes
+            self._indices = list(range(len(classes)))
+        else:
+            self.columns = validate_labels(labels)
+            lookup = {name.strip().lower(): i for i, name in enumerate(classes)}
+            unknown = [label for label in self.columns if label.strip().lower() not in lookup]
+            if unknown:
+                raise InvalidLabelsError(
+                    f"{model.spec.alias!r} scores only the classes {', '.join(classes)}; unknown label(s): "
+                    f"{', '.join(map(repr, unknown))}. Use a zero-shot model (e.g. 'oai-base') for free-text labels"
+                )
+            self._indices = [lookup[label.strip().lower()] for label in self.columns]
+        self.face_crop = getattr(model, "face_crop", None) or model.spec.face_crop
+
+    def score(self, faces: list[np.ndarray]) -> np.ndarray:
+        """Class probabilities of RGB uint8 face crops, ``(len(faces), len(columns))``."""
+        if not faces:
+            return np.empty((0, len(self.columns)))
+        return np.asarray(self.model.predict_proba(list(faces)), dtype=np.float64)[:, self._indices]
+
+    def provenance(self) -> dict:
+        """Model provenance plus the classes reported."""
+        return {**self.model.provenance(), "labels": list(self.columns), "templates": None}
+
+
+def build_scorer(
+    labels: Sequence[str] | None,
+    model: Any = "oai-base",
+    local_model_path: Any = None,
+    scorer: Any = None,
+    templates: Any = None,
+    batch_size: int = 16,
+    **model_kwargs: Any,
+):
+    """Make the scorer for a model and labels (the single entry point for image and video scoring).
+
+    Parameters
+    ----------
+    labels : sequence of str or None
+        Labels (zero-shot) or a subset of classes (classifiers; ``None`` = all).
+    model : str, default "oai-base"
+        Model alias.
+    local_model_path : str or path-like, optional
+        Local folder replacing the alias's weights.
+    scorer : Scorer, optional
+        An already-built scorer (e.g. a fitted probe); it wins over ``model``.
+    templates : str or sequence of str, optional
+        Prompt templates (zero-shot models only).
+    batch_size : int, default 16
+        Images per forward pass.
+    **model_kwargs
+        ``device``, ``dtype``, ``quantization``, ``trust_remote_code`` for
+        :func:`pybridge.models.get_model`.
+
+    Returns
+    -------
+    Scorer
+
+    Raises
+    ------
+    InvalidLabelsError, InvalidInputError
+        Bad labels or templates, or labels that contradict ``scorer``'s columns.
+    UnknownModelError, ModelNotAvailableError, ModelLoadError
+        From loading the model.
+
+    Examples
+    --------
+    >>> build_scorer(["happy", "sad"], model="oai-base").columns  # doctest: +SKIP
+    ['happy', 'sad']
+    """
+    if scorer is not None:
+        if not (hasattr(scorer, "columns") and callable(getattr(scorer, "score", None))):
+            raise InvalidInputError("scorer= must have .columns and .score(faces); e.g. a fitted pybridge.EmotionProbe")
+        if labels is not None and list(labels) != list(scorer.columns):
+            raise InvalidLabelsError(
+                f"labels {list(labels)} differ from the scorer's columns {list(scorer.columns)}; "
+                "drop labels= when passing scorer="
+            )
+        return scorer
+    from ..models import get_model
+
+    model_kwargs = {key: value for key, value in model_kwargs.items() if value is not None}
+    loaded = get_model(model, local_model_path, **model_kwargs)
+    if getattr(loaded, "kind", "embedding") == "classifier":
+        if templates is not None:
+            raise InvalidInputError(f"templates apply to zero-shot models only; {loaded.spec.alias!r} has fixed classes")
+        return ClassifierScorer(loaded, labels)
+    return ZeroShotScorer(loaded, labels, templates, batch_size=batch_size)
+
+
+# ---------------------------------------------------------------------------- the face pipeline
+
+
+def result_columns(scorer_columns: Sequence[str], face_selection: str) -> list[str]:
+    """Column order of records from :func:`score_frames` (without leading id columns).
+
+    Examples
+    --------
+    >>> result_columns(["happy"], "all")
+    ['face_id', 'face_found', 'face_x', 'face_y', 'face_w', 'face_h', 'reason', 'happy']
+    """
+    return (["face_id"] if face_selection == "all" else []) + list(FACE_COLUMNS) + list(scorer_columns)
+
+
+def score_frames(
+    frames: Iterable[np.ndarray],
+    scorer,
+    face_selection: str = "largest",
+    detector: FaceDetector | None = None,
+    batch_size: int = 16,
+) -> list[dict]:
+    """Detect, select, crop and score faces in decoded RGB images.
+
+    Parameters
+    ----------
+    frames : iterable of numpy.ndarray
+        ``(height, width, 3)`` uint8 RGB images.
+    scorer : Scorer
+        From :func:`build_scorer`.
+    face_selection : {"largest", "left", "right", "none", "all"}, default "largest"
+        Which face to score; ``"none"`` scores the whole image without detection;
+        ``"all"`` gives one record per face.
+    detector : FaceDetector, optional
+        Defaults to transforEmotion's Haar settings.
+    batch_size : int, default 16
+        Images handled per step.
+
+    Returns
+    -------
+    list of dict
+        One record per frame (per face with ``"all"``), keys as in
+        :func:`result_columns` plus ``"_source"`` (the index of the frame). A frame
+        without a face keeps its record: ``face_found`` False, NaN box and scores,
+        and ``reason``.
+
+    Raises
+    ------
+    InvalidInputError
+        Bad ``face_selection`` or ``batch_size``.
+
+    Examples
+    --------
+    >>> score_frames([face_image], scorer)[0]["face_found"]  # doctest: +SKIP
+    True
+    """
+    records: list[dict] = []
+    for chunk in score_stream(
+        enumerate(frames), scorer, read=lambda frame: frame, face_selection=face_selection, detector=detector,
+        batch_size=batch_size, prefetch=False,
+    ):  # fmt: skip
+        records.extend(chunk)
+    return records
+
+
+def score_stream(
+    items: Iterable[tuple[Any, Any]],
+    scorer,
+    *,
+    read: Callable[[Any], np.ndarray],
+    face_selection: str = "largest",
+    detector: FaceDetector | None = None,
+    batch_size: int = 16,
+    prefetch: bool = True,
+) -> Iterator[list[dict]]:
+    """Score ``(key, item)`` pairs chunk by chunk, preparing the next chunk while the model runs.
+
+    ``read(item)`` returns an RGB uint8 array or raises ``ImageReadError`` /
+    ``DownloadError`` (the item then gets a record with the reason). Reading, face
+    detection, cropping and preprocessing of chunk *k+1* run in a worker thread
+    while chunk *k* is encoded: OpenCV, Pillow and torch release the GIL, so on a GPU
+    the model is never kept waiting.
+
+    Parameters
+    ----------
+    items : iterable of (object, object)
+        Key (stored as ``"_source"``) and the thing to read.
+    scorer : Scorer
+    read : callable
+    face_selection, detector, batch_size
+        As in :func:`score_frames`.
+    prefetch : bool, default True
+        Overlap preparation with scoring.
+
+    Yields
+    ------
+    list of dict
+        The records of one chunk, in input order.
+    """
+    validate_face_selection(face_selection)
+    batch_size = _check_batch_size(batch_size)
+    detector = detector if detector is not None or face_selection == "none" else FaceDetector()
+    prepare = getattr(scorer, "prepare", None)
+    score_prepared = getattr(scorer, "score_prepared", None)
+    if prepare is None or score_prepared is None:
+        prepare, score_prepared = (lambda faces: faces), scorer.score
+    columns = list(scorer.columns)
+
+    def prepare_chunk(chunk: list[tuple[Any, Any]]):
+        records, crops = [], []
+        for key, item in chunk:
+            try:
+                rgb = read(item)
+            except (ImageReadError, OSError) as err:
+                records.append(_empty_record(key, face_selection, f"unreadable: {err}"))
+                continue
+            records.extend(_face_records(key, rgb, face_selection, detector, scorer.face_crop, crops))
+        return records, (prepare(crops) if crops else None)
+
+    def finish_chunk(prepared) -> list[dict]:
+        records, inputs = prepared
+        scores = score_prepared(inputs) if inputs is not None else np.empty((0, len(columns)))
+        position = 0
+        for record in records:
+            if record.pop("_scored"):
+                record.update(zip(columns, scores[position].tolist()))
+                position += 1
+            else:
+                record.update(dict.fromkeys(columns, math.nan))
+        return records
+
+    chunks = _chunked(items, batch_size)
+    if not prefetch:
+        for chunk in chunks:
+            yield finish_chunk(prepare_chunk(chunk))
+        return
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="pybridge-prepare") as pool:
+        pending = None
+        for chunk in chunks:
+            upcoming = pool.submit(prepare_chunk, chunk)
+            if pending is not None:
+                yield finish_chunk(pending.result())
+            pending = upcoming
+        if pending is not None:
+            yield finish_chunk(pending.result())
+
+
+# ---------------------------------------------------------------------------- internals
+
+
+def _face_records(key, rgb, face_selection, detector, face_crop, crops: list) -> list[dict]:
+    height, width = rgb.shape[:2]
+    if face_selection == "none":
+        crops.append(rgb)
+        return [_record(key, face_selection, None, FaceBox(0, 0, width, height), found=False, scored=True)]
+    boxes = select_faces(detector.detect(rgb), face_selection)
+    if not boxes:
+        return [_empty_record(key, face_selection, NO_FACE_REASON)]
+    records = []
+    for face_id, box in enumerate(boxes):
+        crops.append(crop_face(rgb, box, face_crop))
+        records.append(_record(key, face_selection, face_id, box, found=True, scored=True))
+    return records
+
+
+def _record(key, face_selection, face_id, box: FaceBox | None, *, found: bool, scored: bool, reason=None) -> dict:
+    record: dict[str, Any] = {"_source": key}
+    if face_selection == "all":
+        record["face_id"] = face_id
+    record["face_found"] = found
+    record.update(
+        zip(("face_x", "face_y", "face_w", "face_h"), box if box is not None else (math.nan,) * 4)
+    )
+    record["reason"] = reason
+    record["_scored"] = scored
+    return record
+
+
+def _empty_record(key, face_selection, reason: str) -> dict:
+    return _record(key, face_selection, None, None, found=False, scored=False, reason=reason)
+
+
+def _chunked(items: Iterable, size: int) -> Iterator[list]:
+    chunk: list = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _check_batch_size(batch_size: Any) -> int:
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        raise InvalidInputError(f"batch_size must be a positive integer; got {batch_size!r}")
+    return int(batch_size)
+
+
+def _list_or_none(values):
+    return None if values is None else list(values)

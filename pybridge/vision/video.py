@@ -1,0 +1,669 @@
+"""Streamed video decoding and frame sampling with PyAV.
+
+A video is opened once, validated (a typed :class:`~pybridge.errors.VideoReadError`
+naming the file when it is missing, empty, corrupt, truncated or has no video
+stream), and decoded in a single forward pass from ``start``: frames before the
+window are never decoded (the reader seeks to the key frame before ``start``),
+frames are never written to disk, and only the sampled frames are converted to RGB,
+so memory stays bounded whatever the video's length.
+
+Why PyAV rather than imageio-ffmpeg: PyAV gives every frame its presentation
+timestamp and seeks accurately in-process, so variable-frame-rate files keep their
+true times; imageio-ffmpeg pipes frames without timestamps and turns VFR into CFR
+by duplicating frames. Their decoding throughput was the same within noise
+(100 frames of a 60 s 720p clip: 2.8-5.3 s vs 2.5-4.6 s on a loaded 2-core CPU).
+
+Sampling semantics (``start``/``end`` in seconds from the first frame; ``end=-1``
+means the end of the file; the window is ``start <= t < end``):
+
+- ``uniform=False``: the first frame at or after ``start``, then every ``ffreq``-th
+  frame, stopping after ``nframes`` frames or at ``end``.
+- ``uniform=True``: ``nframes`` instants ``start + k (stop - start) / nframes``
+  (``k = 0 .. nframes - 1``) spread evenly over the window, each mapped to the frame
+  on screen at that instant; a frame shown at several instants is kept once.
+
+A window holding fewer frames than asked gives fewer rows and a
+:class:`ShortWindowWarning`; no index ever points past the end of the file.
+
+Examples
+--------
+>>> plan = sample_plan(nframes=3, ffreq=5)
+>>> plan.describe()
+'every 5th frame from 0 s to the end, at most 3 frames'
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+import warnings
+from collections import deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Any, NamedTuple, TypeVar
+
+import numpy as np
+
+from ..errors import DownloadError, InvalidInputError, MissingDependencyError, VideoReadError
+from .images import is_url
+
+__all__ = [
+    "SampledFrame",
+    "SamplePlan",
+    "ShortWindowWarning",
+    "VideoInfo",
+    "iter_video_frames",
+    "prefetch",
+    "probe_video",
+    "sample_plan",
+]
+
+#: Times closer than this (seconds) count as equal, so a decimal ``start`` such as
+#: 0.3 selects the frame stamped 0.3 s although 0.3 has no exact binary value.
+TIME_TOLERANCE_S = 1e-6
+
+_URL_TIMEOUT_S = 30.0
+
+T = TypeVar("T")
+
+
+class ShortWindowWarning(UserWarning):
+    """The sampling window holds fewer frames than ``nframes`` or was cut at the end of the file."""
+
+
+class SampledFrame(NamedTuple):
+    """One sampled frame.
+
+    Attributes
+    ----------
+    index : int or None
+        0-based position of the frame in the source, in presentation order; None
+        when the frame could not be decoded.
+    time_s : float
+        Presentation time in seconds from the first frame of the file.
+    rgb : numpy.ndarray or None
+        ``(height, width, 3)`` uint8, upright (display rotation applied); None when
+        the frame could not be decoded.
+    reason : str
+        Empty, or why ``rgb`` is missing.
+    """
+
+    index: int | None
+    time_s: float
+    rgb: np.ndarray | None
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """What the container says about a video's first video stream.
+
+    Attributes
+    ----------
+    source : str
+        Path or URL as given.
+    width, height : int
+        Size of the upright picture (after the display rotation).
+    rotation : int
+        Display rotation in degrees (counter-clockwise), 0 when none.
+    duration_s : float or None
+        Duration of the video stream, None when the container does not say.
+    frame_count : int or None
+        Number of frames according to the container header (may be absent or wrong
+        for truncated files).
+    average_fps : float or None
+        Frames per second averaged over the file.
+    codec : str
+        Decoder name.
+    """
+
+    source: str
+    width: int
+    height: int
+    rotation: int
+    duration_s: float | None
+    frame_count: int | None
+    average_fps: float | None
+    codec: str
+
+
+@dataclass(frozen=True)
+class SamplePlan:
+    """Validated sampling arguments; build it with :func:`sample_plan`."""
+
+    nframes: int
+    ffreq: int
+    uniform: bool
+    start: float
+    end: float | None
+
+    def describe(self) -> str:
+        """Say in words which frames the plan selects.
+
+        Returns
+        -------
+        str
+
+        Examples
+        --------
+        >>> sample_plan(nframes=10, uniform=True, start=2, end=4).describe()
+        '10 frames spread evenly from 2 s to 4 s'
+        """
+        stop = "the end" if self.end is None else f"{self.end:g} s"
+        if self.uniform:
+            return f"{self.nframes} frames spread evenly from {self.start:g} s to {stop}"
+        step = "every frame" if self.ffreq == 1 else f"every {_ordinal(self.ffreq)} frame"
+        return f"{step} from {self.start:g} s to {stop}, at most {self.nframes} frames"
+
+
+def sample_plan(
+    nframes: int = 100, ffreq: int = 15, uniform: bool = False, start: float = 0, end: float = -1
+) -> SamplePlan:
+    """Validate transforEmotion-style sampling arguments.
+
+    Parameters
+    ----------
+    nframes : int, default 100
+        Most frames to sample (exactly this many with ``uniform=True`` when the
+        window holds enough frames).
+    ffreq : int, default 15
+        With ``uniform=False``, keep every ``ffreq``-th frame of the window.
+    uniform : bool, default False
+        Spread ``nframes`` evenly over the window instead.
+    start : float, default 0
+        Window start in seconds (>= 0).
+    end : float, default -1
+        Window end in seconds (exclusive); ``-1`` means the end of the file.
+
+    Returns
+    -------
+    SamplePlan
+
+    Raises
+    ------
+    InvalidInputError
+        ``nframes`` or ``ffreq`` below 1, negative ``start``, or ``end`` not after
+        ``start`` (other than -1).
+
+    Examples
+    --------
+    >>> sample_plan(nframes=5, start=1.5).start
+    1.5
+    """
+    nframes_i = _positive_int(nframes, "nframes")
+    ffreq_i = _positive_int(ffreq, "ffreq")
+    start_f = _finite_float(start, "start")
+    end_f = _finite_float(end, "end")
+    if start_f < 0:
+        raise InvalidInputError(f"start must be >= 0 seconds; got {start!r}")
+    if end_f == -1:
+        end_opt = None
+    elif end_f <= start_f:
+        raise InvalidInputError(
+            f"end must be after start ({start_f:g} s) or -1 for the end of the file; got {end!r}"
+        )
+    else:
+        end_opt = end_f
+    return SamplePlan(nframes=nframes_i, ffreq=ffreq_i, uniform=bool(uniform), start=start_f, end=end_opt)
+
+
+def probe_video(source: str | os.PathLike) -> VideoInfo:
+    """Open a video, check it has a decodable video stream, and describe it.
+
+    Parameters
+    ----------
+    source : str or path-like
+        Local file or http(s) URL.
+
+    Returns
+    -------
+    VideoInfo
+
+    Raises
+    ------
+    VideoReadError
+        Missing, empty, unreadable or truncated file, or no video stream.
+    DownloadError
+        An http(s) URL that cannot be fetched.
+
+    Examples
+    --------
+    >>> probe_video("talk.mp4").duration_s  # doctest: +SKIP
+    312.4
+    """
+    import av
+
+    with _open(source) as (container, stream):
+        try:
+            first = next(iter(container.decode(stream)), None)
+        except av.error.FFmpegError as err:
+            raise VideoReadError(f"could not decode video {_display_name(source)}: {err}") from err
+        if first is None:
+            raise VideoReadError(f"video {_display_name(source)} holds no decodable frame")
+        return _describe(str(source), container, stream, int(first.rotation or 0) % 360)
+
+
+def iter_video_frames(
+    source: str | os.PathLike, plan: SamplePlan, *, prefetch_frames: int = 8
+) -> Iterator[SampledFrame]:
+    """Decode the frames a plan selects, in order, on a background thread.
+
+    Parameters
+    ----------
+    source : str or path-like
+        Local file or http(s) URL.
+    plan : SamplePlan
+        From :func:`sample_plan`.
+    prefetch_frames : int, default 8
+        Decoded frames held ahead of the consumer (0 decodes on the caller's thread).
+        Bounds memory: at most this many RGB frames wait in the queue.
+
+    Yields
+    ------
+    SampledFrame
+
+    Raises
+    ------
+    VideoReadError
+        The file cannot be opened or has no video stream (raised at the first
+        ``next``).
+    DownloadError
+        An http(s) URL that cannot be fetched.
+
+    Warns
+    -----
+    ShortWindowWarning
+        Fewer frames than ``plan.nframes``, or a window cut at the end of the file.
+
+    Examples
+    --------
+    >>> plan = sample_plan(nframes=3, ffreq=10)
+    >>> [f.index for f in iter_video_frames("clip.mp4", plan)]  # doctest: +SKIP
+    [0, 10, 20]
+    """
+    sampler = _Sampler(source, plan)
+    frames: Iterable[SampledFrame] = sampler if prefetch_frames <= 0 else prefetch(sampler, prefetch_frames)
+    yield from frames
+    # Warn from the consumer's thread so that callers' warning filters apply.
+    for message in sampler.shortfalls:
+        warnings.warn(message, ShortWindowWarning, stacklevel=2)
+
+
+def prefetch(items: Iterable[T], maxsize: int) -> Iterator[T]:
+    """Iterate ``items`` on a daemon thread, at most ``maxsize`` items ahead.
+
+    The producer's exceptions are re-raised in the consumer. Closing the returned
+    generator early stops the producer and closes ``items`` (if it has ``close``)
+    on the producer's thread.
+
+    Parameters
+    ----------
+    items : iterable
+        Produced on the background thread (e.g. frames decoded by PyAV, which
+        releases the GIL while decoding).
+    maxsize : int
+        Queue bound (>= 1).
+
+    Yields
+    ------
+    object
+        The items, in order.
+
+    Examples
+    --------
+    >>> list(prefetch(range(5), maxsize=2))
+    [0, 1, 2, 3, 4]
+    """
+    if maxsize < 1:
+        raise InvalidInputError(f"maxsize must be >= 1; got {maxsize!r}")
+    handoff: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize)
+    stop = threading.Event()
+
+    def put(kind: str, value: Any) -> bool:
+        while not stop.is_set():
+            try:
+                handoff.put((kind, value), timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        iterator = iter(items)
+        try:
+            for item in iterator:
+                if not put("item", item):
+                    break
+        except BaseException as err:  # handed to the consumer, which re-raises it
+            put("error", err)
+        else:
+            put("end", None)
+        finally:
+            close = getattr(iterator, "close", None)
+            if close is not None:
+                close()
+
+    worker = threading.Thread(target=produce, name="pybridge-video-prefetch", daemon=True)
+    worker.start()
+    try:
+        while True:
+            kind, value = handoff.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise value
+            yield value
+    finally:
+        stop.set()
+        worker.join()
+
+
+# ---------------------------------------------------------------------------- internals
+
+
+class _Sampler:
+    """Iterable over the sampled frames of one video; records shortfalls for warnings."""
+
+    def __init__(self, source: str | os.PathLike, plan: SamplePlan) -> None:
+        self.source = source
+        self.plan = plan
+        self.shortfalls: list[str] = []
+
+    def __iter__(self) -> Iterator[SampledFrame]:
+        with _open(self.source) as (container, stream):
+            yield from self._sample(container, stream)
+
+    def _sample(self, container, stream) -> Iterator[SampledFrame]:
+        plan, name = self.plan, _display_name(self.source)
+        info = _describe(str(self.source), container, stream)
+        decoder = _WindowDecoder(container, stream, plan.start, name)
+        n_rows = 0
+        if plan.uniform:
+            stop = self._uniform_stop(info, container, stream)
+            picker = _UniformPicker(_even_instants(plan.start, stop, plan.nframes))
+            for index, time_s, frame in picker.pick(decoder.frames(stop)):
+                n_rows += 1
+                yield _to_sampled(index, time_s, frame, name)
+            # Instants after the last decoded frame: on screen is that frame, unless
+            # decoding broke off (truncated file), in which case they are unreadable rows.
+            frame_gap = 1.0 / info.average_fps if info.average_fps else 0.0
+            for index, time_s, frame, instant in picker.tail(frame_gap if decoder.failure else None):
+                n_rows += 1
+                if frame is None:
+                    yield SampledFrame(None, instant, None, f"not decoded: {decoder.failure}")
+                else:
+                    yield _to_sampled(index, time_s, frame, name)
+        else:
+            for position, (index, time_s, frame) in enumerate(decoder.frames(plan.end)):
+                if position % plan.ffreq == 0:
+                    n_rows += 1
+                    yield _to_sampled(index, time_s, frame, name)
+                    if n_rows == plan.nframes:
+                        break
+        self._note_shortfall(n_rows, info, decoder)
+
+    def _uniform_stop(self, info: VideoInfo, container, stream) -> float:
+        duration = info.duration_s
+        if duration is None:
+            duration = _scan_duration(container, stream)
+        if self.plan.end is None:
+            return duration
+        if self.plan.end > duration + TIME_TOLERANCE_S:
+            self.shortfalls.append(
+                f"{_display_name(self.source)}: end={self.plan.end:g} s is past the end of the video "
+                f"({duration:g} s); frames were spread over {self.plan.start:g}-{duration:g} s instead"
+            )
+            return duration
+        return self.plan.end
+
+    def _note_shortfall(self, n_rows: int, info: VideoInfo, decoded: _WindowDecoder) -> None:
+        name = _display_name(self.source)
+        if decoded.failure:
+            self.shortfalls.append(
+                f"{name}: decoding stopped early ({decoded.failure}); the video looks truncated or corrupt"
+            )
+        if n_rows < self.plan.nframes:
+            length = f"{info.duration_s:g} s long" if info.duration_s is not None else "of unknown length"
+            self.shortfalls.append(
+                f"{name}: got {n_rows} of nframes={self.plan.nframes} frames ({self.plan.describe()}; "
+                f"the video is {length}); lower nframes or ffreq, or widen start/end"
+            )
+
+
+class _WindowDecoder:
+    """Decode the frames of a stream from ``start`` on, with their source index and time."""
+
+    def __init__(self, container, stream, start_s: float, name: str) -> None:
+        self.container, self.stream, self.name = container, stream, name
+        self.time_base: Fraction = stream.time_base
+        self.origin_pts = stream.start_time or 0
+        self.start_pts = self.origin_pts + int(round(start_s / self.time_base)) if start_s > 0 else None
+        self.failure = ""
+        self.last_time_s: float | None = None
+
+    def frames(self, end_s: float | None) -> Iterator[tuple[int, float, Any]]:
+        """Yield ``(index, time_s, av_frame)`` for frames with ``start <= time < end``."""
+        index = 0
+        if self.start_pts is not None:
+            index = self._count_frames_before(self.start_pts)
+            self.container.seek(self.start_pts, stream=self.stream, backward=True, any_frame=False)
+        for frame in self._decode():
+            if frame.pts is None:
+                continue
+            if self.start_pts is not None and frame.pts < self.start_pts:
+                continue  # decoded from the key frame before start; counted already
+            time_s = float((frame.pts - self.origin_pts) * self.time_base)
+            self.last_time_s = time_s
+            if end_s is not None and time_s >= end_s - TIME_TOLERANCE_S:
+                return
+            yield index, time_s, frame
+            index += 1
+
+    def _decode(self) -> Iterator[Any]:
+        import av
+
+        try:
+            for packet in self.container.demux(self.stream):
+                try:
+                    yield from packet.decode()
+                except av.error.InvalidDataError as err:
+                    # One damaged packet: keep going, later key frames may decode again.
+                    self.failure = self.failure or f"damaged data at packet pts={packet.pts} ({err})"
+        except av.error.FFmpegError as err:
+            self.failure = f"read error after {self.last_time_s or 0:g} s ({err})"
+
+    def _count_frames_before(self, target_pts: int) -> int:
+        """Count frames shown before ``target_pts`` by reading packet headers only (no decoding)."""
+        import av
+
+        count, key_frames_after = 0, 0
+        try:
+            for packet in self.container.demux(self.stream):
+                pts = packet.pts if packet.pts is not None else packet.dts
+                if pts is None:
+                    continue
+                if pts < target_pts:
+                    count += 1
+                elif packet.is_keyframe:
+                    # Reordered frames never cross two key frames, so the count is final here.
+                    key_frames_after += 1
+                    if key_frames_after == 2:
+                        break
+        except av.error.FFmpegError as err:
+            raise VideoReadError(f"could not read video {self.name}: {err}") from err
+        return count
+
+
+def _even_instants(start: float, stop: float, n: int) -> list[float]:
+    span = stop - start
+    return [start + k * span / n for k in range(n)] if span > 0 else []
+
+
+class _UniformPicker:
+    """Map each instant to the frame on screen then: the last frame at or before it.
+
+    A frame on screen at several instants is picked once. Frames arrive in
+    presentation order; one frame of look-ahead tells when a frame's screen time ends.
+    """
+
+    def __init__(self, instants: list[float]) -> None:
+        self.pending = deque(instants)
+        self.previous: tuple[int, float, Any] | None = None
+        self.last_picked: int | None = None
+
+    def pick(self, frames: Iterable[tuple[int, float, Any]]) -> Iterator[tuple[int, float, Any]]:
+        for current in frames:
+            if not self.pending:
+                return
+            if self.previous is not None and self.pending[0] < current[1] - TIME_TOLERANCE_S:
+                while self.pending and self.pending[0] < current[1] - TIME_TOLERANCE_S:
+                    self.pending.popleft()
+                if self.previous[0] != self.last_picked:
+                    self.last_picked = self.previous[0]
+                    yield self.previous
+            self.previous = current
+
+    def tail(self, within_s: float | None) -> Iterator[tuple[int | None, float, Any, float]]:
+        """Resolve the instants after the last frame.
+
+        With ``within_s`` None (normal end of file) they all show the last frame;
+        otherwise only those within ``within_s`` of it do, and the rest come back
+        with ``frame`` None.
+        """
+        while self.pending:
+            instant = self.pending.popleft()
+            previous = self.previous
+            if previous is not None and (within_s is None or instant <= previous[1] + within_s + TIME_TOLERANCE_S):
+                if previous[0] != self.last_picked:
+                    self.last_picked = previous[0]
+                    yield (*previous, instant)
+            elif within_s is not None:
+                yield (None, instant, None, instant)
+
+
+def _to_sampled(index: int, time_s: float, frame, name: str) -> SampledFrame:
+    import av
+
+    try:
+        rgb = frame.to_ndarray(format="rgb24")
+    except (av.error.FFmpegError, ValueError) as err:
+        return SampledFrame(index, time_s, None, f"frame could not be converted to RGB ({err})")
+    quarter_turns = (int(getattr(frame, "rotation", 0) or 0) // 90) % 4
+    if quarter_turns:
+        rgb = np.ascontiguousarray(np.rot90(rgb, k=quarter_turns))
+    return SampledFrame(index, time_s, rgb, "")
+
+
+def _scan_duration(container, stream) -> float:
+    """End time of the last packet, for containers that do not state a duration."""
+    import av
+
+    origin = stream.start_time or 0
+    last_end = None
+    try:
+        for packet in container.demux(stream):
+            if packet.pts is not None:
+                end = packet.pts + (packet.duration or 0)
+                last_end = end if last_end is None else max(last_end, end)
+    except av.error.FFmpegError:
+        pass
+    container.seek(0)
+    return float((last_end - origin) * stream.time_base) if last_end is not None else 0.0
+
+
+class _open:
+    """Context manager giving ``(container, video_stream)`` or a typed error naming the source."""
+
+    def __init__(self, source: str | os.PathLike) -> None:
+        if not isinstance(source, (str, os.PathLike)):
+            raise InvalidInputError(
+                f"video must be a file path or an http(s) URL; got {type(source).__name__}"
+            )
+        self.source = source
+        self.container = None
+
+    def __enter__(self):
+        try:
+            import av
+        except ImportError as err:
+            raise MissingDependencyError("reading videos needs PyAV: pip install av") from err
+        source, name = self.source, _display_name(self.source)
+        url = is_url(source)
+        if not url:
+            path = Path(source)
+            if not path.exists():
+                raise VideoReadError(f"video file not found: {name}; check the path")
+            if path.is_dir():
+                raise VideoReadError(f"{name} is a folder, not a video file")
+            if path.stat().st_size == 0:
+                raise VideoReadError(f"video file {name} is empty (0 bytes); re-export or re-download it")
+        try:
+            self.container = av.open(str(source), timeout=_URL_TIMEOUT_S if url else None)
+        except av.error.FFmpegError as err:
+            if url and not isinstance(err, av.error.InvalidDataError):
+                raise DownloadError(f"could not stream video {name}: {err}") from err
+            raise VideoReadError(
+                f"could not read video {name}: not a format ffmpeg can read, or the file is corrupt or "
+                f"truncated ({err})"
+            ) from err
+        streams = self.container.streams.video
+        if not streams:
+            self.container.close()
+            raise VideoReadError(f"{name} has no video stream (audio only?); pass a file with video")
+        stream = streams[0]
+        stream.thread_type = "AUTO"
+        return self.container, stream
+
+    def __exit__(self, *exc_info) -> None:
+        if self.container is not None:
+            self.container.close()
+
+
+def _describe(source: str, container, stream, rotation: int = 0) -> VideoInfo:
+    codec_context = stream.codec_context
+    width, height = int(codec_context.width), int(codec_context.height)
+    if rotation % 180:
+        width, height = height, width
+    if stream.duration is not None:
+        duration = float(stream.duration * stream.time_base)
+    elif container.duration is not None:
+        duration = container.duration / 1_000_000
+    else:
+        duration = None
+    rate = stream.average_rate
+    return VideoInfo(
+        source=source,
+        width=width,
+        height=height,
+        rotation=rotation,
+        duration_s=duration,
+        frame_count=int(stream.frames) if stream.frames else None,
+        average_fps=float(rate) if rate else None,
+        codec=codec_context.name,
+    )
+
+
+def _display_name(source: str | os.PathLike) -> str:
+    return repr(str(source))
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def _positive_int(value: Any, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer, float)) or value != int(value):
+        raise InvalidInputError(f"{name} must be a whole number >= 1; got {value!r}")
+    if int(value) < 1:
+        raise InvalidInputError(f"{name} must be >= 1; got {value!r}")
+    return int(value)
+
+
+def _finite_float(value: Any, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) or not np.isfinite(value):
+        raise InvalidInputError(f"{name} must be a finite number of seconds; got {value!r}")
+    return float(value)

@@ -1,0 +1,258 @@
+"""Glue between the R package and the pybridge Python API (private to the R package).
+
+R calls every pybridge function through :func:`call`, which turns a raised exception
+and the warnings emitted on the way into plain data; R then signals them as R
+conditions with the same message.
+
+Data cross the language boundary as plain Python lists, dicts and scalars only:
+reticulate 1.28 (Debian's) cannot convert NumPy >= 2 arrays in either direction, and
+its pandas conversion would quote None as "None". :func:`from_r` rebuilds the arrays
+and data frames R sends as tagged dicts, and :func:`to_r` does the reverse, so label
+names, NaN, missing strings and integer columns survive exactly.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+
+
+class Outcome:
+    """Result of one call: the value, or a description of the error, plus warnings.
+
+    Attributes
+    ----------
+    value : object
+        What the function returned (None if it raised).
+    error : dict or None
+        ``{"kinds": [...], "message": str, "type": str}`` when the function raised.
+        ``kinds`` lists the ``kind`` of the exception class and of each pybridge base
+        class, most specific first (empty for exceptions that are not pybridge's).
+    warnings : list of str
+        Messages of the warnings raised during the call, in order.
+    """
+
+    def __init__(self, value: Any, error: dict | None, messages: list[str]) -> None:
+        self.value = value
+        self.error = error
+        self.warnings = messages
+
+
+def describe_error(error: BaseException) -> dict:
+    """Describe an exception as plain data for R.
+
+    Parameters
+    ----------
+    error : BaseException
+        The exception raised by a pybridge function.
+
+    Returns
+    -------
+    dict
+        ``kinds`` (the ``kind`` of every class in the MRO that defines one, most
+        specific first, without duplicates), ``message`` (``str(error)``) and ``type``
+        (the class name).
+
+    Examples
+    --------
+    >>> from pybridge.errors import InvalidLabelsError
+    >>> describe_error(InvalidLabelsError("no labels"))["kinds"]
+    ['invalid_labels', 'invalid_input', 'error']
+    """
+    from pybridge.errors import PyBridgeError
+
+    kinds: list[str] = []
+    if isinstance(error, PyBridgeError):
+        for cls in type(error).__mro__:
+            kind = cls.__dict__.get("kind")
+            if isinstance(kind, str) and kind not in kinds and issubclass(cls, PyBridgeError):
+                kinds.append(kind)
+    message = str(error)
+    if not message and error.args:
+        message = repr(error.args[0])
+    return {"kinds": kinds, "message": message, "type": type(error).__name__}
+
+
+def call(owner: Any, name: str, args: list, kwargs: dict) -> Outcome:
+    """Call ``owner.name(*args, **kwargs)`` and capture its error and warnings.
+
+    Parameters
+    ----------
+    owner : object
+        The ``pybridge`` module (public functions) or an object (methods).
+    name : str
+        Name of the function or method; looked up inside the call, so that a failing
+        lazy import is reported like any other error.
+    args : list
+        Positional arguments.
+    kwargs : dict
+        Keyword arguments.
+
+    Returns
+    -------
+    Outcome
+        The value or the error description, and the warning messages.
+
+    Examples
+    --------
+    >>> import builtins
+    >>> call(builtins, "int", ["3"], {}).value
+    3
+    >>> call(builtins, "int", ["x"], {}).error["type"]
+    'ValueError'
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        try:
+            function = getattr(owner, name)
+            value, error = function(*from_r(list(args)), **from_r(dict(kwargs))), None
+        except Exception as exc:  # handed to R, which re-raises it as a condition
+            value, error = None, describe_error(exc)
+    messages = [str(item.message) for item in caught]
+    return Outcome(value, error, messages)
+
+
+def from_r(value: Any) -> Any:
+    """Rebuild the arrays and data frames that R sends as tagged dicts.
+
+    Parameters
+    ----------
+    value : object
+        Plain data from R. ``{"__array__": {"data": [...], "dim": [...]}}`` (values in
+        R's column-major order) becomes a NumPy array and
+        ``{"__frame__": {"names": [...], "columns": [[...], ...]}}`` a pandas DataFrame;
+        lists and dicts are converted element by element.
+
+    Returns
+    -------
+    object
+        The value with NumPy arrays and DataFrames in place of the tags.
+
+    Examples
+    --------
+    >>> from_r({"__array__": {"data": [1.0, 2.0, 3.0, 4.0], "dim": [2, 2]}}).tolist()
+    [[1.0, 3.0], [2.0, 4.0]]
+    """
+    if isinstance(value, dict):
+        if set(value) == {"__array__"}:
+            spec = value["__array__"]
+            dim = [int(d) for d in _as_list(spec["dim"])]
+            data = [np.nan if item is None else item for item in _as_list(spec["data"])]
+            return np.asarray(data).reshape(dim, order="F")
+        if set(value) == {"__frame__"}:
+            import pandas as pd
+
+            spec = value["__frame__"]
+            names = [str(name) for name in _as_list(spec["names"])]
+            columns = [_as_list(column) for column in _as_list(spec["columns"])]
+            return pd.DataFrame({name: column for name, column in zip(names, columns)},
+                                columns=names)
+        return {key: from_r(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [from_r(item) for item in value]
+    return value
+
+
+def to_r(value: Any) -> Any:
+    """Turn NumPy arrays and pandas DataFrames into tagged plain data for R.
+
+    Parameters
+    ----------
+    value : object
+        A value returned by pybridge. Dicts, lists and tuples are converted element
+        by element; other objects (models, probes, results with methods) are kept.
+
+    Returns
+    -------
+    object
+        ``{"__array__": {"data": [...], "dim": [...]}}`` for an array (column-major
+        data), ``{"__frame__": {"names", "types", "columns"}}`` for a DataFrame (see
+        :func:`frame_to_columns`), Python scalars for NumPy scalars.
+
+    Examples
+    --------
+    >>> to_r(np.arange(4.0).reshape(2, 2))
+    {'__array__': {'data': [0.0, 2.0, 1.0, 3.0], 'dim': [2, 2]}}
+    """
+    import pandas as pd
+
+    if isinstance(value, pd.DataFrame):
+        columns = frame_to_columns(value)
+        return {"__frame__": {
+            "names": [name for name, _, _ in columns],
+            "types": [kind for _, kind, _ in columns],
+            "columns": [values for _, _, values in columns],
+            "attrs": to_r(dict(value.attrs)),
+        }}
+    if isinstance(value, pd.Series):
+        return to_r(value.to_numpy())
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind in "iub":
+            data = value.ravel(order="F").tolist()
+        elif value.dtype.kind in "fc":
+            data = value.astype(float).ravel(order="F").tolist()
+        else:
+            data = [None if item is None else str(item) for item in value.ravel(order="F")]
+        return {"__array__": {"data": data, "dim": list(value.shape)}}
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, dict):
+        return {str(key): to_r(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_r(item) for item in value]
+    return value
+
+
+def _as_list(value: Any) -> list:
+    # reticulate sends a length-1 R vector as a scalar
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def frame_to_columns(frame: Any) -> list[tuple[str, str, list]]:
+    """Split a pandas DataFrame into ``(name, type, values)`` triples for R.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Any DataFrame returned by pybridge.
+
+    Returns
+    -------
+    list of tuple
+        One triple per column, in order. ``type`` is ``"double"`` (floats, NaN kept),
+        ``"integer"``, ``"logical"`` or ``"character"``; ``values`` is a plain list with
+        None for missing values (except NaN in ``"double"`` columns).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame_to_columns(pd.DataFrame({"a": [1, 2], "b": ["x", None]}))
+    [('a', 'integer', [1, 2]), ('b', 'character', ['x', None])]
+    """
+    import pandas as pd
+
+    columns = []
+    for position, name in enumerate(frame.columns):
+        series = frame.iloc[:, position]
+        missing = series.isna().to_numpy()
+        dtype = series.dtype
+        if pd.api.types.is_bool_dtype(dtype):
+            values = [None if gone else bool(v) for v, gone in zip(series, missing)]
+            columns.append((str(name), "logical", values))
+        elif pd.api.types.is_integer_dtype(dtype) and not missing.any() and _fits_int32(series):
+            columns.append((str(name), "integer", [int(v) for v in series]))
+        elif pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
+            values = series.to_numpy(dtype=np.float64, na_value=np.nan).tolist()
+            columns.append((str(name), "double", values))
+        else:
+            values = [None if gone else str(v) for v, gone in zip(series, missing)]
+            columns.append((str(name), "character", values))
+    return columns
+
+
+def _fits_int32(series: Any) -> bool:
+    if len(series) == 0:
+        return True
+    info = np.iinfo(np.int32)
+    return bool(series.min() > info.min and series.max() <= info.max)
