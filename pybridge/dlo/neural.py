@@ -53,6 +53,7 @@ from .simulate import _check_dt
 
 __all__ = [
     "PARAMETERS",
+    "AUTOCORRELATION_LAGS",
     "MIN_LENGTH",
     "MAX_LENGTH",
     "MAX_MISSING_FRACTION",
@@ -87,25 +88,34 @@ METADATA_FILE = "dlo_cnn_lstm.json"
 # Length of the series the length feature is centred on (log scale), in frames.
 _REFERENCE_LENGTH = 200.0
 
+AUTOCORRELATION_LAGS = tuple(range(1, 33)) + tuple(range(36, 65, 4))
+"""Lags (frames) of the sample autocorrelations given to the heads."""
+
 
 class DLONet(nn.Module):
     """1-D CNN -> LSTM -> one head per DLO parameter, with 90 % intervals.
 
     The convolutional encoder extracts local shape (curvature, roughness that
-    reveals measurement noise) and halves the time resolution twice; the LSTM
-    integrates it over the whole series. Its last hidden state, its time-averaged
-    output and the log-length of the series feed three separate heads.
+    reveals measurement noise) and halves the time resolution three times; the LSTM
+    integrates it over the whole series. Its last hidden state and time-averaged
+    output, the log-length of the series and an embedding of the series' sample
+    autocorrelations (:data:`AUTOCORRELATION_LAGS`) feed three separate heads. The
+    autocorrelations summarise the second-order structure that identifies a
+    Gaussian oscillator, so the network learns from far fewer simulated series
+    than it would from the raw series alone.
 
     Parameters
     ----------
-    conv_channels : sequence of int, default (32, 64, 64)
+    conv_channels : sequence of int, default (32, 48, 64)
         Output channels of the convolution layers.
     kernel_sizes : sequence of int, default (7, 5, 5)
         Kernel size of each convolution layer.
-    strides : sequence of int, default (1, 2, 2)
+    strides : sequence of int, default (2, 2, 2)
         Stride of each convolution layer.
-    lstm_hidden : int, default 96
+    lstm_hidden : int, default 64
         Hidden size of the LSTM.
+    autocorrelation_hidden : int, default 64
+        Width of the autocorrelation embedding.
     head_hidden : int, default 64
         Hidden width of each parameter head.
     target_center, target_scale : sequence of float, optional
@@ -123,10 +133,11 @@ class DLONet(nn.Module):
 
     def __init__(
         self,
-        conv_channels: Sequence[int] = (32, 64, 64),
+        conv_channels: Sequence[int] = (32, 48, 64),
         kernel_sizes: Sequence[int] = (7, 5, 5),
-        strides: Sequence[int] = (1, 2, 2),
-        lstm_hidden: int = 96,
+        strides: Sequence[int] = (2, 2, 2),
+        lstm_hidden: int = 64,
+        autocorrelation_hidden: int = 64,
         head_hidden: int = 64,
         target_center: Sequence[float] = (0.0, 0.0, 0.0),
         target_scale: Sequence[float] = (1.0, 1.0, 1.0),
@@ -141,6 +152,7 @@ class DLONet(nn.Module):
             "kernel_sizes": [int(k) for k in kernel_sizes],
             "strides": [int(s) for s in strides],
             "lstm_hidden": int(lstm_hidden),
+            "autocorrelation_hidden": int(autocorrelation_hidden),
             "head_hidden": int(head_hidden),
         }
         layers: list[nn.Module] = []
@@ -153,7 +165,10 @@ class DLONet(nn.Module):
             channels_in = channels
         self.encoder = nn.Sequential(*layers)
         self.lstm = nn.LSTM(channels_in, lstm_hidden, batch_first=True)
-        summary_size = 2 * lstm_hidden + 1
+        self.autocorrelation_encoder = nn.Sequential(
+            nn.Linear(len(AUTOCORRELATION_LAGS), autocorrelation_hidden), nn.GELU()
+        )
+        summary_size = 2 * lstm_hidden + 1 + autocorrelation_hidden
         # point, raw lower offset, raw upper offset
         self.heads = nn.ModuleDict(
             {
@@ -170,14 +185,24 @@ class DLONet(nn.Module):
         self.register_buffer("target_center", torch.tensor(list(target_center), dtype=torch.float32))
         self.register_buffer("target_scale", torch.tensor(list(target_scale), dtype=torch.float32))
 
-    def summarize(self, inputs: torch.Tensor, log_length: torch.Tensor) -> torch.Tensor:
-        """Fixed-size summary of each series: LSTM state, mean output, log-length."""
+    def summarize(
+        self, inputs: torch.Tensor, log_length: torch.Tensor, autocorrelation: torch.Tensor
+    ) -> torch.Tensor:
+        """Fixed-size summary of each series (see the class docstring)."""
         features = self.encoder(inputs).transpose(1, 2)
         outputs, (hidden, _) = self.lstm(features)
-        return torch.cat([hidden[-1], outputs.mean(dim=1), log_length[:, None]], dim=1)
+        return torch.cat(
+            [
+                hidden[-1],
+                outputs.mean(dim=1),
+                log_length[:, None],
+                self.autocorrelation_encoder(autocorrelation),
+            ],
+            dim=1,
+        )
 
     def forward(
-        self, inputs: torch.Tensor, log_length: torch.Tensor
+        self, inputs: torch.Tensor, log_length: torch.Tensor, autocorrelation: torch.Tensor
     ) -> dict[str, torch.Tensor]:
         """Normalised point estimates, interval bounds and the auxiliary noise share.
 
@@ -187,6 +212,8 @@ class DLONet(nn.Module):
             Shape ``(batch, 2, length)``: standardised series and observed mask.
         log_length : torch.Tensor
             Shape ``(batch,)``: ``log(n_frames / 200)``.
+        autocorrelation : torch.Tensor
+            Shape ``(batch, len(AUTOCORRELATION_LAGS))``.
 
         Returns
         -------
@@ -195,7 +222,7 @@ class DLONet(nn.Module):
             transformed parameters, in :data:`PARAMETERS` order) and ``log_noise``
             of shape ``(batch,)``.
         """
-        summary = self.summarize(inputs, log_length)
+        summary = self.summarize(inputs, log_length, autocorrelation)
         raw = torch.stack([self.heads[name](summary) for name in PARAMETERS], dim=1)
         point = raw[..., 0]
         # The interval is anchored at a detached point so that the interval score
@@ -224,12 +251,22 @@ class PreparedBatch:
         ``log`` of each series' standard deviation, shape ``(n,)``.
     n_obs : numpy.ndarray
         Observed (non-missing) values per series, shape ``(n,)``.
+    autocorrelation : numpy.ndarray
+        ``float32`` sample autocorrelations at :data:`AUTOCORRELATION_LAGS`, shape
+        ``(n, n_lags)``.
     """
 
-    def __init__(self, inputs: np.ndarray, log_scale: np.ndarray, n_obs: np.ndarray) -> None:
+    def __init__(
+        self,
+        inputs: np.ndarray,
+        log_scale: np.ndarray,
+        n_obs: np.ndarray,
+        autocorrelation: np.ndarray,
+    ) -> None:
         self.inputs = inputs
         self.log_scale = log_scale
         self.n_obs = n_obs
+        self.autocorrelation = autocorrelation
 
     @property
     def log_length(self) -> np.ndarray:
@@ -311,7 +348,26 @@ def prepare_series(series: np.ndarray) -> PreparedBatch:
             keep = observed[row]
             standardised[row] = np.interp(positions, positions[keep], standardised[row, keep])
     inputs = np.stack([standardised, observed.astype(float)], axis=1).astype(np.float32)
-    return PreparedBatch(inputs, np.log(scale[:, 0]), observed.sum(axis=1))
+    return PreparedBatch(
+        inputs, np.log(scale[:, 0]), observed.sum(axis=1), _autocorrelation(standardised)
+    )
+
+
+def _autocorrelation(standardised: np.ndarray) -> np.ndarray:
+    """Biased sample autocorrelations (sum of lagged products / length) via the FFT.
+
+    Lags at or beyond the series length are 0, which is also the biased estimate's
+    limit, so every length maps to the same feature layout.
+    """
+    length = standardised.shape[1]
+    size = 1 << int(np.ceil(np.log2(2 * length)))
+    spectrum = np.fft.rfft(standardised, n=size, axis=1)
+    autocovariance = np.fft.irfft(spectrum * np.conj(spectrum), n=size, axis=1)[:, :length]
+    lags = np.array(AUTOCORRELATION_LAGS)
+    values = np.zeros((standardised.shape[0], lags.size))
+    inside = lags < length
+    values[:, inside] = autocovariance[:, lags[inside]] / autocovariance[:, :1]
+    return values.astype(np.float32)
 
 
 def _metadata_path(weights_dir: Path) -> Path:
@@ -407,6 +463,7 @@ def _predict_transformed(
             output = net(
                 torch.from_numpy(batch.inputs[start:stop]),
                 torch.from_numpy(batch.log_length[start:stop]),
+                torch.from_numpy(batch.autocorrelation[start:stop]),
             )
             points.append(net.transformed(output["point"]).numpy())
             lowers.append(net.transformed(output["lower"]).numpy())

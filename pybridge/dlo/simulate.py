@@ -567,7 +567,12 @@ def simulate_dlo(
         else _per_series(v0, "v0", n_series)
     )
 
-    transition, noise_cov = exact_discretization(eta_s, zeta_s, sigma_s, dt)
+    # series usually share parameters: discretise each distinct set once
+    distinct, inverse = np.unique(
+        np.column_stack([eta_s, zeta_s, sigma_s]), axis=0, return_inverse=True
+    )
+    transition, noise_cov = exact_discretization(*distinct.T, dt)
+    transition, noise_cov = transition[inverse.ravel()], noise_cov[inverse.ravel()]
     chol_xx = np.sqrt(np.clip(noise_cov[:, 0, 0], 0.0, None))
     with np.errstate(divide="ignore", invalid="ignore"):
         chol_vx = np.where(chol_xx > 0, noise_cov[:, 0, 1] / chol_xx, 0.0)

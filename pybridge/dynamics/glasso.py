@@ -49,10 +49,13 @@ def _components(s, penalty):
 def _lasso(v, s, beta, penalty, tolerance, residual):
     """Coordinate descent of glasso's inner lasso; updates ``beta`` and ``residual``."""
     m = s.shape[0]
+    # v is exactly symmetric (glasso writes W symmetrically), so rows stand in for the
+    # columns glasso reads; rows are contiguous here and give bit-identical sums.
     for i in range(m):
         total = 0.0
         for k in range(m):
-            total += v[k, i] * beta[k]
+            if beta[k] != 0.0:
+                total += v[i, k] * beta[k]
         residual[i] = s[i] - total
     while True:
         largest = 0.0
@@ -70,7 +73,7 @@ def _lasso(v, s, beta, penalty, tolerance, residual):
             if abs(change) > largest:
                 largest = abs(change)
             for i in range(m):
-                residual[i] -= change * v[i, c]
+                residual[i] -= change * v[c, i]
         if largest < tolerance:
             return
 

@@ -812,6 +812,8 @@ class FerCnnClassifier:
         Where and in which precision the network runs.
     weights_path : pathlib.Path
         The ``.hdf5`` file the weights came from.
+    weights_sha256 : str
+        Its SHA-256, recorded in :meth:`provenance`.
     network : KerasFunctionalNetwork
         The torch module.
     """
@@ -831,6 +833,7 @@ class FerCnnClassifier:
         self.spec = spec
         self.network = network
         self.weights_path = weights_path
+        self.weights_sha256 = _sha256(weights_path)
         self.device = device
         self.dtype = dtype
         self.classes = list(classes)
@@ -897,7 +900,7 @@ class FerCnnClassifier:
             "backend": self.spec.backend,
             "family": self.spec.family,
             "weights": str(self.weights_path),
-            "weights_sha256": _sha256(self.weights_path),
+            "weights_sha256": self.weights_sha256,
             "classes": list(self.classes),
             "face_crop": self.face_crop,
             "preprocessing": f"grayscale, bilinear {self.input_size}x{self.input_size}, x / 127.5 - 1",

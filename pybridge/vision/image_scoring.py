@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import InvalidInputError
+from ..errors import ImageReadError, InvalidInputError
 from .faces import FaceDetector, validate_face_selection
 from .images import describe_source, is_url, list_image_files, load_image, to_rgb_array
 from .scoring import build_scorer, result_columns, score_stream, validate_labels
@@ -192,14 +192,16 @@ def image_scores_dir(
     Raises
     ------
     InvalidInputError
-        ``dir`` is not a folder.
+        ``dir`` is a file, not a folder.
     ImageReadError
-        The folder holds no (matching) image files.
+        The folder does not exist or holds no (matching) image files.
 
     Examples
     --------
     >>> image_scores_dir("faces/", ["happy", "sad"], pattern="*.jpg")  # doctest: +SKIP
     """
+    if not Path(dir).exists():
+        raise ImageReadError(f"folder {os.fspath(dir)!r} does not exist; check the path")
     if not Path(dir).is_dir():
         raise InvalidInputError(f"{os.fspath(dir)!r} is not a folder; use image_scores() for files and URLs")
     return image_scores(

@@ -289,10 +289,12 @@ class ZeroShotScorer:
         """
         import torch
 
-        logits = self.model.logit_scale * image_embeddings.float() @ self.text_embeddings.float().T
+        # float64 so that each softmax row sums to one to machine precision
+        cosine = (image_embeddings.float() @ self.text_embeddings.float().T).double()
+        logits = self.model.logit_scale * cosine
         if self.model.probability == "sigmoid":
-            return torch.sigmoid(logits + (self.model.logit_bias or 0.0)).double().numpy()
-        return torch.softmax(logits, dim=-1).double().numpy()
+            return torch.sigmoid(logits + (self.model.logit_bias or 0.0)).numpy()
+        return torch.softmax(logits, dim=-1).numpy()
 
     def provenance(self) -> dict:
         """Model provenance plus the labels and templates used."""

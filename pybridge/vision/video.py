@@ -42,6 +42,7 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import partial
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
@@ -247,7 +248,7 @@ def probe_video(source: str | os.PathLike) -> VideoInfo:
 
 
 def iter_video_frames(
-    source: str | os.PathLike, plan: SamplePlan, *, prefetch_frames: int = 8
+    source: str | os.PathLike, plan: SamplePlan, *, prefetch_frames: int = 8, skip: int = 0
 ) -> Iterator[SampledFrame]:
     """Decode the frames a plan selects, in order, on a background thread.
 
@@ -260,6 +261,9 @@ def iter_video_frames(
     prefetch_frames : int, default 8
         Decoded frames held ahead of the consumer (0 decodes on the caller's thread).
         Bounds memory: at most this many RGB frames wait in the queue.
+    skip : int, default 0
+        Leave out the first ``skip`` sampled frames (already scored by an
+        interrupted run); they are located but not converted to RGB.
 
     Yields
     ------
@@ -284,7 +288,7 @@ def iter_video_frames(
     >>> [f.index for f in iter_video_frames("clip.mp4", plan)]  # doctest: +SKIP
     [0, 10, 20]
     """
-    sampler = _Sampler(source, plan)
+    sampler = _Sampler(source, plan, skip)
     frames: Iterable[SampledFrame] = sampler if prefetch_frames <= 0 else prefetch(sampler, prefetch_frames)
     yield from frames
     # Warn from the consumer's thread so that callers' warning filters apply.
@@ -367,16 +371,20 @@ def prefetch(items: Iterable[T], maxsize: int) -> Iterator[T]:
 class _Sampler:
     """Iterable over the sampled frames of one video; records shortfalls for warnings."""
 
-    def __init__(self, source: str | os.PathLike, plan: SamplePlan) -> None:
+    def __init__(self, source: str | os.PathLike, plan: SamplePlan, skip: int = 0) -> None:
         self.source = source
         self.plan = plan
+        self.skip = skip
         self.shortfalls: list[str] = []
 
     def __iter__(self) -> Iterator[SampledFrame]:
         with _open(self.source) as (container, stream):
-            yield from self._sample(container, stream)
+            for position, sampled in enumerate(self._sample(container, stream)):
+                if position >= self.skip:
+                    yield sampled() if callable(sampled) else sampled
 
-    def _sample(self, container, stream) -> Iterator[SampledFrame]:
+    def _sample(self, container, stream) -> Iterator[SampledFrame | partial[SampledFrame]]:
+        """Yield the plan's frames; decoded ones as deferred RGB conversions (skipped ones cost nothing)."""
         plan, name = self.plan, _display_name(self.source)
         info = _describe(str(self.source), container, stream)
         decoder = _WindowDecoder(container, stream, plan.start, name)
@@ -386,23 +394,25 @@ class _Sampler:
             picker = _UniformPicker(_even_instants(plan.start, stop, plan.nframes))
             for index, time_s, frame in picker.pick(decoder.frames(stop)):
                 n_rows += 1
-                yield _to_sampled(index, time_s, frame, name)
+                yield partial(_to_sampled, index, time_s, frame)
             # Instants after the last decoded frame: on screen is that frame, unless
             # decoding broke off (truncated file), in which case they are unreadable rows.
+            decoder.check_complete(info)
             frame_gap = 1.0 / info.average_fps if info.average_fps else 0.0
             for index, time_s, frame, instant in picker.tail(frame_gap if decoder.failure else None):
                 n_rows += 1
                 if frame is None:
                     yield SampledFrame(None, instant, None, f"not decoded: {decoder.failure}")
                 else:
-                    yield _to_sampled(index, time_s, frame, name)
+                    yield partial(_to_sampled, index, time_s, frame)
         else:
             for position, (index, time_s, frame) in enumerate(decoder.frames(plan.end)):
                 if position % plan.ffreq == 0:
                     n_rows += 1
-                    yield _to_sampled(index, time_s, frame, name)
+                    yield partial(_to_sampled, index, time_s, frame)
                     if n_rows == plan.nframes:
                         break
+            decoder.check_complete(info)
         self._note_shortfall(n_rows, info, decoder)
 
     def _uniform_stop(self, info: VideoInfo, container, stream) -> float:
@@ -443,6 +453,7 @@ class _WindowDecoder:
         self.start_pts = self.origin_pts + int(round(start_s / self.time_base)) if start_s > 0 else None
         self.failure = ""
         self.last_time_s: float | None = None
+        self.reached_end_of_file = False
 
     def frames(self, end_s: float | None) -> Iterator[tuple[int, float, Any]]:
         """Yield ``(index, time_s, av_frame)`` for frames with ``start <= time < end``."""
@@ -461,6 +472,16 @@ class _WindowDecoder:
                 return
             yield index, time_s, frame
             index += 1
+        self.reached_end_of_file = True
+
+    def check_complete(self, info: VideoInfo) -> None:
+        """Flag a file that ends well before the duration its header states (cut-off download)."""
+        if self.failure or not self.reached_end_of_file or info.duration_s is None:
+            return
+        frame_gap = 1.0 / info.average_fps if info.average_fps else 0.0
+        last = self.last_time_s if self.last_time_s is not None else 0.0
+        if last + 2 * frame_gap + 0.1 < info.duration_s:
+            self.failure = f"the frames end at {last:g} s although the header says {info.duration_s:g} s"
 
     def _decode(self) -> Iterator[Any]:
         import av
@@ -544,7 +565,7 @@ class _UniformPicker:
                 yield (None, instant, None, instant)
 
 
-def _to_sampled(index: int, time_s: float, frame, name: str) -> SampledFrame:
+def _to_sampled(index: int, time_s: float, frame) -> SampledFrame:
     import av
 
     try:

@@ -201,11 +201,19 @@ setup_environment <- function(envname, method, python, requirement, modules,
   installed <- FALSE
   if (!modules_importable(interpreter, modules)) {
     message("Installing ", requirement, " into '", envname, "' ...")
-    if (method == "conda") {
-      reticulate::conda_install(envname, requirement, pip = TRUE, pip_options = pip_options)
-    } else {
-      reticulate::virtualenv_install(envname, requirement, pip_options = pip_options)
-    }
+    tryCatch(
+      if (method == "conda") {
+        reticulate::conda_install(envname, requirement, pip = TRUE, pip_options = pip_options)
+      } else {
+        reticulate::virtualenv_install(envname, requirement, pip_options = pip_options)
+      },
+      error = function(e) {
+        pybridge_abort("missing_dependency", sprintf(paste0(
+          "pip could not install %s into the %s '%s' (%s); see pip's output above. ",
+          "Offline, pass a local folder or wheel as `python_package` and ",
+          "pip_options = c(\"--no-index\", \"--find-links\", <folder with wheels>)."),
+          requirement, method, envname, conditionMessage(e)), call = NULL)
+      })
     installed <- TRUE
   }
   if (method == "conda") {

@@ -27,6 +27,7 @@ __all__ = [
     "make_rotated_video",
     "make_truncated",
     "make_vfr_video",
+    "face_frames",
     "make_zero_byte",
     "VFR_TIMES_S",
 ]
@@ -66,12 +67,24 @@ def frame_number(rgb: np.ndarray) -> int:
 
 
 def make_index_video(
-    path: Path, *, n_frames: int = 30, fps: float = 10, size: tuple[int, int] = (64, 48), faststart: bool = False
+    path: Path,
+    *,
+    n_frames: int = 30,
+    fps: float = 10,
+    size: tuple[int, int] = (64, 48),
+    faststart: bool = False,
+    gop: int | None = None,
 ) -> Path:
-    """Constant-frame-rate MP4 whose frames encode their own index (see :func:`frame_number`)."""
+    """Constant-frame-rate MP4 whose frames encode their own index (see :func:`frame_number`).
+
+    ``gop`` sets the key-frame interval (x264 then also uses B-frames, so decode
+    order differs from presentation order, as in real files).
+    """
     if n_frames > 256:
         raise ValueError("index videos hold at most 256 frames")
     extra = ["-movflags", "+faststart"] if faststart else []
+    if gop is not None:
+        extra += ["-g", str(gop), "-bf", "2"]
     _run(["-f", "lavfi", "-i", _index_filter(size, fps, n_frames), *_LOSSLESS, *extra, str(path)])
     return Path(path)
 
@@ -130,7 +143,7 @@ def make_corrupt(path: Path, n_bytes: int = 4096, seed: int = 0) -> Path:
     return Path(path)
 
 
-def face_frames(n_frames: int = 12, size: tuple[int, int] = (320, 240), blank: Sequence[int] = (3, 7)) -> np.ndarray:
+def face_frames(n_frames: int = 12, size: tuple[int, int] = (400, 300), blank: Sequence[int] = (3, 7)) -> np.ndarray:
     """Frames of ``skimage.data.astronaut()`` moving and shrinking across a grey background.
 
     Frames listed in ``blank`` are plain grey (no face). Returns ``(n, h, w, 3)`` uint8.
@@ -144,7 +157,7 @@ def face_frames(n_frames: int = 12, size: tuple[int, int] = (320, 240), blank: S
     for n in range(n_frames):
         if n in blank:
             continue
-        side = int(220 - 60 * n / max(1, n_frames - 1))
+        side = int(290 - 60 * n / max(1, n_frames - 1))
         photo = (resize(astronaut, (side, side), anti_aliasing=True) * 255).round().astype(np.uint8)
         x = int((width - side) * n / max(1, n_frames - 1))
         y = (height - side) // 2
@@ -153,13 +166,13 @@ def face_frames(n_frames: int = 12, size: tuple[int, int] = (320, 240), blank: S
 
 
 def make_face_video(path: Path, *, n_frames: int = 12, fps: float = 5, blank: Sequence[int] = (3, 7)) -> Path:
-    """MP4 of :func:`face_frames` (near-lossless H.264, 320x240)."""
+    """MP4 of :func:`face_frames` (lossless H.264, 400x300)."""
     frames = face_frames(n_frames, blank=blank)
     height, width = frames.shape[1:3]
     _run(
         [
             "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}", "-r", str(fps), "-i", "-",
-            "-c:v", "libx264", "-crf", "4", "-pix_fmt", "yuv444p", str(path),
+            "-c:v", "libx264", "-qp", "0", "-pix_fmt", "yuv444p", str(path),
         ],
         stdin=frames.tobytes(),
     )  # fmt: skip

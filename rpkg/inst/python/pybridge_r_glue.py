@@ -40,6 +40,41 @@ class Outcome:
         self.warnings = messages
 
 
+class CallbackDraws:
+    """Random-variate source for ``pybridge.simulate_video`` backed by R functions.
+
+    The R package passes ``function(n, role) rnorm(n)`` and ``function(n, role)
+    runif(n)``, so the simulator consumes R's random stream in transforEmotion's order
+    and ``set.seed()`` in R reproduces transforEmotion's numbers.
+
+    Parameters
+    ----------
+    normal, uniform : callable
+        ``(n, role) -> sequence of n floats``: standard normal and U(0, 1) variates.
+
+    Examples
+    --------
+    >>> draws = CallbackDraws(lambda n, role: [0.0] * n, lambda n, role: [0.5] * n)
+    >>> draws.uniform(2, "q").tolist()
+    [0.5, 0.5]
+    """
+
+    def __init__(self, normal: Any, uniform: Any) -> None:
+        self._normal = normal
+        self._uniform = uniform
+
+    def normal(self, n: int, role: str) -> np.ndarray:
+        return _variates(self._normal(int(n), role), n)
+
+    def uniform(self, n: int, role: str) -> np.ndarray:
+        return _variates(self._uniform(int(n), role), n)
+
+
+def _variates(values: Any, n: int) -> np.ndarray:
+    # R returns a length-1 vector as a scalar
+    return np.asarray(values, dtype=float).reshape(int(n))
+
+
 def describe_error(error: BaseException) -> dict:
     """Describe an exception as plain data for R.
 
@@ -237,7 +272,10 @@ def frame_to_columns(frame: Any) -> list[tuple[str, str, list]]:
         series = frame.iloc[:, position]
         missing = series.isna().to_numpy()
         dtype = series.dtype
-        if pd.api.types.is_bool_dtype(dtype):
+        present = series[~missing]
+        if pd.api.types.is_bool_dtype(dtype) or (
+            dtype == object and len(present) and all(isinstance(v, (bool, np.bool_)) for v in present)
+        ):
             values = [None if gone else bool(v) for v, gone in zip(series, missing)]
             columns.append((str(name), "logical", values))
         elif pd.api.types.is_integer_dtype(dtype) and not missing.any() and _fits_int32(series):

@@ -1,0 +1,543 @@
+"""Emotion time series from videos: :func:`video_scores`.
+
+Frames are sampled with transforEmotion's arguments (``nframes``, ``ffreq``,
+``uniform``, ``start``, ``end``), decoded in one streamed pass (see
+:mod:`pybridge.vision.video`) and scored by the same face pipeline as still images
+(:func:`pybridge.vision.scoring.score_stream`). Three stages overlap: a decoding
+thread, a thread that detects, crops and preprocesses faces, and the model on the
+caller's thread, so on a CPU the model sets the pace.
+
+Examples
+--------
+>>> from pybridge import video_scores
+>>> series = video_scores("speech.mp4", ["happy", "sad", "neutral"], nframes=50)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import ImageReadError, InvalidInputError
+from .faces import FaceBox, FaceDetector, crop_face, validate_face_selection
+from .images import is_url
+from .scoring import build_scorer, result_columns, score_stream, validate_labels
+from .video import SampledFrame, SamplePlan, iter_video_frames, probe_video, sample_plan
+
+__all__ = ["iter_video_score_chunks", "video_scores"]
+
+_OUTPUT_FORMATS = (".csv", ".parquet")
+
+
+def video_scores(
+    video: Any,
+    labels: Any = None,
+    nframes: int = 100,
+    face_selection: str = "largest",
+    start: float = 0,
+    end: float = -1,
+    uniform: bool = False,
+    ffreq: int = 15,
+    model: str = "oai-base",
+    local_model_path: str | os.PathLike | None = None,
+    *,
+    batch_size: int = 16,
+    out: str | os.PathLike | None = None,
+    resume: bool = False,
+    save_frames: str | os.PathLike | None = None,
+    progress: bool | None = None,
+    device: Any = None,
+    dtype: Any = None,
+    scorer: Any = None,
+    templates: Any = None,
+    trust_remote_code: bool | None = None,
+):
+    """Score the faces in sampled video frames: one row per frame, an emotion time series.
+
+    Parameters
+    ----------
+    video : str, path-like, or list of these
+        Video file(s) in any container/codec ffmpeg reads, or http(s) URLs (streamed
+        by ffmpeg). A list adds a ``video`` column.
+    labels : list of str
+        Emotion labels, used verbatim as prompts and as column names, in this order.
+        For fixed-class models (``"cnn-fer"``) a subset of the classes, or ``None``
+        for all.
+    nframes : int, default 100
+        Most frames to score per video.
+    face_selection : {"largest", "left", "right", "none", "all"}, default "largest"
+        Which detected face to score; ``"none"`` scores the whole frame;
+        ``"all"`` gives one row per face, with a ``face_id``.
+    start : float, default 0
+        Window start, in seconds from the first frame.
+    end : float, default -1
+        Window end in seconds (exclusive); ``-1`` means the end of the file.
+    uniform : bool, default False
+        Spread ``nframes`` evenly over the window; otherwise take every ``ffreq``-th
+        frame from ``start``.
+    ffreq : int, default 15
+        Frame step when ``uniform=False``.
+    model : str, default "oai-base"
+        Model alias (see :func:`pybridge.list_models`).
+    local_model_path : str or path-like, optional
+        Local model folder replacing the alias's weights.
+    batch_size : int, default 16
+        Faces per forward pass.
+    out : str or path-like, optional
+        ``.csv`` or ``.parquet`` file that receives rows as they are scored, so a
+        long run loses nothing when interrupted. An existing file is never
+        overwritten: pass ``resume=True`` to continue it.
+    resume : bool, default False
+        Continue an interrupted run that wrote to ``out``: frames already in it
+        are neither decoded to RGB nor scored again. The sampling, labels and model
+        must be those of the first run.
+    save_frames : str or path-like, optional
+        Folder (created if needed) that receives every scored face crop (the
+        whole frame with ``face_selection="none"`` or without a face) as PNG, named
+        ``<video>_f<frame>_t<time>.png``. Existing files are never replaced: a
+        clashing name gets a ``-1``, ``-2``, ... suffix.
+    progress : bool, optional
+        Show a progress bar; by default only when stderr is a terminal.
+    device, dtype : optional
+        Force the device (``"cpu"``, ``"cuda"``, ``"mps"``) or weight dtype.
+    scorer : Scorer, optional
+        An already-built scorer (e.g. a fitted :class:`pybridge.EmotionProbe`);
+        replaces ``model``.
+    templates : str or list of str, optional
+        Prompt templates with ``{}`` for the label; several are averaged.
+    trust_remote_code : bool, optional
+        Allow a checkpoint's own code to run.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per sampled frame (per face with ``"all"``), in time order:
+        (``video``), ``frame`` (0-based index of the frame in the file),
+        ``time_s`` (its presentation time in seconds), (``face_id``),
+        ``face_found``, ``face_x``, ``face_y``, ``face_w``, ``face_h`` (face box in
+        pixels of the upright frame; NaN without a face), ``reason`` (why a row has
+        no scores: no face, or a frame that could not be decoded; else None), then
+        one column per label. A frame without a face, or that cannot be decoded, is
+        kept with NaN scores. ``frame`` is int64, or float64 with NaN when a frame
+        could not be decoded. ``attrs["pybridge"]`` records the provenance: model,
+        labels, sampling, decoder, face settings and facts about each video.
+
+    Raises
+    ------
+    VideoReadError
+        A video that is missing, empty, corrupt, truncated before its header, or
+        has no video stream (the message names it). Raised before the model loads.
+    DownloadError
+        An http(s) URL that cannot be fetched.
+    InvalidInputError
+        Bad sampling arguments, ``face_selection``, ``batch_size``, ``out`` suffix,
+        an existing ``out`` without ``resume=True``, or ``resume=True`` on a file
+        written with other settings.
+    InvalidLabelsError
+        Empty, single (softmax models), duplicate or blank labels.
+    UnknownModelError, ModelNotAvailableError, ModelLoadError
+        Problems with the model.
+
+    Warns
+    -----
+    ShortWindowWarning
+        The window holds fewer frames than ``nframes`` (fewer rows come back), or
+        ``end`` lies past the end of the file.
+
+    Notes
+    -----
+    Sampling, for a 30 s clip at 25 fps (frame *n* is shown from *n*/25 s on; the
+    window is ``start <= t < end``):
+
+    ============================================ ======================================= ============
+    call                                         frames scored                           rows
+    ============================================ ======================================= ============
+    ``nframes=100`` (defaults: ``ffreq=15``)     0, 15, 30, ..., 735                     50 + warning
+    ``nframes=10, ffreq=25``                     0, 25, 50, ..., 225 (one per second)    10
+    ``nframes=10, ffreq=25, start=12.5``         313, 338, ..., 538 (first frame >= 12.5 s) 10
+    ``nframes=5, ffreq=1, start=2, end=2.2``     50, 51, 52, 53, 54                      5
+    ``nframes=10, ffreq=1, start=2, end=2.2``    50 .. 54 (end is exclusive)             5 + warning
+    ``nframes=4, uniform=True``                  0, 187, 375, 562 (at 0, 7.5, 15, 22.5 s) 4
+    ``nframes=5, uniform=True, start=10, end=12`` 250, 260, 270, 280, 290                 5
+    ``nframes=100, uniform=True, start=29``      725 .. 749 (every frame of the last second) 25 + warning
+    ``nframes=4, uniform=True, start=20, end=60`` 500, 562, 625, 687 (window cut to 20-30 s) 4 + warning
+    ``nframes=5, start=40``                      none (start is past the end)            0 + warning
+    ============================================ ======================================= ============
+
+    With ``uniform=True`` the instants ``start + k (stop - start) / nframes`` are
+    mapped to the frame on screen at each instant, so variable-frame-rate files are
+    sampled evenly in time; a frame shown at several instants is scored once. Times
+    are presentation timestamps, not index / fps. Rotated phone videos are scored
+    upright.
+
+    Examples
+    --------
+    >>> series = video_scores("speech.mp4", ["happy", "sad", "neutral"],
+    ...                       nframes=200, uniform=True)  # doctest: +SKIP
+    >>> series[["time_s", "happy"]].plot(x="time_s")  # doctest: +SKIP
+    >>> video_scores(["a.mp4", "b.mp4"], ["happy", "sad"], out="scores.csv",
+    ...              resume=True)  # doctest: +SKIP
+    """
+    import pandas as pd
+
+    sources, several = _video_list(video)
+    plan = sample_plan(nframes=nframes, ffreq=ffreq, uniform=uniform, start=start, end=end)
+    validate_face_selection(face_selection)
+    if scorer is None and labels is not None:
+        validate_labels(labels)  # fail before a model is loaded
+    sink = _OutputFile(out, resume) if out is not None else None
+    if resume and sink is None:
+        raise InvalidInputError("resume=True needs out=, the file an interrupted run was writing to")
+    infos = {source: probe_video(source) for source in sources}  # bad files fail before the model loads
+
+    built = build_scorer(
+        labels, model, local_model_path, scorer=scorer, templates=templates, batch_size=batch_size,
+        device=device, dtype=dtype, trust_remote_code=trust_remote_code,
+    )  # fmt: skip
+    detector = None if face_selection == "none" else FaceDetector()
+    id_columns = (["video"] if several else []) + ["frame", "time_s"]
+    columns = id_columns + result_columns(built.columns, face_selection)
+    settings = {
+        "sampling": asdict(plan),
+        "face_selection": face_selection,
+        "columns": columns,
+        "scorer": _scorer_identity(built),
+    }
+    done = sink.open(columns, settings) if sink is not None else pd.DataFrame(columns=columns)
+    frame_folder = _FrameFolder(save_frames) if save_frames is not None else None
+
+    tables = [done] if len(done) else []
+    with _progress_bar(plan.nframes * len(sources), progress) as bar:
+        for source in sources:
+            name = str(source)
+            skip = _frames_done(done, name if several else None)
+            bar.update(skip)
+            for chunk in iter_video_score_chunks(
+                source, built, plan, face_selection=face_selection, detector=detector, batch_size=batch_size,
+                skip=skip, frame_folder=frame_folder,
+            ):  # fmt: skip
+                if several:
+                    chunk.insert(0, "video", name)
+                chunk = chunk[columns]
+                if sink is not None:
+                    sink.append(chunk)
+                tables.append(chunk)
+                bar.update(chunk["time_s"].nunique())
+    table = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=columns)
+    table = _set_dtypes(table[columns], face_selection, several)
+    if sink is not None:
+        sink.finish(table)
+    table.attrs["pybridge"] = {
+        **built.provenance(),
+        "sampling": asdict(plan),
+        "face_selection": face_selection,
+        "face_crop": built.face_crop,
+        "face_detector": detector.settings() if detector is not None else None,
+        "batch_size": batch_size,
+        "decoder": _decoder_version(),
+        "videos": {str(source): asdict(info) for source, info in infos.items()},
+    }
+    return table
+
+
+def iter_video_score_chunks(
+    video: str | os.PathLike,
+    scorer,
+    plan: SamplePlan,
+    *,
+    face_selection: str = "largest",
+    detector: FaceDetector | None = None,
+    batch_size: int = 16,
+    skip: int = 0,
+    frame_folder: _FrameFolder | None = None,
+) -> Iterator[Any]:
+    """Score one video chunk by chunk (the engine of :func:`video_scores` and of corpus scoring).
+
+    Parameters
+    ----------
+    video : str or path-like
+        File or http(s) URL.
+    scorer : Scorer
+        From :func:`pybridge.vision.scoring.build_scorer`.
+    plan : SamplePlan
+        From :func:`pybridge.vision.video.sample_plan`.
+    face_selection, detector, batch_size
+        As in :func:`pybridge.vision.scoring.score_frames`.
+    skip : int, default 0
+        Sampled frames to leave out at the start (already scored).
+    frame_folder : optional
+        Internal: where :func:`video_scores` saves crops.
+
+    Yields
+    ------
+    pandas.DataFrame
+        ``batch_size`` frames at a time: ``frame``, ``time_s``, then
+        :func:`~pybridge.vision.scoring.result_columns`. Memory stays bounded by a
+        few chunks whatever the video's length.
+
+    Raises
+    ------
+    VideoReadError, DownloadError
+        As :func:`pybridge.vision.video.iter_video_frames`.
+
+    Examples
+    --------
+    >>> plan = sample_plan(nframes=20, uniform=True)
+    >>> for chunk in iter_video_score_chunks("talk.mp4", scorer, plan):  # doctest: +SKIP
+    ...     chunk.to_parquet(...)
+    """
+    import pandas as pd
+
+    columns = ["frame", "time_s", *result_columns(scorer.columns, face_selection)]
+    if detector is None and face_selection != "none":
+        detector = FaceDetector()
+    in_flight: dict[int, SampledFrame] = {}
+
+    def keyed_frames() -> Iterator[tuple[int, SampledFrame]]:
+        for position, sampled in enumerate(iter_video_frames(video, plan, skip=skip)):
+            in_flight[position] = sampled
+            yield position, sampled
+
+    for records in score_stream(
+        keyed_frames(), scorer, read=_frame_pixels, face_selection=face_selection, detector=detector,
+        batch_size=batch_size,
+    ):  # fmt: skip
+        for record in records:
+            sampled = in_flight[record["_source"]]
+            record["frame"] = math.nan if sampled.index is None else sampled.index
+            record["time_s"] = sampled.time_s
+            if sampled.rgb is None:
+                record["reason"] = sampled.reason
+            if frame_folder is not None and sampled.rgb is not None:
+                frame_folder.save(video, sampled, record, scorer.face_crop)
+        for key in {record.pop("_source") for record in records}:
+            del in_flight[key]
+        yield pd.DataFrame.from_records(records, columns=columns)
+
+
+# ---------------------------------------------------------------------------- internals
+
+
+def _frame_pixels(sampled: SampledFrame) -> np.ndarray:
+    if sampled.rgb is None:
+        raise ImageReadError(sampled.reason)
+    return sampled.rgb
+
+
+def _video_list(video: Any) -> tuple[list[str | os.PathLike], bool]:
+    if isinstance(video, (str, os.PathLike)):
+        return [video], False
+    if video is None:
+        raise InvalidInputError("video is None; pass a video file, an http(s) URL or a list of them")
+    try:
+        sources = list(video)
+    except TypeError:
+        raise InvalidInputError(
+            f"video must be a path, an http(s) URL or a list of them; got {type(video).__name__}"
+        ) from None
+    if not sources:
+        raise InvalidInputError("the list of videos is empty; pass at least one video file or URL")
+    wrong = [item for item in sources if not isinstance(item, (str, os.PathLike))]
+    if wrong:
+        raise InvalidInputError(f"every video must be a path or an http(s) URL; got {wrong[0]!r:.60}")
+    names = [str(item) for item in sources]
+    if len(set(names)) != len(names):
+        raise InvalidInputError("the list of videos names a video twice; give each video once")
+    return sources, True
+
+
+def _frames_done(done, name: str | None) -> int:
+    """Sampled frames an interrupted run already wrote for one video (rows per frame vary with "all")."""
+    if not len(done):
+        return 0
+    rows = done if name is None else done[done["video"].astype(str) == name]
+    return int(rows["time_s"].nunique())
+
+
+def _scorer_identity(scorer) -> dict[str, Any]:
+    provenance = scorer.provenance()
+    keys = ("model", "alias", "model_id", "source", "revision", "backend", "labels", "templates")
+    return {key: provenance[key] for key in keys if key in provenance}
+
+
+def _set_dtypes(table, face_selection: str, several: bool):
+    table["time_s"] = table["time_s"].astype("float64")
+    frame = table["frame"].astype("float64")
+    table["frame"] = frame if frame.isna().any() else frame.astype("int64")
+    table["face_found"] = table["face_found"].astype(bool)
+    for column in ("face_x", "face_y", "face_w", "face_h"):
+        table[column] = table[column].astype("float64")
+    if face_selection == "all":
+        table["face_id"] = table["face_id"].astype("float64")
+    table["reason"] = table["reason"].astype(object).where(table["reason"].notna(), None)
+    if several:
+        table["video"] = table["video"].astype(str)
+    return table
+
+
+def _decoder_version() -> str:
+    import av
+
+    return f"pyav {av.__version__} (ffmpeg {av.ffmpeg_version_info})"
+
+
+class _OutputFile:
+    """Rows written as they are scored: appended to a CSV, or Parquet parts merged at the end.
+
+    A ``<out>.run.json`` beside the output records the settings, so ``resume=True``
+    refuses to mix rows of different runs.
+    """
+
+    def __init__(self, out: str | os.PathLike, resume: bool) -> None:
+        self.path = Path(out)
+        self.format = self.path.suffix.lower()
+        if self.format not in _OUTPUT_FORMATS:
+            raise InvalidInputError(f"out must end in .csv or .parquet; got {os.fspath(out)!r}")
+        self.resume = bool(resume)
+        self.settings_file = self.path.with_name(self.path.name + ".run.json")
+        self.parts = self.path.with_name(self.path.name + ".parts")
+        self.n_parts = 0
+
+    def open(self, columns: list[str], settings: dict[str, Any]):
+        import pandas as pd
+
+        started = self.path.exists() or self.parts.exists()
+        if started and not self.resume:
+            raise InvalidInputError(
+                f"{os.fspath(self.path)!r} already exists; pass resume=True to continue that run, or choose "
+                "another out= (existing results are never overwritten)"
+            )
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if not started:
+            self.settings_file.write_text(json.dumps(settings, indent=1, default=str), encoding="utf-8")
+            return pd.DataFrame(columns=columns)
+        if self.settings_file.exists():
+            previous = json.loads(self.settings_file.read_text(encoding="utf-8"))
+            if previous != json.loads(json.dumps(settings, default=str)):
+                raise InvalidInputError(
+                    f"cannot resume {os.fspath(self.path)!r}: it was written with other settings "
+                    f"({self.settings_file.name} differs: sampling, labels, model or face_selection); "
+                    "use the same arguments or a new out="
+                )
+        done = self._read_done()
+        if len(done) and list(done.columns) != columns:
+            raise InvalidInputError(
+                f"cannot resume {os.fspath(self.path)!r}: its columns {list(done.columns)} differ from {columns}"
+            )
+        return done.reindex(columns=columns)
+
+    def append(self, chunk) -> None:
+        if self.format == ".csv":
+            header = not self.path.exists() or self.path.stat().st_size == 0
+            text = chunk.to_csv(index=False, header=header)
+            with open(self.path, "a", encoding="utf-8", newline="") as handle:
+                handle.write(text)  # one write per chunk: a kill leaves at most one partial line
+                handle.flush()
+                os.fsync(handle.fileno())
+        else:
+            self.parts.mkdir(exist_ok=True)
+            self.n_parts += 1
+            part = self.parts / f"part-{self.n_parts:06d}.parquet"
+            temporary = part.with_suffix(".tmp")
+            chunk.to_parquet(temporary, index=False)
+            os.replace(temporary, part)  # a part is either whole or absent
+
+    def finish(self, table) -> None:
+        if self.format == ".parquet":
+            temporary = self.path.with_name(self.path.name + ".tmp")
+            table.to_parquet(temporary, index=False)
+            os.replace(temporary, self.path)
+            if self.parts.exists():
+                for part in self.parts.glob("part-*.parquet"):
+                    part.unlink()
+                self.parts.rmdir()
+
+    def _read_done(self):
+        import pandas as pd
+
+        if self.format == ".csv":
+            self._drop_partial_last_line()
+            if self.path.stat().st_size == 0:
+                return pd.DataFrame()
+            return pd.read_csv(self.path, keep_default_na=True)
+        frames = []
+        if self.path.exists():
+            frames.append(pd.read_parquet(self.path))
+        if self.parts.exists():
+            parts = sorted(self.parts.glob("part-*.parquet"))
+            self.n_parts = len(parts)
+            frames.extend(pd.read_parquet(part) for part in parts)
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+    def _drop_partial_last_line(self) -> None:
+        data = self.path.read_bytes()
+        if data and not data.endswith(b"\n"):
+            with open(self.path, "r+b") as handle:
+                handle.truncate(data.rfind(b"\n") + 1)
+
+
+class _FrameFolder:
+    """Writes face crops for inspection without ever replacing an existing file."""
+
+    def __init__(self, folder: str | os.PathLike) -> None:
+        self.folder = Path(folder)
+        if self.folder.exists() and not self.folder.is_dir():
+            raise InvalidInputError(f"save_frames={os.fspath(folder)!r} is a file; pass a folder")
+        self.folder.mkdir(parents=True, exist_ok=True)
+
+    def save(self, video: str | os.PathLike, sampled: SampledFrame, record: dict, face_crop: str) -> None:
+        from PIL import Image
+
+        image = sampled.rgb
+        if record.get("face_found"):
+            box = FaceBox(*(int(record[key]) for key in ("face_x", "face_y", "face_w", "face_h")))
+            image = crop_face(sampled.rgb, box, face_crop)
+        face = "" if record.get("face_id") is None else f"_face{int(record['face_id'])}"
+        frame = "na" if sampled.index is None else f"{sampled.index:06d}"
+        stem = f"{_video_stem(video)}_f{frame}_t{sampled.time_s:.3f}{face}"
+        buffer = io.BytesIO()
+        Image.fromarray(image).save(buffer, format="PNG")
+        for attempt in range(10_000):
+            path = self.folder / (f"{stem}.png" if attempt == 0 else f"{stem}-{attempt}.png")
+            try:
+                with open(path, "xb") as handle:  # "x": fail rather than overwrite
+                    handle.write(buffer.getvalue())
+                return
+            except FileExistsError:
+                continue
+
+
+def _video_stem(video: str | os.PathLike) -> str:
+    text = str(video)
+    name = text.rstrip("/").rsplit("/", 1)[-1].split("?", 1)[0] if is_url(text) else Path(text).name
+    stem = name.rsplit(".", 1)[0] if "." in name else name
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in stem) or "video"
+
+
+class _NoBar:
+    def update(self, n: int) -> None:
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        pass
+
+
+def _progress_bar(total: int, progress: bool | None):
+    show = progress if progress is not None else sys.stderr.isatty()
+    if not show:
+        return _NoBar()
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, unit="frame", desc="scoring video frames")

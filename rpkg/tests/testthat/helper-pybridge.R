@@ -1,0 +1,90 @@
+# The tests run against the pybridge Python package of this checkout (installed in
+# the Python that reticulate uses, e.g. RETICULATE_PYTHON=$(which python3) after
+# `pip install -e .`), offline, with tiny random-weight models built by the tests.
+
+# Before Python starts: no network, caches (including the user model registry) in a
+# temporary folder, one thread per library on the shared CI machine.
+local({
+  home <- file.path(tempdir(), "pybridge-test-home")
+  dir.create(home, showWarnings = FALSE, recursive = TRUE)
+  Sys.setenv(
+    HF_HUB_OFFLINE = "1", TRANSFORMERS_OFFLINE = "1",
+    HF_HOME = file.path(home, "hf"), HF_HUB_CACHE = file.path(home, "hf", "hub"),
+    HF_MODULES_CACHE = file.path(home, "hf", "modules"),
+    PYBRIDGE_CACHE = file.path(home, "pybridge"),
+    TOKENIZERS_PARALLELISM = "false", OMP_NUM_THREADS = "1", MPLBACKEND = "Agg"
+  )
+})
+
+python_available <- function() {
+  isTRUE(tryCatch(reticulate::py_module_available("pybridge"), error = function(e) FALSE))
+}
+
+# Without the Python package the tests cannot run. CI sets
+# PYBRIDGE_R_TESTS_REQUIRE_PYTHON=true so that this is a failure there, not a skip.
+skip_if_no_python <- function() {
+  if (python_available()) return(invisible(TRUE))
+  reason <- paste0("the Python package 'pybridge' is not importable by reticulate ",
+                   "(set RETICULATE_PYTHON to a Python where it is installed)")
+  if (nzchar(Sys.getenv("PYBRIDGE_R_TESTS_REQUIRE_PYTHON"))) stop(reason, call. = FALSE)
+  testthat::skip(reason)
+}
+
+# Root of the checkout: PYBRIDGE_REPO_ROOT, else the folder above the imported
+# pybridge package (an editable install).
+repo_root <- function() {
+  root <- Sys.getenv("PYBRIDGE_REPO_ROOT")
+  if (!nzchar(root)) {
+    package_file <- reticulate::py_to_r(reticulate::import("pybridge")$`__file__`)
+    root <- dirname(dirname(package_file))
+  }
+  if (!file.exists(file.path(root, "tests", "helpers", "tiny_models.py"))) {
+    stop("tests/helpers/tiny_models.py not found under ", root,
+         "; set PYBRIDGE_REPO_ROOT to the pybridge checkout", call. = FALSE)
+  }
+  root
+}
+
+test_python <- function(module) {
+  reticulate::import_from_path(module, path = repo_root(), convert = FALSE)
+}
+
+# Built once per test run.
+fixtures <- new.env(parent = emptyenv())
+
+tiny_clip_path <- function() {
+  if (is.null(fixtures$tiny_clip)) {
+    folder <- file.path(tempdir(), "tiny-clip")
+    helpers <- test_python("tests.helpers.tiny_models")
+    helpers$build_tiny_clip(reticulate::import("pathlib")$Path(folder), seed = 0L)
+    fixtures$tiny_clip <- folder
+  }
+  fixtures$tiny_clip
+}
+
+# A photograph with one smiling face (scikit-image's astronaut, public domain),
+# saved as PNG, plus a blank image without a face.
+face_image_path <- function() {
+  if (is.null(fixtures$face_image)) {
+    path <- file.path(tempdir(), "astronaut.png")
+    reticulate::py_run_string(sprintf(paste(
+      "import skimage.data, PIL.Image",
+      "PIL.Image.fromarray(skimage.data.astronaut()).save(r'%s')",
+      "PIL.Image.new('RGB', (64, 48), (120, 120, 120)).save(r'%s')",
+      sep = "\n"), path, file.path(tempdir(), "blank.png")))
+    fixtures$face_image <- path
+  }
+  fixtures$face_image
+}
+
+blank_image_path <- function() {
+  face_image_path()
+  file.path(tempdir(), "blank.png")
+}
+
+shared_fixtures <- function() {
+  path <- Sys.getenv("PYBRIDGE_SHARED_FIXTURES")
+  if (!nzchar(path)) path <- file.path(dirname(repo_root()), "shared", "fixtures")
+  if (!dir.exists(path)) stop("shared fixtures not found at ", path, call. = FALSE)
+  path
+}
