@@ -29,6 +29,7 @@ Examples
 from __future__ import annotations
 
 import os
+import re
 import sys
 import time
 from dataclasses import dataclass, field
@@ -272,7 +273,8 @@ def _write_scoring(folder: Path, report: _Report, scored: _Scored, clip: Path, u
         return
     table = scored.scores
     section.table(folder, "01_clip_scores.csv", table)
-    stacked = bool(np.allclose(table[scored.labels].sum(axis=1).dropna(), 1.0, atol=1e-3))
+    # probabilities that sum to one read best as stacked areas (SigLIP's sigmoid scores do not)
+    stacked = bool(np.allclose(table[scored.labels].dropna().sum(axis=1), 1.0, atol=1e-3))
     section.figure(folder, "01_clip_scores.png", plots.plot_emotion_series(
         table, scored.labels, stacked=stacked, title=f"{clip.name} scored with {scored.model}"))
     found = table["face_found"].astype(bool)
@@ -371,15 +373,19 @@ def _run_dynega(folder: Path, report: _Report, series: _Series, log: _Log) -> No
         log.notice(f"dynEGA skipped: {_first_line(error)}")
         return
     population = result.population
-    network = population.network
-    memberships = pd.DataFrame({"variable": population.wc.index, "community": population.wc.to_numpy()})
+    # dynEGA names the nodes after the derivative ("happy.DerivOrd1"); show the emotions
+    names = [_emotion_name(v) for v in population.network.columns]
+    network = population.network.set_axis(names, axis=0).set_axis(names, axis=1)
+    communities = population.wc.set_axis(names).astype("Int64")
+    memberships = pd.DataFrame({"emotion": names, "community": communities.to_numpy()})
     section.text(
         f"Population level, first derivatives (GLLA, n_embed = 5), EBICglasso network, walktrap "
         f"communities: {population.n_dim} dimension(s)."
     )
     section.table(folder, "03_memberships.csv", memberships)
     section.table(folder, "03_network.csv", network, index=True)
-    section.figure(folder, "03_network.png", plots.plot_network(population, title="dynEGA population network"))
+    section.figure(folder, "03_network.png", plots.plot_network(
+        network, communities, title="dynEGA population network (first derivatives)"))
 
     scores = population.net_scores(series.data[series.labels])
     if not isinstance(scores, pd.DataFrame):
@@ -514,6 +520,10 @@ def _first_clips(table: pd.DataFrame) -> pd.DataFrame:
         return table
     first = list(dict.fromkeys(table["video"]))[:CLIPS_IN_FIGURES]
     return table[table["video"].isin(first)]
+
+
+def _emotion_name(variable: Any) -> str:
+    return re.sub(r"\.DerivOrd\d+$", "", str(variable))
 
 
 def _first_line(error: BaseException) -> str:

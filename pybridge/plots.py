@@ -618,8 +618,11 @@ def plot_recovery(
         if span.size:
             low_end, high_end = float(span.min()), float(span.max())
             pad = 0.05 * (high_end - low_end or 1.0)
-            ax.plot([low_end - pad, high_end + pad], [low_end - pad, high_end + pad], color="black",
-                    lw=0.8, ls="--", zorder=0)
+            limits = (low_end - pad, high_end + pad)
+            ax.plot(limits, limits, color="black", lw=0.8, ls="--", zorder=0)
+            # the points set the view; a runaway interval must not squash them
+            ax.set_xlim(limits)
+            ax.set_ylim(limits)
         ax.text(0.04, 0.96, _recovery_summary(true_values, estimated,
                                               (lower, upper) if has_interval else None),
                 transform=ax.transAxes, va="top", fontsize=8,

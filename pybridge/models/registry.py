@@ -309,7 +309,9 @@ def detect_backend(folder: str | os.PathLike) -> str:
     )
 
 
-def spec_for_local_path(path: str | os.PathLike, base: ModelSpec | None = None, backend: str | None = None) -> ModelSpec:
+def spec_for_local_path(
+    path: str | os.PathLike, base: ModelSpec | None = None, backend: str | None = None, alias: str | None = None
+) -> ModelSpec:
     """Build the spec for a model loaded from a local folder.
 
     Parameters
@@ -322,6 +324,9 @@ def spec_for_local_path(path: str | os.PathLike, base: ModelSpec | None = None, 
         agrees.
     backend : str, optional
         Override the detected backend.
+    alias : str, optional
+        Name for a folder that stands in for no registered alias (default: the
+        folder's name).
 
     Returns
     -------
@@ -340,7 +345,7 @@ def spec_for_local_path(path: str | os.PathLike, base: ModelSpec | None = None, 
     if base is not None and base.backend == detected:
         return dataclasses.replace(base, source=source, revision=None, family=family or base.family)
     return ModelSpec(
-        alias=base.alias if base is not None else Path(source).name,
+        alias=base.alias if base is not None else alias or Path(source).name,
         backend=detected,
         source=source,
         family=family or "clip",

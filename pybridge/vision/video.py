@@ -248,7 +248,12 @@ def probe_video(source: str | os.PathLike) -> VideoInfo:
 
 
 def iter_video_frames(
-    source: str | os.PathLike, plan: SamplePlan, *, prefetch_frames: int = 8, skip: int = 0
+    source: str | os.PathLike,
+    plan: SamplePlan,
+    *,
+    prefetch_frames: int = 8,
+    skip: int = 0,
+    shortfalls: list[str] | None = None,
 ) -> Iterator[SampledFrame]:
     """Decode the frames a plan selects, in order, on a background thread.
 
@@ -264,6 +269,9 @@ def iter_video_frames(
     skip : int, default 0
         Leave out the first ``skip`` sampled frames (already scored by an
         interrupted run); they are located but not converted to RGB.
+    shortfalls : list, optional
+        Receives the short-window messages instead of a warning, for callers that
+        warn once from their own frame.
 
     Yields
     ------
@@ -291,6 +299,9 @@ def iter_video_frames(
     sampler = _Sampler(source, plan, skip)
     frames: Iterable[SampledFrame] = sampler if prefetch_frames <= 0 else prefetch(sampler, prefetch_frames)
     yield from frames
+    if shortfalls is not None:
+        shortfalls.extend(sampler.shortfalls)
+        return
     # Warn from the consumer's thread so that callers' warning filters apply.
     for message in sampler.shortfalls:
         warnings.warn(message, ShortWindowWarning, stacklevel=2)
@@ -685,6 +696,7 @@ def _positive_int(value: Any, name: str) -> int:
 
 
 def _finite_float(value: Any, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) or not np.isfinite(value):
+    is_number = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+    if not is_number or not np.isfinite(value):
         raise InvalidInputError(f"{name} must be a finite number of seconds; got {value!r}")
     return float(value)

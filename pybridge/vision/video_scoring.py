@@ -20,7 +20,8 @@ import json
 import math
 import os
 import sys
-from collections.abc import Iterator, Sequence
+import warnings
+from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -31,7 +32,7 @@ from ..errors import ImageReadError, InvalidInputError
 from .faces import FaceBox, FaceDetector, crop_face, validate_face_selection
 from .images import is_url
 from .scoring import build_scorer, result_columns, score_stream, validate_labels
-from .video import SampledFrame, SamplePlan, iter_video_frames, probe_video, sample_plan
+from .video import SampledFrame, SamplePlan, ShortWindowWarning, iter_video_frames, probe_video, sample_plan
 
 __all__ = ["iter_video_score_chunks", "video_scores"]
 
@@ -221,9 +222,10 @@ def video_scores(
             name = str(source)
             skip = _frames_done(done, name if several else None)
             bar.update(skip)
+            shortfalls: list[str] = []
             for chunk in iter_video_score_chunks(
                 source, built, plan, face_selection=face_selection, detector=detector, batch_size=batch_size,
-                skip=skip, frame_folder=frame_folder,
+                skip=skip, shortfalls=shortfalls, frame_folder=frame_folder,
             ):  # fmt: skip
                 if several:
                     chunk.insert(0, "video", name)
@@ -232,6 +234,8 @@ def video_scores(
                     sink.append(chunk)
                 tables.append(chunk)
                 bar.update(chunk["time_s"].nunique())
+            for message in shortfalls:
+                warnings.warn(message, ShortWindowWarning, stacklevel=2)
     table = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=columns)
     table = _set_dtypes(table[columns], face_selection, several)
     if sink is not None:
@@ -258,6 +262,7 @@ def iter_video_score_chunks(
     detector: FaceDetector | None = None,
     batch_size: int = 16,
     skip: int = 0,
+    shortfalls: list[str] | None = None,
     frame_folder: _FrameFolder | None = None,
 ) -> Iterator[Any]:
     """Score one video chunk by chunk (the engine of :func:`video_scores` and of corpus scoring).
@@ -274,6 +279,8 @@ def iter_video_score_chunks(
         As in :func:`pybridge.vision.scoring.score_frames`.
     skip : int, default 0
         Sampled frames to leave out at the start (already scored).
+    shortfalls : list, optional
+        Receives short-window messages instead of a :class:`ShortWindowWarning`.
     frame_folder : optional
         Internal: where :func:`video_scores` saves crops.
 
@@ -303,7 +310,7 @@ def iter_video_score_chunks(
     in_flight: dict[int, SampledFrame] = {}
 
     def keyed_frames() -> Iterator[tuple[int, SampledFrame]]:
-        for position, sampled in enumerate(iter_video_frames(video, plan, skip=skip)):
+        for position, sampled in enumerate(iter_video_frames(video, plan, skip=skip, shortfalls=shortfalls)):
             in_flight[position] = sampled
             yield position, sampled
 

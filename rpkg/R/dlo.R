@@ -63,12 +63,13 @@ simulate_video <- function(dt, num_steps, num_observables, eta_n, zeta_n, eta, z
                            emph.dur = 10, emph.prob = 0.5, seed = NULL) {
   check_flag(emph, "emph")
   draws <- if (is.null(seed)) r_draws() else NULL
-  video <- py_call("simulate_video", dt = dt, num_steps = num_steps,
-                   num_observables = num_observables, eta_n = eta_n, zeta_n = zeta_n,
-                   eta = eta, zeta = zeta, sigma_q = sigma_q,
+  video <- py_call("simulate_video", dt = dt, num_steps = as_count(num_steps),
+                   num_observables = as_count(num_observables), eta_n = eta_n,
+                   zeta_n = zeta_n, eta = eta, zeta = zeta, sigma_q = sigma_q,
                    sd_observable = sd_observable, loadings = loadings,
-                   window_size = window_size, emph = emph, emph_dur = emph.dur,
-                   emph_prob = emph.prob, seed = seed, draws = draws)
+                   window_size = as_count(window_size), emph = emph,
+                   emph_dur = as_count(emph.dur), emph_prob = emph.prob,
+                   seed = as_count(seed), draws = draws)
   from_python(video)
 }
 
@@ -131,8 +132,9 @@ simulate_dlo <- function(eta, zeta, sigma_q, n_steps, dt = 1, n_series = 1, meas
                          x0 = NULL, v0 = NULL, seed = NULL) {
   if (is.null(seed)) seed <- sample.int(.Machine$integer.max, 1L)
   simulation <- py_call("simulate_dlo", eta = eta, zeta = zeta, sigma_q = sigma_q,
-                        n_steps = n_steps, dt = dt, n_series = n_series,
-                        meas_sd = meas_sd, x0 = x0, v0 = v0, seed = seed)
+                        n_steps = as_count(n_steps), dt = dt,
+                        n_series = as_count(n_series), meas_sd = meas_sd, x0 = x0, v0 = v0,
+                        seed = as_count(seed))
   fields <- from_python(simulation$to_dict())
   fields[c("x", "v", "y")] <- lapply(fields[c("x", "v", "y")], function(rows) {
     matrix(unlist(rows), nrow = length(rows), byrow = TRUE)

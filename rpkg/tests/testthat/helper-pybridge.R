@@ -35,7 +35,7 @@ skip_if_no_python <- function() {
 repo_root <- function() {
   root <- Sys.getenv("PYBRIDGE_REPO_ROOT")
   if (!nzchar(root)) {
-    package_file <- reticulate::py_to_r(reticulate::import("pybridge")$`__file__`)
+    package_file <- reticulate::import("pybridge")$`__file__`
     root <- dirname(dirname(package_file))
   }
   if (!file.exists(file.path(root, "tests", "helpers", "tiny_models.py"))) {
@@ -87,4 +87,20 @@ shared_fixtures <- function() {
   if (!nzchar(path)) path <- file.path(dirname(repo_root()), "shared", "fixtures")
   if (!dir.exists(path)) stop("shared fixtures not found at ", path, call. = FALSE)
   path
+}
+
+# A 12-frame clip of the astronaut moving across a grey background, without a face
+# in frames 3 and 7 (tests/helpers/media.py).
+face_video_path <- function() {
+  if (is.null(fixtures$face_video)) {
+    path <- file.path(tempdir(), "face.mp4")
+    media <- test_python("tests.helpers.media")
+    media$make_face_video(reticulate::import("pathlib")$Path(path))
+    fixtures$face_video <- path
+  }
+  fixtures$face_video
+}
+
+python_scores <- function(name, ...) {
+  from_python(reticulate::py_call(reticulate::py_get_attr(pybridge_api(), name), ...))
 }

@@ -1,0 +1,151 @@
+"""Benchmark: video_scores vs a transforEmotion-style loop on a long 720p clip (CPU).
+
+Run: ``python tests/benchmarks/bench_video_scores.py [--seconds 300] [--nframes 100] [--keep DIR]``
+
+It generates a 720p clip (test pattern with the astronaut's face moving over it, 25
+fps, x264 ultrafast) and a random-weight CLIP with oai-base's exact architecture
+(ViT-B/32, 224 px) in a temporary folder, then times, each in a fresh process:
+
+- ``pybridge``: ``video_scores(clip, labels, nframes, uniform=True)``: one streamed
+  decoding pass, batched model, label embeddings computed once, decoding / face
+  detection / model overlapping;
+- ``baseline``: what transforEmotion does per sampled frame: seek with OpenCV, write
+  the frame as JPEG and read it back, Haar detection on the full frame, then one
+  CLIP forward pass with the image and all labels (labels re-encoded every frame);
+- ``pybridge`` again on a clip 1/5 as long, to show peak memory does not grow with
+  the clip's length.
+
+It prints wall time, peak resident memory (``ru_maxrss`` of each process) and the
+speed ratio. Nothing is asserted; numbers depend on the machine's load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+LABELS = ["happy", "sad", "angry", "fearful", "surprised", "disgusted", "neutral"]
+
+
+def run_pybridge(clip: str, model_dir: str, nframes: int) -> dict:
+    from pybridge.vision.video_scoring import video_scores
+
+    started = time.perf_counter()
+    table = video_scores(clip, LABELS, nframes=nframes, uniform=True, local_model_path=model_dir)
+    return {"seconds": time.perf_counter() - started, "rows": len(table), "faces": int(table["face_found"].sum())}
+
+
+def run_baseline(clip: str, model_dir: str, nframes: int) -> dict:
+    """transforEmotion's per-frame loop, re-created with the same libraries."""
+    import cv2
+    import numpy as np
+    import torch
+    from PIL import Image
+    from transformers import CLIPModel, CLIPProcessor
+
+    started = time.perf_counter()
+    model = CLIPModel.from_pretrained(model_dir).eval()
+    processor = CLIPProcessor.from_pretrained(model_dir)
+    cascade = cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_default.xml")
+    capture = cv2.VideoCapture(clip)
+    total = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
+    targets = np.linspace(0, total - 1, nframes).astype(int)
+    rows, faces = 0, 0
+    with tempfile.TemporaryDirectory() as scratch:
+        for target in targets:
+            capture.set(cv2.CAP_PROP_POS_FRAMES, int(target))
+            ok, bgr = capture.read()
+            if not ok:
+                continue
+            jpeg = os.path.join(scratch, f"frame_{target}.jpg")
+            cv2.imwrite(jpeg, bgr)
+            image = np.asarray(Image.open(jpeg).convert("RGB"))
+            grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+            found = cascade.detectMultiScale(grey, scaleFactor=1.1, minNeighbors=5, minSize=(30, 30))
+            rows += 1
+            if len(found) == 0:
+                continue
+            x, y, w, h = max(found, key=lambda box: box[2] * box[3])
+            crop = image[max(0, y - 50) : y + h + 50, max(0, x - 50) : x + w + 50]
+            inputs = processor(text=LABELS, images=Image.fromarray(crop), return_tensors="pt", padding=True)
+            with torch.no_grad():
+                torch.softmax(model(**inputs).logits_per_image, dim=-1)
+            faces += 1
+    capture.release()
+    return {"seconds": time.perf_counter() - started, "rows": rows, "faces": faces}
+
+
+def measure(kind: str, clip: Path, model_dir: Path, nframes: int) -> dict:
+    """Run one variant in a fresh process; add its peak memory."""
+    code = (
+        "import json, sys; sys.path.insert(0, sys.argv[1]);"
+        "from tests.benchmarks.bench_video_scores import run_pybridge, run_baseline;"
+        f"print(json.dumps(run_{kind}(sys.argv[2], sys.argv[3], int(sys.argv[4]))))"
+    )
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+    process = subprocess.Popen(
+        [sys.executable, "-c", code, str(REPO_ROOT), str(clip), str(model_dir), str(nframes)],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, text=True,
+    )  # fmt: skip
+    output = process.stdout.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    if status != 0:
+        raise RuntimeError(f"{kind} run failed (status {status})")
+    result = json.loads(output.strip().splitlines()[-1])
+    result["peak_rss_mb"] = usage.ru_maxrss / 1024
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=300, help="clip length [300]")
+    parser.add_argument("--nframes", type=int, default=100, help="frames to score [100]")
+    parser.add_argument("--keep", default=None, help="reuse/keep clips and model in this folder")
+    args = parser.parse_args()
+    sys.path.insert(0, str(REPO_ROOT))
+    from tests.helpers import media, tiny_models
+
+    folder = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="bench-video-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    model_dir = folder / "oai-base-random"
+    if not (model_dir / "config.json").exists():
+        tiny_models.build_oai_base_architecture(model_dir)
+    clips = {}
+    for seconds in (args.seconds, max(1, args.seconds // 5)):
+        clip = folder / f"clip_{seconds}s_720p.mp4"
+        if not clip.exists():
+            started = time.perf_counter()
+            media.make_benchmark_clip(clip, seconds=seconds)
+            print(f"generated {clip.name} ({clip.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - started:.1f} s")
+        clips[seconds] = clip
+
+    long_clip, short_clip = clips[args.seconds], clips[max(1, args.seconds // 5)]
+    results = {
+        "pybridge": measure("pybridge", long_clip, model_dir, args.nframes),
+        "baseline": measure("baseline", long_clip, model_dir, args.nframes),
+        "pybridge_short_clip": measure("pybridge", short_clip, model_dir, args.nframes),
+    }
+    for name, result in results.items():
+        print(
+            f"{name:>20}: {result['seconds']:6.1f} s, {result['rows']} rows, {result['faces']} faces, "
+            f"peak RSS {result['peak_rss_mb']:.0f} MB"
+        )
+    ratio = results["baseline"]["seconds"] / results["pybridge"]["seconds"]
+    print(f"speed ratio baseline / pybridge ({args.seconds} s clip, {args.nframes} frames): {ratio:.1f}x")
+    print(
+        f"peak RSS pybridge: {results['pybridge']['peak_rss_mb']:.0f} MB ({args.seconds} s clip) vs "
+        f"{results['pybridge_short_clip']['peak_rss_mb']:.0f} MB ({max(1, args.seconds // 5)} s clip)"
+    )
+    if not args.keep:
+        print(f"(temporary files in {folder}; delete when done)")
+
+
+if __name__ == "__main__":
+    main()
