@@ -363,7 +363,7 @@ def score_corpus(
             cores = os.cpu_count() or 1
             workers = max(1, min(n_workers or cores, len(pending)))
             cluster = LocalCluster(
-                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0"
             )
             client = Client(cluster)
             client.run(_configure_worker, max(1, cores // workers))

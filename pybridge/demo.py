@@ -68,9 +68,11 @@ BUNDLED_CLIP_EXPRESSION = "happy"
 # A scored clip is analysed instead of the bundled series when it has at least this
 # many frames with a face (the neural DLO estimator needs 50 observed values).
 MIN_FRAMES_FOR_ANALYSIS = 60
-# Frames sampled from a user's clip (transforEmotion's default nframes); the bundled
-# clip has 40 frames, all scored.
-USER_CLIP_FRAMES = 100
+# A user's clip is sampled at about 4 frames per second, the rate at which the DLO
+# network's supported periods (20-60 frames) are 5-15 s emotion cycles, up to 300
+# frames; the bundled clip has 40 frames, all scored.
+ANALYSIS_FPS = 4.0
+USER_CLIP_FRAMES = 300
 BUNDLED_CLIP_FRAMES = 40
 # Kalman maximum likelihood is the fallback when the neural weights are missing; it
 # takes about a second per series here, so the demo then fits the first clips only.
@@ -152,8 +154,9 @@ def run_demo(
     out : str or path-like, default "pybridge-demo"
         Report folder; created if needed, files in it are overwritten.
     video : str or path-like, optional
-        Score this clip instead of the bundled one. When it yields at least 60
-        frames with a face, the analysis steps use its scores too.
+        Score this clip instead of the bundled one, at about 4 frames per second (up
+        to 300 frames). When it yields at least 60 frames with a face, the analysis
+        steps use its scores too.
     model : str, optional
         Model alias for scoring. By default ``oai-base`` when its weights are cached
         (or downloadable unless ``offline``), otherwise ``cnn-fer`` when its weights
@@ -192,14 +195,23 @@ def run_demo(
     folder = Path(out)
     if folder.exists() and not folder.is_dir():
         raise InvalidInputError(f"out={os.fspath(out)!r} exists and is not a folder; choose another path")
-    folder.mkdir(parents=True, exist_ok=True)
+    # user errors surface before any work is done: a typo in the alias, an unreadable clip
+    if model is not None:
+        from .models import model_info
+
+        model_info(model)
     clip = Path(video) if video is not None else bundled_data_path(CLIP_FILE)
+    if video is not None:
+        from .vision.video import probe_video
+
+        probe_video(clip)
+    folder.mkdir(parents=True, exist_ok=True)
     log = _Log(progress)
     report = _Report()
 
     log.step(1, f"scoring the frames of {clip.name}")
     scored = _score_clip(clip, model, offline, progress, log)
-    _write_scoring(folder, report, scored, clip, user_clip=video is not None)
+    _write_scoring(folder, report, scored, clip)
 
     log.step(2, "emotion time series")
     analysis = _choose_series(scored, clip)
@@ -258,15 +270,20 @@ def _score_clip(clip: Path, model: str | None, offline: bool, progress: bool, lo
 def _video_scores(clip: Path, labels: list[str] | None, alias: str, progress: bool) -> pd.DataFrame:
     from . import video_scores
 
-    if clip.name == CLIP_FILE and clip.parent == DATA_DIR:
-        # the bundled clip is short: score every one of its frames
-        sampling = {"nframes": BUNDLED_CLIP_FRAMES, "ffreq": 1}
-    else:
-        sampling = {"nframes": USER_CLIP_FRAMES}
-    return video_scores(os.fspath(clip), labels, model=alias, progress=progress, **sampling)
+    return video_scores(os.fspath(clip), labels, model=alias, progress=progress, **_sampling(clip))
 
 
-def _write_scoring(folder: Path, report: _Report, scored: _Scored, clip: Path, user_clip: bool) -> None:
+def _sampling(clip: Path) -> dict[str, int]:
+    """Frames to score: all of the bundled clip; about 4 per second of a user's clip."""
+    if _is_bundled_clip(clip):
+        return {"nframes": BUNDLED_CLIP_FRAMES, "ffreq": 1}
+    from .vision.video import probe_video
+
+    fps = probe_video(clip).average_fps or ANALYSIS_FPS
+    return {"nframes": USER_CLIP_FRAMES, "ffreq": max(1, round(fps / ANALYSIS_FPS))}
+
+
+def _write_scoring(folder: Path, report: _Report, scored: _Scored, clip: Path) -> None:
     section = report.section("1. Emotion scores of the clip")
     if scored.scores is None:
         section.text(scored.note or "The clip was not scored.")
@@ -282,7 +299,7 @@ def _write_scoring(folder: Path, report: _Report, scored: _Scored, clip: Path, u
         f"Model `{scored.model}`; {len(table)} frames, a face in {int(found.sum())}; frames "
         "without a face keep their row with NaN scores (grey bands in the figure)."
     )
-    if not user_clip and found.any():
+    if _is_bundled_clip(clip) and found.any():
         _evaluate_bundled_clip(section, table.loc[found], scored)
 
 
@@ -317,7 +334,7 @@ class _Series:
 
 
 def _choose_series(scored: _Scored, clip: Path) -> _Series:
-    if scored.scores is not None and clip.name != CLIP_FILE:
+    if scored.scores is not None and not _is_bundled_clip(clip):
         frames_with_face = int(scored.scores["face_found"].astype(bool).sum())
         if frames_with_face >= MIN_FRAMES_FOR_ANALYSIS:
             data = scored.scores
@@ -364,7 +381,7 @@ def _run_dynega(folder: Path, report: _Report, series: _Series, log: _Log) -> No
         return
     has_video = "video" in series.data.columns
     columns = [*series.labels, "video"] if has_video else list(series.labels)
-    data = series.data[columns].dropna(subset=series.labels)
+    data = series.data[columns]
     try:
         result = dynEGA(data, id="video" if has_video else None, n_embed=5, level="population",
                         columns=series.labels, seed=SEED)
@@ -387,13 +404,11 @@ def _run_dynega(folder: Path, report: _Report, series: _Series, log: _Log) -> No
     section.figure(folder, "03_network.png", plots.plot_network(
         network, communities, title="dynEGA population network (first derivatives)"))
 
-    scores = population.net_scores(series.data[series.labels])
-    if not isinstance(scores, pd.DataFrame):
-        scores = pd.DataFrame(np.asarray(scores))
-    scores.columns = [str(c) for c in scores.columns]
-    scores.index = series.data.index[: len(scores)]
+    # one score per frame and community, on the emotion scores themselves
+    scores = pd.DataFrame(population.net_scores(series.data[series.labels]))
+    scores = scores.set_axis([str(c) for c in scores.columns], axis=1).set_axis(series.data.index)
     keys = [c for c in ("video", "frame", "time_s") if c in series.data.columns]
-    with_keys = pd.concat([series.data.loc[scores.index, keys], scores], axis=1)
+    with_keys = pd.concat([series.data[keys], scores], axis=1)
     section.table(folder, "03_network_scores.csv", with_keys)
     section.figure(folder, "03_network_scores.png", plots.plot_network_scores(
         _first_clips(with_keys), [c for c in scores.columns], x="time_s" if "time_s" in keys else None,
@@ -431,6 +446,9 @@ def _run_dlo(folder: Path, report: _Report, series: _Series, log: _Log) -> None:
     first_video = estimates["video"].iloc[0] if "video" in estimates.columns else None
     rows = estimates[estimates["video"] == first_video] if first_video is not None else estimates
     rows = rows[np.isfinite(rows["eta"].to_numpy(dtype=float))].head(MAX_SERIES_IN_FIGURE)
+    if rows.empty:
+        section.text("No series could be fitted; see the `message` column of the table.")
+        return
     clip_data = data[data["video"] == first_video] if first_video is not None else data
     where = f" of {first_video}" if first_video is not None else ""
     truth = None
@@ -520,6 +538,10 @@ def _first_clips(table: pd.DataFrame) -> pd.DataFrame:
         return table
     first = list(dict.fromkeys(table["video"]))[:CLIPS_IN_FIGURES]
     return table[table["video"].isin(first)]
+
+
+def _is_bundled_clip(clip: Path) -> bool:
+    return clip.resolve() == (DATA_DIR / CLIP_FILE).resolve()
 
 
 def _emotion_name(variable: Any) -> str:

@@ -157,6 +157,45 @@ class EmotionEvaluation:
             "krippendorff_alpha": _plain(self.krippendorff_alpha),
         }
 
+    def to_frame(self, name: str | None = None) -> pd.DataFrame:
+        """One-row summary, for comparison tables of several models.
+
+        Parameters
+        ----------
+        name : str, optional
+            Row label, e.g. the model alias.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``n``, ``n_dropped``, ``accuracy``, ``<metric>_<average>`` for
+            precision / recall / F1 / AUROC, ``ece``, ``krippendorff_alpha`` and
+            ``<metric>_<class>`` per class (metrics not computed are left out).
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> df = pd.DataFrame({"y": ["a", "b", "b"], "p": ["a", "b", "a"]})
+        >>> row = evaluate_emotions(df, truth="y", pred="p").to_frame("model")
+        >>> row.loc["model", ["accuracy", "recall_b"]].round(3).tolist()
+        [0.667, 0.5]
+        """
+        row: dict[str, Any] = {"n": self.n, "n_dropped": self.n_dropped}
+        if self.accuracy is not None:
+            row["accuracy"] = self.accuracy
+        for metric in ("precision", "recall", "f1", "auroc"):
+            averages = getattr(self, metric)
+            if averages is not None:
+                row.update({f"{metric}_{average}": value for average, value in averages.items()})
+        if self.ece is not None:
+            row["ece"] = self.ece
+        if self.krippendorff_alpha is not None:
+            row["krippendorff_alpha"] = self.krippendorff_alpha
+        for metric in ("precision", "recall", "f1", "auroc"):
+            if metric in self.per_class.columns:
+                row.update({f"{metric}_{label}": value for label, value in self.per_class[metric].items()})
+        return pd.DataFrame([row], index=[name if name is not None else 0])
+
     def __repr__(self) -> str:
         parts = [f"n={self.n}", f"n_dropped={self.n_dropped}"]
         if self.accuracy is not None:

@@ -220,9 +220,9 @@ def plot_network(
     communities = sorted({m for m in membership if not _is_missing(m)}, key=_sort_key)
     palette = dict(zip(communities, _colours(len(communities))))
     node_colours = [_UNASSIGNED_COLOUR if _is_missing(m) else palette[m] for m in membership]
-    ax.scatter(coords[:, 0], coords[:, 1], s=900, c=node_colours, edgecolors="black", zorder=2)
+    ax.scatter(coords[:, 0], coords[:, 1], s=1200, c=node_colours, edgecolors="black", zorder=2)
     for (px, py), name in zip(coords, names):
-        ax.text(px, py, name, ha="center", va="center", fontsize=8, zorder=3)
+        ax.text(px, py, name, ha="center", va="center", fontsize=7, zorder=3)
     handles = [
         Line2D([], [], marker="o", ls="", markersize=9, markerfacecolor=palette[c],
                markeredgecolor="black", label=f"community {_format_community(c)}")
@@ -538,6 +538,7 @@ def plot_dlo_intervals(
         if truth is not None:
             ax.plot(truth[parameter].to_numpy(dtype=float), position, "x", color="#c62828",
                     label="true value")
+        ax.set_xlim(_interval_view(value, table, parameter, truth))
         ax.set_xlabel(_PARAMETER_LABELS.get(parameter, parameter))
         ax.grid(axis="x", alpha=0.3)
     axes[0].set_yticks(position, [str(n) for n in row_names], fontsize=8)
@@ -862,6 +863,33 @@ def _row_names(table: pd.DataFrame, prefix: str | None) -> list[str]:
     if prefix is not None:
         return [f"{prefix} {i}" for i in range(len(table))]
     return [str(i) for i in table.index]
+
+
+def _interval_view(value: np.ndarray, table: pd.DataFrame, parameter: str,
+                   truth: pd.DataFrame | None) -> tuple[float, float]:
+    """Axis range showing every estimate and true value, and intervals up to one more span.
+
+    A failed fit can report an interval of 1e10; drawn in full it would flatten all
+    the other rows, so intervals are cut at the edge of this range.
+    """
+    points = [value]
+    if truth is not None:
+        points.append(truth[parameter].to_numpy(dtype=float))
+    points = np.concatenate(points)
+    points = points[np.isfinite(points)]
+    if points.size == 0:
+        return (-1.0, 1.0)
+    low, high = float(points.min()), float(points.max())
+    width = high - low or max(abs(high), 1.0) * 0.1
+    bounds = [table[c].to_numpy(dtype=float) for c in (f"{parameter}_lo", f"{parameter}_hi") if c in table]
+    if bounds:
+        finite = np.concatenate(bounds)
+        finite = finite[np.isfinite(finite)]
+        if finite.size:
+            low = max(min(low, float(finite.min())), low - width)
+            high = min(max(high, float(finite.max())), high + width)
+    pad = 0.05 * (high - low)
+    return (low - pad, high + pad)
 
 
 def _recovery_summary(true_values: np.ndarray, estimated: np.ndarray,

@@ -118,6 +118,7 @@ def test_unknown_model_and_bad_paths(tmp_path):
     with pytest.raises(VideoReadError):
         demo.run_demo(tmp_path / "b", video=tmp_path / "missing.mp4", model="cnn-fer", offline=True,
                       progress=False)
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
     occupied = tmp_path / "file.txt"
     occupied.write_text("x")
     with pytest.raises(InvalidInputError, match="is not a folder"):
@@ -134,3 +135,44 @@ def test_make_demo_data_regenerates_the_bundled_series():
     bundled_series, bundled_parameters = demo.load_demo_series()
     pd.testing.assert_frame_equal(series, bundled_series, check_exact=False, atol=1e-12, rtol=0)
     pd.testing.assert_frame_equal(parameters, bundled_parameters, check_exact=False, atol=1e-12, rtol=0)
+
+
+def _user_scores(n_frames: int, n_faces: int) -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    probs = rng.dirichlet(np.ones(len(EMOTIONS)), size=n_frames)
+    table = pd.DataFrame(probs, columns=EMOTIONS)
+    table.insert(0, "frame", np.arange(n_frames) * 8)
+    table.insert(1, "time_s", np.arange(n_frames) * 8 / 30)
+    table.insert(2, "face_found", np.arange(n_frames) < n_faces)
+    table.loc[~table["face_found"], EMOTIONS] = np.nan
+    return table
+
+
+def test_a_long_enough_user_clip_is_analysed_itself():
+    scored = demo._Scored(_user_scores(100, 80), "cnn-fer", EMOTIONS)
+    series = demo._choose_series(scored, Path("talk.mp4"))
+    assert not series.simulated and series.truth is None
+    assert series.data is scored.scores
+    assert series.dt == pytest.approx(8 / 30)
+    assert "talk.mp4 (80 frames with a face)" in series.note
+
+
+def test_a_short_user_clip_falls_back_to_the_bundled_series():
+    scored = demo._Scored(_user_scores(100, 30), "cnn-fer", EMOTIONS)
+    series = demo._choose_series(scored, Path("talk.mp4"))
+    assert series.simulated and series.dt == 0.25 and len(series.truth) == 56
+    assert series.note.startswith("talk.mp4 has 30 frames with a face, fewer than the 60")
+    assert demo._choose_series(demo._Scored(None, None, []), Path("talk.mp4")).simulated
+
+
+def test_user_clips_are_sampled_at_about_four_frames_per_second(tmp_path):
+    import imageio_ffmpeg
+
+    clip = tmp_path / "talk.mp4"
+    writer = imageio_ffmpeg.write_frames(str(clip), (64, 48), fps=30, ffmpeg_log_level="error")
+    writer.send(None)
+    for _ in range(30):
+        writer.send(np.zeros((48, 64, 3), np.uint8))
+    writer.close()
+    assert demo._sampling(clip) == {"nframes": 300, "ffreq": 8}
+    assert demo._sampling(demo.bundled_data_path(demo.CLIP_FILE)) == {"nframes": 40, "ffreq": 1}

@@ -287,3 +287,14 @@ def test_alpha_bad_input_and_degenerate_case():
     with pytest.raises(InvalidInputError, match="at least two coders"):
         krippendorff_alpha_nominal(np.array([[1.0], [2.0]]))
     assert math.isnan(krippendorff_alpha_nominal(np.array([["a", "a"], ["a", "a"]], dtype=object)))
+
+
+def test_to_frame_builds_comparison_tables(scored):
+    first = evaluate_emotions(scored, truth="truth", probs=CLASSES)
+    labels_only = evaluate_emotions(scored.assign(pred="happy"), truth="truth", pred="pred")
+    table = pd.concat([first.to_frame("model-a"), labels_only.to_frame("always-happy")])
+    assert list(table.index) == ["model-a", "always-happy"]
+    assert table.loc["model-a", "f1_weighted"] == first.f1["weighted"]
+    assert table.loc["model-a", "recall_sad"] == first.per_class.loc["sad", "recall"]
+    assert table.loc["always-happy", "recall_happy"] == 1.0
+    assert np.isnan(table.loc["always-happy", "auroc_macro"])

@@ -193,6 +193,10 @@ def test_dlo_intervals_figure(tmp_path):
     assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["happy", "sad", "neutral"]
     with pytest.raises(InvalidInputError, match=r"no column\(s\) \['omega'\]"):
         plot_dlo_intervals(estimates, parameters=["omega"])
+    # a failed fit's runaway interval is cut at the edge instead of flattening the rest
+    runaway = estimates.assign(eta_lo=[-0.7, -1.0, -1e10])
+    low, high = plot_dlo_intervals(runaway, parameters=["eta"]).axes[0].get_xlim()
+    assert -2.0 < low < -1.0 and -0.3 < high < 0.0
 
 
 def test_recovery_scatter(tmp_path):

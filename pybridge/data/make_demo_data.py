@@ -31,7 +31,6 @@ No real person's emotions are in the series: they are simulated and labelled so.
 from __future__ import annotations
 
 import argparse
-import subprocess
 from pathlib import Path
 
 import numpy as np

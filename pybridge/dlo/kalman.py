@@ -34,7 +34,7 @@ import scipy.optimize
 import scipy.stats
 
 from ..errors import EstimationError, InvalidInputError, SeriesTooShortError
-from .simulate import _check_dt, exact_discretization
+from .simulate import _check_dt, _noise_covariance_scalar, exact_discretization
 
 __all__ = [
     "KalmanFit",
@@ -154,14 +154,9 @@ def _discretize_frame(eta: float, zeta: float, sigma: float) -> tuple[float, ...
     f22 = scale * (cosine + zeta / 2.0 * sine_over)
     s11 = sigma * sigma / (2.0 * eta * zeta)
     s22 = -sigma * sigma / (2.0 * zeta)
-    q11 = s11 - (f11 * f11 * s11 + f12 * f12 * s22)
-    q12 = -(f11 * f21 * s11 + f12 * f22 * s22)
-    q22 = s22 - (f21 * f21 * s11 + f22 * f22 * s22)
-    if q11 < 1e-3 * s11 or q22 < 1e-3 * s22:
-        # S - F S F^T has lost digits to cancellation (slow dynamics); redo it with
-        # Van Loan's method, accurate in that regime.
-        _, noise = exact_discretization(eta, zeta, sigma, 1.0, method="van_loan")
-        q11, q12, q22 = float(noise[0, 0]), float(noise[0, 1]), float(noise[1, 1])
+    q11, q12, q22 = _noise_covariance_scalar(
+        eta, zeta, sigma, 1.0, ((f11, f12), (f21, f22))
+    )
     if not (q11 > 0 and q22 > 0 and q11 * q22 - q12 * q12 > 0):
         return None
     return f11, f12, f21, f22, q11, q12, q22, s11, 0.0, s22

@@ -22,6 +22,7 @@ and the more readable (damped period, damping ratio).
 
 from __future__ import annotations
 
+import cmath
 import operator
 from dataclasses import dataclass, field
 from typing import Any
@@ -45,6 +46,8 @@ __all__ = [
 # Below this value of (delta * dt)^2 the closed-form expm uses its Taylor series,
 # because cosh/sinh(delta dt)/delta lose digits to cancellation near critical damping.
 _SERIES_THRESHOLD = 1e-8
+# Below this |l1 - l2| dt (near critical damping) the eigenvalue formula for Q cancels.
+_NEAR_CRITICAL = 1e-3
 # Where Q / S falls below this on the diagonal, S - F S F^T has lost more than three
 # digits to cancellation and Van Loan's method is the accurate one.
 _CANCELLATION_LIMIT = 1e-3
@@ -202,6 +205,80 @@ def _transition_matrix(eta: np.ndarray, zeta: np.ndarray, dt: float) -> np.ndarr
     return transition
 
 
+def _exp_integral(rate: complex) -> complex:
+    """``integral_0^1 exp(rate u) du = (exp(rate) - 1) / rate``, accurate for small rates."""
+    if abs(rate) < 0.1:
+        term, total = 1.0 + 0j, 0j
+        for k in range(1, 16):
+            total += term
+            term *= rate / (k + 1)
+        return total
+    return (cmath.exp(rate) - 1.0) / rate
+
+
+def _noise_covariance_eigen(
+    eta: float, zeta: float, sigma: float, dt: float
+) -> tuple[float, float, float] | None:
+    """``(Q_xx, Q_xv, Q_vv)`` from the eigenvalues of the drift; None near critical damping.
+
+    With eigenvalues ``l1 != l2``, the second column of ``expm(A s)`` is
+    ``(e1 - e2, l1 e1 - l2 e2) / (l1 - l2)`` with ``ei = exp(li s)``, so each entry of
+    ``Q = sigma^2 integral_0^dt f f^T ds`` is a combination of
+    ``integral exp((li + lj) s) ds``. Unlike ``S - F S F^T`` this keeps full precision
+    for steps short against the dynamics, and unlike Van Loan's method for steps long
+    against the fastest decay (stiff drifts); it loses digits only when
+    ``(l1 - l2) dt`` is tiny, i.e. near critical damping, where None is returned.
+    """
+    half_gap = cmath.sqrt(zeta * zeta / 4.0 + eta)
+    if abs(half_gap) * dt < _NEAR_CRITICAL:
+        return None
+    first, second = zeta / 2.0 + half_gap, zeta / 2.0 - half_gap
+    i11 = dt * _exp_integral(2.0 * first * dt)
+    i12 = dt * _exp_integral((first + second) * dt)
+    i22 = dt * _exp_integral(2.0 * second * dt)
+    scale = sigma * sigma / (first - second) ** 2
+    q11 = scale * (i11 - 2.0 * i12 + i22)
+    q12 = scale * (first * i11 - (first + second) * i12 + second * i22)
+    q22 = scale * (first * first * i11 - 2.0 * first * second * i12 + second * second * i22)
+    return q11.real, q12.real, q22.real
+
+
+def _van_loan(eta: np.ndarray, zeta: np.ndarray, sigma: np.ndarray, dt: float):
+    """``F`` and ``Q`` from Van Loan's block matrix exponential (scipy)."""
+    # expm([[-A, b b^T], [0, A^T]] dt) = [[., F^-1 Q], [0, F^T]]  (Van Loan, 1978)
+    block = np.zeros(eta.shape + (4, 4))
+    block[..., 0, 1] = -1.0
+    block[..., 1, 0] = -eta
+    block[..., 1, 1] = -zeta
+    block[..., 1, 3] = sigma**2
+    block[..., 2, 3] = eta
+    block[..., 3, 2] = 1.0
+    block[..., 3, 3] = zeta
+    exponential = scipy.linalg.expm(block * dt)
+    transition = np.swapaxes(exponential[..., 2:, 2:], -1, -2)
+    return transition, transition @ exponential[..., :2, 2:]
+
+
+def _noise_covariance_scalar(
+    eta: float, zeta: float, sigma: float, dt: float, transition: np.ndarray
+) -> tuple[float, float, float]:
+    """Accurate ``(Q_xx, Q_xv, Q_vv)`` for one parameter set (see exact_discretization)."""
+    entries = _noise_covariance_eigen(eta, zeta, sigma, dt)
+    if entries is not None:
+        return entries
+    # Near critical damping both eigenvalues are close, so the drift is not stiff
+    # and S - F S F^T (or, if it cancels, Van Loan) is accurate.
+    s11, s22 = sigma * sigma / (2.0 * eta * zeta), -sigma * sigma / (2.0 * zeta)
+    (f11, f12), (f21, f22) = transition
+    q11 = s11 - (f11 * f11 * s11 + f12 * f12 * s22)
+    q12 = -(f11 * f21 * s11 + f12 * f22 * s22)
+    q22 = s22 - (f21 * f21 * s11 + f22 * f22 * s22)
+    if q11 < _CANCELLATION_LIMIT * s11 or q22 < _CANCELLATION_LIMIT * s22:
+        _, noise = _van_loan(np.array(eta), np.array(zeta), np.array(sigma), dt)
+        q11, q12, q22 = float(noise[0, 0]), float(noise[0, 1]), float(noise[1, 1])
+    return float(q11), float(q12), float(q22)
+
+
 def exact_discretization(
     eta: Any, zeta: Any, sigma_q: Any, dt: float = 1.0, method: str = "auto"
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -218,15 +295,16 @@ def exact_discretization(
     dt : float, default 1.0
         Step length, > 0.
     method : {"auto", "closed_form", "van_loan"}, default "auto"
-        ``"closed_form"``: ``F`` from the 2x2 matrix-exponential formula and
-        ``Q = S - F S F^T`` with ``S`` the stationary covariance (exact for a stable
-        DLO and fast, but it loses digits to cancellation when the step is much
-        shorter than the oscillator's time scales, where ``Q << S``).
-        ``"van_loan"``: both from one matrix exponential of Van Loan's 4x4 block
-        matrix (scipy); accurate for short steps, but it loses digits for steps much
-        longer than the decay time (it goes through ``expm(-A dt)``).
-        ``"auto"``: closed form, replaced by Van Loan where ``Q`` is below 1e-3 of
-        ``S`` on the diagonal; both are then accurate to about 1e-12.
+        ``F`` is always the closed-form 2x2 matrix exponential (except for
+        ``"van_loan"``). ``"auto"``: ``Q`` integrated analytically from the drift's
+        eigenvalues, accurate to about 1e-12 relative for any step; near critical
+        damping ``S - F S F^T`` is used instead. ``"closed_form"``:
+        ``Q = S - F S F^T`` with ``S`` the stationary covariance; exact in
+        principle, but it loses digits to cancellation when the step is short
+        against the dynamics (``Q << S``). ``"van_loan"``: ``F`` and ``Q`` from one
+        matrix exponential of Van Loan's 4x4 block matrix (scipy); it loses digits
+        when the step is long against the fastest decay, since it goes through
+        ``expm(-A dt)``. The last two are kept as references.
 
     Returns
     -------
@@ -250,35 +328,21 @@ def exact_discretization(
     """
     dt = _check_dt(dt)
     eta_a, zeta_a, sigma_a = _check_parameters(eta, zeta, sigma_q)
-    if method in ("auto", "closed_form"):
+    if method == "van_loan":
+        transition, noise = _van_loan(eta_a, zeta_a, sigma_a, dt)
+    elif method in ("auto", "closed_form"):
         transition = _transition_matrix(eta_a, zeta_a, dt)
-        stationary = stationary_covariance(eta_a, zeta_a, sigma_a)
-        noise = stationary - transition @ stationary @ np.swapaxes(transition, -1, -2)
-        if method == "auto":
-            with np.errstate(divide="ignore", invalid="ignore"):
-                ratio = np.diagonal(noise, axis1=-2, axis2=-1) / np.diagonal(
-                    stationary, axis1=-2, axis2=-1
+        if method == "closed_form":
+            stationary = stationary_covariance(eta_a, zeta_a, sigma_a)
+            noise = stationary - transition @ stationary @ np.swapaxes(transition, -1, -2)
+        else:
+            noise = np.empty_like(transition)
+            for index in np.ndindex(eta_a.shape):
+                q11, q12, q22 = _noise_covariance_scalar(
+                    float(eta_a[index]), float(zeta_a[index]), float(sigma_a[index]), dt,
+                    transition[index],
                 )
-            short_step = np.any(ratio < _CANCELLATION_LIMIT, axis=-1)
-            if np.any(short_step):
-                _, accurate = exact_discretization(
-                    eta_a[short_step], zeta_a[short_step], sigma_a[short_step], dt,
-                    method="van_loan",
-                )
-                noise[short_step] = accurate
-    elif method == "van_loan":
-        # Van Loan (1978): expm([[-A, b b^T], [0, A^T]] dt) = [[., F^-1 Q], [0, F^T]].
-        block = np.zeros(eta_a.shape + (4, 4))
-        block[..., 0, 1] = -1.0
-        block[..., 1, 0] = -eta_a
-        block[..., 1, 1] = -zeta_a
-        block[..., 1, 3] = sigma_a**2
-        block[..., 2, 3] = eta_a
-        block[..., 3, 2] = 1.0
-        block[..., 3, 3] = zeta_a
-        exponential = scipy.linalg.expm(block * dt)
-        transition = np.swapaxes(exponential[..., 2:, 2:], -1, -2)
-        noise = transition @ exponential[..., :2, 2:]
+                noise[index] = ((q11, q12), (q12, q22))
     else:
         raise InvalidInputError(
             f"method must be 'auto', 'closed_form' or 'van_loan', got {method!r}"

@@ -17,7 +17,7 @@ import numba
 import numpy as np
 
 from ..errors import InvalidInputError
-from .rng import next_uint64, reproducible_seeds, seed_to_state
+from .rng import next_uint64, reproducible_seeds, seed_to_state, states_from_seeds
 
 __all__ = [
     "ALGORITHMS",
@@ -144,7 +144,7 @@ def leiden(absolute: np.ndarray, resolution: float = 1.0, seed: int | None = Non
 # --- EGAnet's Louvain --------------------------------------------------------------
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _degrees(a):
     c = a.shape[0]
     k = np.zeros(c)
@@ -154,7 +154,7 @@ def _degrees(a):
     return k
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _singleton_modularity(a, k, two_m, resolution):
     if two_m == 0.0:
         return 0.0
@@ -164,7 +164,7 @@ def _singleton_modularity(a, k, two_m, resolution):
     return total / two_m
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _relabel(labels):
     c = labels.size
     mapping = np.full(c, -1, dtype=np.int64)
@@ -178,7 +178,7 @@ def _relabel(labels):
     return out, count
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _aggregate(a, labels, n_groups):
     out = np.zeros((n_groups, n_groups))
     c = a.shape[0]
@@ -190,7 +190,7 @@ def _aggregate(a, labels, n_groups):
     return out
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _pass(a, k, two_m, resolution, sigma, totals, order, state, modularity):
     """One shuffled local-moving pass; returns (moved, modularity)."""
     c = a.shape[0]
@@ -244,7 +244,7 @@ def _pass(a, k, two_m, resolution, sigma, totals, order, state, modularity):
     return moved, modularity
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _first_level(a, resolution, state):
     c = a.shape[0]
     k = _degrees(a)
@@ -263,7 +263,7 @@ def _first_level(a, resolution, state):
     return labels, modularity
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _higher_level(a, resolution, state, previous):
     c0 = a.shape[0]
     node_labels = np.arange(c0)
@@ -301,7 +301,7 @@ def _higher_level(a, resolution, state, previous):
     return labels, modularity
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _louvain(a, resolution, state):
     p = a.shape[0]
     membership, modularity = _first_level(a, resolution, state)
@@ -322,7 +322,7 @@ def _louvain(a, resolution, state):
     return membership, modularity
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _louvain_runs(a, resolution, states):
     n_runs = states.shape[0]
     memberships = np.empty((n_runs, a.shape[0]), dtype=np.int64)
@@ -397,16 +397,18 @@ def louvain_consensus(
     array([1., 1., 1., 2., 2., 2.])
     """
     matrix = np.ascontiguousarray(matrix, dtype=float)
-    seeds = reproducible_seeds(n_runs, seed)
-    states = np.stack([seed_to_state(value) for value in seeds])
+    states = states_from_seeds(reproducible_seeds(n_runs, seed))
     memberships, _ = _louvain_runs(matrix, float(resolution), states)
-    counts: dict[tuple, int] = {}
-    for row in memberships:
-        key = tuple(int(x) for x in row)
-        counts[key] = counts.get(key, 0) + 1
-    best = max(counts, key=counts.get)  # dicts keep first occurrence order; max keeps first
-    proportions = {key: value / n_runs for key, value in counts.items()}
-    return np.asarray(best, dtype=float) + 1, proportions
+    solutions, first_run, inverse, counts = np.unique(
+        memberships, axis=0, return_index=True, return_inverse=True, return_counts=True
+    )
+    # most frequent solution; ties go to the one that occurred first
+    by_first = np.argsort(first_run)
+    best = by_first[np.argmax(counts[by_first])]
+    proportions = {
+        tuple(int(x) + 1 for x in solutions[i]): float(counts[i] / n_runs) for i in by_first
+    }
+    return solutions[best].astype(float) + 1, proportions
 
 
 def community_detection(

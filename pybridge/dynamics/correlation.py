@@ -42,13 +42,17 @@ def pairwise_pearson(data: np.ndarray) -> np.ndarray:
     >>> round(float(pairwise_pearson(x)[0, 1]), 4)
     0.9996
     """
-    if not np.isnan(data).any():
+    if np.isnan(data).any():
+        matrix = pd.DataFrame(data).corr(method="pearson", min_periods=2).to_numpy(copy=True)
+    else:
         with np.errstate(invalid="ignore", divide="ignore"):
             centred = data - data.mean(axis=0)
             cross = centred.T @ centred
             scale = np.sqrt(np.diag(cross))
-            return cross / np.outer(scale, scale)
-    return pd.DataFrame(data).corr(method="pearson", min_periods=2).to_numpy()
+            matrix = cross / np.outer(scale, scale)
+    # exactly symmetric, like R's cor (glasso relies on it)
+    upper = np.triu(matrix, 1)
+    return upper + upper.T + np.diag(np.diag(matrix))
 
 
 def near_pd(
@@ -244,12 +248,15 @@ def polyserial(continuous, ordinal) -> float:
     """
     x = np.asarray(continuous, dtype=float)
     y = np.asarray(ordinal, dtype=float)
-    z = (x - np.nanmean(x)) / np.nanstd(x, ddof=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z = (x - np.nanmean(x)) / np.nanstd(x, ddof=1)
     complete = ~(np.isnan(z) | np.isnan(y))
     n = int(complete.sum())
     if n < 2:
         return np.nan
     y_observed = y[~np.isnan(y)]
+    if np.unique(y_observed).size < 2 or np.unique(x[~np.isnan(x)]).size < 2:
+        return np.nan
     categories = np.unique(y_observed)
     counts = np.array([(y_observed == value).sum() for value in categories])
     cumulative = np.cumsum(counts)[:-1] / y_observed.size
@@ -325,7 +332,7 @@ def auto_correlate(
     if na_data == "listwise":
         values = values[~np.isnan(values).any(axis=1)]
     if corr == "spearman":
-        return pd.DataFrame(values).corr(method="spearman", min_periods=2).to_numpy()
+        return pd.DataFrame(values).corr(method="spearman", min_periods=2).to_numpy(copy=True)
     if corr == "pearson":
         return pairwise_pearson(values)
     n_distinct = np.array(

@@ -218,29 +218,76 @@ def _glla_rowwise(values, missing, n_embed, tau, order) -> np.ndarray:
     return result
 
 
-def _kalman_impute(values: np.ndarray) -> np.ndarray:
-    """Fill NaNs with a local-linear-trend Kalman smoother (approximates R's StructTS)."""
-    try:
-        from statsmodels.tsa.statespace.structural import UnobservedComponents
-    except ImportError as err:  # pragma: no cover - depends on the environment
-        from ..errors import MissingDependencyError
+def _local_trend_filter(series: np.ndarray, variances: np.ndarray, smooth: bool):
+    """Kalman filter (and RTS smoother) of the local linear trend model.
 
-        raise MissingDependencyError(
-            "na_derivative='kalman' needs statsmodels; install it with "
-            "`pip install statsmodels` or choose another na_derivative"
-        ) from err
+    State ``(level, slope)``; ``level_t+1 = level_t + slope_t + xi``,
+    ``slope_t+1 = slope_t + zeta``, ``y_t = level_t + eps``; ``variances`` =
+    ``(var xi, var zeta, var eps)``. NaN observations are skipped (prediction only).
+    Returns the negative log-likelihood and, if ``smooth``, the smoothed levels.
+    """
+    transition = np.array([[1.0, 1.0], [0.0, 1.0]])
+    state_noise = np.diag(variances[:2])
+    observed_var = variances[2]
+    n = series.size
+    # StructTS's start: first observation, zero slope, a very vague covariance
+    state = np.array([series[np.flatnonzero(~np.isnan(series))[0]], 0.0])
+    covariance = np.eye(2) * 1e6 * np.nanvar(series)
+    predicted_states = np.empty((n, 2))
+    predicted_covs = np.empty((n, 2, 2))
+    filtered_states = np.empty((n, 2))
+    filtered_covs = np.empty((n, 2, 2))
+    negative_loglik = 0.0
+    for t in range(n):
+        predicted_states[t], predicted_covs[t] = state, covariance
+        if not np.isnan(series[t]):
+            innovation = series[t] - state[0]
+            variance = covariance[0, 0] + observed_var
+            gain = covariance[:, 0] / variance
+            state = state + gain * innovation
+            covariance = covariance - np.outer(gain, covariance[0, :])
+            if t > 0:  # the first observation only initialises the diffuse state
+                negative_loglik += 0.5 * (np.log(variance) + innovation**2 / variance)
+        filtered_states[t], filtered_covs[t] = state, covariance
+        state = transition @ state
+        covariance = transition @ covariance @ transition.T + state_noise
+    if not smooth:
+        return negative_loglik, None
+    smoothed = filtered_states.copy()
+    for t in range(n - 2, -1, -1):
+        ahead = transition @ filtered_covs[t] @ transition.T + state_noise
+        gain = filtered_covs[t] @ transition.T @ np.linalg.pinv(ahead)
+        smoothed[t] = filtered_states[t] + gain @ (smoothed[t + 1] - transition @ filtered_states[t])
+    return negative_loglik, smoothed[:, 0]
+
+
+def _kalman_impute(values: np.ndarray) -> np.ndarray:
+    """Fill NaNs with the smoothed level of a fitted local linear trend model.
+
+    Approximates EGAnet's ``na.derivative = "kalman"`` (R's ``StructTS`` + Kalman
+    smoothing): variances by maximum likelihood (L-BFGS-B, as R), then the smoothed
+    level at the missing time points. R's optimiser path is not reproduced exactly.
+    """
+    from scipy.optimize import minimize
+
     series = values.copy()
     observed = np.flatnonzero(~np.isnan(series))
-    if observed.size == 0:
+    if observed.size < 3:
         return series
     # EGAnet replaces a leading NA by the first observed value before fitting.
     if np.isnan(series[0]):
         series[0] = series[observed[0]]
+    scale = np.nanvar(series) or 1.0
+
+    def objective(log_variances):
+        return _local_trend_filter(series, np.exp(log_variances) * scale, smooth=False)[0]
+
     try:
-        fit = UnobservedComponents(series, level="local linear trend").fit(disp=False)
-        smoothed = fit.smoothed_state[0]
-    except Exception:  # noqa: BLE001 - EGAnet returns the series untouched on failure
-        return series
+        fit = minimize(objective, np.log([0.1, 0.01, 0.1]), method="L-BFGS-B",
+                       bounds=[(-30.0, 5.0)] * 3)
+        _, levels = _local_trend_filter(series, np.exp(fit.x) * scale, smooth=True)
+    except (np.linalg.LinAlgError, ValueError, FloatingPointError):
+        return series  # EGAnet returns the series untouched when the fit fails
     gaps = np.isnan(series)
-    series[gaps] = smoothed[gaps]
+    series[gaps] = levels[gaps]
     return series

@@ -15,7 +15,7 @@ import numpy as np
 __all__ = ["glasso_path"]
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _components(s, penalty):
     """Screening: connected components of ``|S_jk| > penalty`` in glasso's local order."""
     p = s.shape[0]
@@ -45,7 +45,7 @@ def _components(s, penalty):
     return order, starts[: n_components + 1]
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _lasso(w, s, j, beta, penalty, tolerance, residual):
     """glasso's inner lasso for node ``j``, by coordinate descent on ``W`` without ``j``.
 
@@ -86,7 +86,7 @@ def _lasso(w, s, j, beta, penalty, tolerance, residual):
             return
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _block(s, w, theta, penalty, warm, threshold, max_sweeps):
     """glasso on one connected block (local order); updates ``w`` and ``theta``."""
     m = s.shape[0]
@@ -156,7 +156,7 @@ def _block(s, w, theta, penalty, warm, threshold, max_sweeps):
                 theta[k, j] = -theta[j, j] * coefficients[j, k]
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _solve(s, w, theta, penalty, warm, threshold, max_sweeps):
     p = s.shape[0]
     order, starts = _components(s, penalty)
@@ -190,7 +190,7 @@ def _solve(s, w, theta, penalty, warm, threshold, max_sweeps):
             theta[j, j] = 1.0 / w[j, j]
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _path(s, penalties, threshold, max_sweeps):
     p = s.shape[0]
     n_penalties = penalties.size

@@ -53,12 +53,12 @@ def seed_to_state(seed: float | None) -> np.ndarray:
     return np.array(words, dtype=np.uint64)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _rotl(x, k):
     return (x << np.uint64(k)) | (x >> np.uint64(64 - k))
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def next_uint64(state):
     """Advance a xoshiro256++ state in place and return its output."""
     s0, s1, s2, s3 = state[0], state[1], state[2], state[3]
@@ -74,17 +74,49 @@ def next_uint64(state):
     return result
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def next_uniform(state):
     return np.float64(next_uint64(state)) / 18446744073709551616.0
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _outputs(state, n):
     out = np.empty(n, dtype=np.uint64)
     for i in range(n):
         out[i] = next_uint64(state)
     return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _splitmix_state(seed_integer):
+    state = np.empty(4, dtype=np.uint64)
+    z = seed_integer
+    for k in range(4):
+        z = z + np.uint64(0x9E3779B97F4A7C15)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        z = z ^ (z >> np.uint64(31))
+        state[k] = z
+    return state
+
+
+@numba.njit(cache=True, nogil=True)
+def states_from_seeds(seeds):
+    """Initial states for many EGAnet seeds (doubles truncated to uint64, as in C).
+
+    Parameters
+    ----------
+    seeds : numpy.ndarray of float64, shape (n,)
+        Positive seeds, e.g. from :func:`reproducible_seeds`.
+
+    Returns
+    -------
+    numpy.ndarray of uint64, shape (n, 4)
+    """
+    states = np.empty((seeds.size, 4), dtype=np.uint64)
+    for i in range(seeds.size):
+        states[i] = _splitmix_state(np.uint64(seeds[i]))
+    return states
 
 
 def reproducible_seeds(n: int, seed: float | None) -> np.ndarray:
@@ -157,13 +189,13 @@ def _ziggurat_tables():
 _KN, _FN, _WN = _ziggurat_tables()
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _signed_low32(value):
     low = np.int64(value & np.uint64(0xFFFFFFFF))
     return low - np.int64(4294967296) if low >= 2147483648 else low
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _ziggurat(state, n, kn, fn, wn):
     tail = 3.442620
     out = np.empty(n)

@@ -34,12 +34,13 @@ Examples
 
 from __future__ import annotations
 
+import heapq
 import os
 import queue
 import threading
 import warnings
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import partial
@@ -396,14 +397,20 @@ class _Sampler:
 
     def _sample(self, container, stream) -> Iterator[SampledFrame | partial[SampledFrame]]:
         """Yield the plan's frames; decoded ones as deferred RGB conversions (skipped ones cost nothing)."""
-        plan, name = self.plan, _display_name(self.source)
         info = _describe(str(self.source), container, stream)
-        decoder = _WindowDecoder(container, stream, plan.start, name)
+        decoder = _WindowDecoder(self.source, container, stream, self.plan.start, _display_name(self.source))
+        try:
+            yield from self._sample_with(decoder, info, stream)
+        finally:
+            decoder.close()
+
+    def _sample_with(self, decoder: _WindowDecoder, info: VideoInfo, stream):
+        plan = self.plan
         n_rows = 0
         if plan.uniform:
-            stop = self._uniform_stop(info, container, stream)
+            stop = self._uniform_stop(info, stream)
             picker = _UniformPicker(_even_instants(plan.start, stop, plan.nframes))
-            for index, time_s, frame in picker.pick(decoder.frames(stop)):
+            for index, time_s, frame in picker.pick(decoder.frames(stop, picker.next_instant)):
                 n_rows += 1
                 yield partial(_to_sampled, index, time_s, frame)
             # Instants after the last decoded frame: on screen is that frame, unless
@@ -426,10 +433,10 @@ class _Sampler:
             decoder.check_complete(info)
         self._note_shortfall(n_rows, info, decoder)
 
-    def _uniform_stop(self, info: VideoInfo, container, stream) -> float:
+    def _uniform_stop(self, info: VideoInfo, stream) -> float:
         duration = info.duration_s
         if duration is None:
-            duration = _scan_duration(container, stream)
+            duration = _scan_duration(self.source, stream.index, stream.guessed_rate or stream.average_rate)
         if self.plan.end is None:
             return duration
         if self.plan.end > duration + TIME_TOLERANCE_S:
@@ -455,44 +462,137 @@ class _Sampler:
 
 
 class _WindowDecoder:
-    """Decode the frames of a stream from ``start`` on, with their source index and time."""
+    """Decode the frames of a stream from ``start`` on, with their source index and time.
 
-    def __init__(self, container, stream, start_s: float, name: str) -> None:
-        self.container, self.stream, self.name = container, stream, name
+    Frames outside the sampled stretches are not decoded. Their number comes from the
+    packet headers (:class:`_PacketIndex`, a second handle that reads no pixels), and
+    the reader seeks to the key frame before the next wanted frame whenever that key
+    frame lies ahead of the current position: to ``start``, and, for uniform
+    sampling, between instants that are further apart than the key-frame interval.
+    A seek that lands too late (containers without an index, such as MPEG-TS) is
+    retried from further back. Streams without timestamps (raw H.264) are timed by
+    frame count / frame rate and read from the beginning.
+    """
+
+    def __init__(self, source: str | os.PathLike, container, stream, start_s: float, name: str) -> None:
+        self.source, self.container, self.stream, self.name = source, container, stream, name
         self.time_base: Fraction = stream.time_base
         self.origin_pts = stream.start_time or 0
-        self.start_pts = self.origin_pts + int(round(start_s / self.time_base)) if start_s > 0 else None
+        self.start_s = start_s
+        self.start_pts = self.origin_pts + int(round(start_s / self.time_base))
+        self.frame_rate = stream.guessed_rate or stream.average_rate
         self.failure = ""
         self.last_time_s: float | None = None
         self.reached_end_of_file = False
+        self.n_seeks = 0
+        self._packet_index: _PacketIndex | None = None
 
-    def frames(self, end_s: float | None) -> Iterator[tuple[int, float, Any]]:
-        """Yield ``(index, time_s, av_frame)`` for frames with ``start <= time < end``."""
-        index = 0
-        if self.start_pts is not None:
-            index = self._count_frames_before(self.start_pts)
-            self.container.seek(self.start_pts, stream=self.stream, backward=True, any_frame=False)
-        for frame in self._decode():
+    def close(self) -> None:
+        if self._packet_index is not None:
+            self._packet_index.close()
+
+    def frames(
+        self, end_s: float | None, next_wanted_s: Callable[[], float | None] | None = None
+    ) -> Iterator[tuple[int, float, Any]]:
+        """Yield ``(index, time_s, av_frame)`` for frames with ``start <= time < end``.
+
+        ``next_wanted_s`` tells, after each frame, the next instant the caller needs
+        the on-screen frame of; frames before it may then be skipped by seeking.
+        """
+        index, decoded, drop_before = 0, None, None
+        if self.start_s > 0:
+            packets = self._packets()
+            frames_before, first_pts = packets.first_at_or_after(self.start_pts)
+            if packets.timestamped:
+                decoded = self._seek_to(first_pts)
+                if decoded is not None:
+                    index, drop_before = frames_before, self.start_pts
+        if decoded is None:
+            decoded = self._decode()
+        while (frame := next(decoded, None)) is not None:
             if frame.pts is None:
+                time_s = self._time_from_count(index)
+            elif drop_before is not None and frame.pts < drop_before:
+                continue  # decoded from the key frame before the wanted one; counted from packet headers
+            else:
+                time_s = float((frame.pts - self.origin_pts) * self.time_base)
+            if time_s < self.start_s - TIME_TOLERANCE_S:
+                index += 1  # read from the beginning: frames before the window are counted here
                 continue
-            if self.start_pts is not None and frame.pts < self.start_pts:
-                continue  # decoded from the key frame before start; counted already
-            time_s = float((frame.pts - self.origin_pts) * self.time_base)
             self.last_time_s = time_s
             if end_s is not None and time_s >= end_s - TIME_TOLERANCE_S:
                 return
             yield index, time_s, frame
             index += 1
+            jump = self._worth_seeking(frame, time_s, next_wanted_s)
+            if jump is not None:
+                frames_before, wanted_pts = jump
+                decoded.close()
+                resumed = self._seek_to(wanted_pts)
+                if resumed is None:
+                    raise VideoReadError(f"seeking failed in video {self.name}; remux it (e.g. to MP4) and retry")
+                decoded, index, drop_before = resumed, frames_before, wanted_pts
         self.reached_end_of_file = True
 
     def check_complete(self, info: VideoInfo) -> None:
         """Flag a file that ends well before the duration its header states (cut-off download)."""
         if self.failure or not self.reached_end_of_file or info.duration_s is None:
             return
+        if self.last_time_s is None and self.start_s > 0:
+            return  # nothing at or after start: the window lies past the last frame
         frame_gap = 1.0 / info.average_fps if info.average_fps else 0.0
         last = self.last_time_s if self.last_time_s is not None else 0.0
         if last + 2 * frame_gap + 0.1 < info.duration_s:
             self.failure = f"the frames end at {last:g} s although the header says {info.duration_s:g} s"
+
+    def _packets(self) -> _PacketIndex:
+        if self._packet_index is None:
+            self._packet_index = _PacketIndex(self.source, self.stream.index)
+        return self._packet_index
+
+    def _worth_seeking(self, frame, time_s: float, next_wanted_s) -> tuple[int, int] | None:
+        """``(frames_before, pts)`` of the next wanted frame when a seek skips decoding, else None."""
+        if next_wanted_s is None or frame.pts is None:
+            return None
+        wanted_s = next_wanted_s()
+        # Within a second, decoding on is never much slower than seeking; skip the header reading.
+        if wanted_s is None or wanted_s - time_s < 1.0:
+            return None
+        packets = self._packets()
+        found = packets.on_screen_at(self.origin_pts + int(round(wanted_s / self.time_base)))
+        if found is None or not packets.timestamped:
+            return None
+        frames_before, wanted_pts, key_frame_pts = found
+        if key_frame_pts is None or key_frame_pts <= frame.pts:
+            return None  # the seek would land behind us
+        return frames_before, wanted_pts
+
+    def _seek_to(self, wanted_pts: int | None) -> Iterator[Any] | None:
+        """Seek so that decoding starts at or before ``wanted_pts``; None if the stream cannot seek."""
+        import av
+
+        if wanted_pts is None:
+            return _chain(None, iter(()))  # no frame there: nothing to decode
+        one_second = int(round(1 / self.time_base))
+        for back_off_s in (0, 1, 4, 16, 64):
+            target = max(self.origin_pts, wanted_pts - back_off_s * one_second)
+            try:
+                self.container.seek(target, stream=self.stream, backward=True, any_frame=False)
+            except (av.error.FFmpegError, OSError):
+                return None
+            self.n_seeks += 1
+            decoded = self._decode()
+            first = next(decoded, None)
+            landed_early_enough = first is not None and (first.pts is None or first.pts <= wanted_pts)
+            if landed_early_enough or target == self.origin_pts:
+                return _chain(first, decoded)
+            decoded.close()
+        return None
+
+    def _time_from_count(self, index: int) -> float:
+        if not self.frame_rate:
+            raise VideoReadError(f"video {self.name} has neither frame timestamps nor a frame rate; remux it to MP4")
+        return float(index / self.frame_rate)
 
     def _decode(self) -> Iterator[Any]:
         import av
@@ -507,26 +607,86 @@ class _WindowDecoder:
         except av.error.FFmpegError as err:
             self.failure = f"read error after {self.last_time_s or 0:g} s ({err})"
 
-    def _count_frames_before(self, target_pts: int) -> int:
-        """Count frames shown before ``target_pts`` by reading packet headers only (no decoding)."""
+
+class _PacketIndex:
+    """Forward-only reader of a stream's packet headers on its own handle (nothing is decoded).
+
+    Answers "how many frames are shown before time T" and "which frame is on screen
+    at T, and from which key frame must it be decoded" for increasing T. Packets
+    arrive in decoding order; reordered (B-) frames never cross two key frames, so
+    reading two key frames past T settles every frame before T.
+    """
+
+    def __init__(self, source: str | os.PathLike, stream_index: int) -> None:
         import av
 
-        count, key_frames_after = 0, 0
         try:
-            for packet in self.container.demux(self.stream):
+            self.container = av.open(str(source), timeout=_URL_TIMEOUT_S if is_url(source) else None)
+        except av.error.FFmpegError as err:
+            raise VideoReadError(f"could not read video {_display_name(source)}: {err}") from err
+        self.name = _display_name(source)
+        self.packets = self.container.demux(self.container.streams[stream_index])
+        self.ahead: list[int] = []  # heap of timestamps read and not yet passed
+        self.key_frames: list[int] = []
+        self.passed = 0
+        self.timestamped = True
+        self.exhausted = False
+
+    def close(self) -> None:
+        self.container.close()
+
+    def first_at_or_after(self, target_pts: int) -> tuple[int, int | None]:
+        """``(frames shown before target, timestamp of the first frame at or after it)``."""
+        self._read_past(target_pts)
+        while self.ahead and self.ahead[0] < target_pts:
+            heapq.heappop(self.ahead)
+            self.passed += 1
+        return self.passed, (self.ahead[0] if self.ahead else None)
+
+    def on_screen_at(self, target_pts: int) -> tuple[int, int, int | None] | None:
+        """``(frames before it, its timestamp, key frame to decode from)`` for the frame shown at target."""
+        self._read_past(target_pts)
+        shown = None
+        while self.ahead and self.ahead[0] <= target_pts:
+            shown = heapq.heappop(self.ahead)
+            self.passed += 1
+        if shown is None:
+            return None
+        heapq.heappush(self.ahead, shown)  # not passed yet: it is the frame wanted
+        self.passed -= 1
+        key_frame = max((pts for pts in self.key_frames if pts <= shown), default=None)
+        self.key_frames = [pts for pts in self.key_frames if key_frame is None or pts >= key_frame]
+        return self.passed, shown, key_frame
+
+    def _read_past(self, target_pts: int) -> None:
+        import av
+
+        key_frames_after = sum(pts > target_pts for pts in self.key_frames)
+        try:
+            while key_frames_after < 2 and not self.exhausted:
+                packet = next(self.packets, None)
+                if packet is None:
+                    self.exhausted = True
+                    break
                 pts = packet.pts if packet.pts is not None else packet.dts
                 if pts is None:
+                    if packet.size:
+                        self.timestamped = False
+                        self.exhausted = True
                     continue
-                if pts < target_pts:
-                    count += 1
-                elif packet.is_keyframe:
-                    # Reordered frames never cross two key frames, so the count is final here.
-                    key_frames_after += 1
-                    if key_frames_after == 2:
-                        break
-        except av.error.FFmpegError as err:
-            raise VideoReadError(f"could not read video {self.name}: {err}") from err
-        return count
+                heapq.heappush(self.ahead, pts)
+                if packet.is_keyframe:
+                    self.key_frames.append(pts)
+                    key_frames_after += pts > target_pts
+        except av.error.FFmpegError:
+            self.exhausted = True  # a truncated tail: the decoder reports it
+
+
+def _chain(first: Any, rest: Iterator[Any]) -> Iterator[Any]:
+    """``first`` (unless None) then ``rest``, as a generator so that ``close`` reaches ``rest``."""
+    if first is not None:
+        yield first
+    yield from rest
 
 
 def _even_instants(start: float, stop: float, n: int) -> list[float]:
@@ -545,6 +705,10 @@ class _UniformPicker:
         self.pending = deque(instants)
         self.previous: tuple[int, float, Any] | None = None
         self.last_picked: int | None = None
+
+    def next_instant(self) -> float | None:
+        """The earliest instant not yet resolved."""
+        return self.pending[0] if self.pending else None
 
     def pick(self, frames: Iterable[tuple[int, float, Any]]) -> Iterator[tuple[int, float, Any]]:
         for current in frames:
@@ -589,21 +753,28 @@ def _to_sampled(index: int, time_s: float, frame) -> SampledFrame:
     return SampledFrame(index, time_s, rgb, "")
 
 
-def _scan_duration(container, stream) -> float:
-    """End time of the last packet, for containers that do not state a duration."""
+def _scan_duration(source: str | os.PathLike, stream_index: int, frame_rate) -> float:
+    """Duration from the packet headers, for containers that do not state it (read on its own handle)."""
     import av
 
-    origin = stream.start_time or 0
-    last_end = None
+    first, last_end, n_packets = None, None, 0
     try:
-        for packet in container.demux(stream):
-            if packet.pts is not None:
-                end = packet.pts + (packet.duration or 0)
-                last_end = end if last_end is None else max(last_end, end)
-    except av.error.FFmpegError:
-        pass
-    container.seek(0)
-    return float((last_end - origin) * stream.time_base) if last_end is not None else 0.0
+        with av.open(str(source), timeout=_URL_TIMEOUT_S if is_url(source) else None) as container:
+            stream = container.streams[stream_index]
+            for packet in container.demux(stream):
+                if not packet.size:
+                    continue
+                n_packets += 1
+                if packet.pts is not None:
+                    first = packet.pts if first is None else min(first, packet.pts)
+                    end = packet.pts + (packet.duration or 0)
+                    last_end = end if last_end is None else max(last_end, end)
+            time_base = stream.time_base
+    except av.error.FFmpegError as err:
+        raise VideoReadError(f"could not read video {_display_name(source)}: {err}") from err
+    if last_end is not None:
+        return float((last_end - first) * time_base)
+    return float(n_packets / frame_rate) if frame_rate else 0.0
 
 
 class _open:

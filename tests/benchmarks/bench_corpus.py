@@ -46,7 +46,7 @@ def main() -> None:
         for workers in (1, 2):
             result = score_corpus(videos, LABELS, root / f"out-{workers}", n_workers=workers, **options)
             results[f"{workers} worker(s)"] = result
-        cluster = LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None)
+        cluster = LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=":0")
         try:
             results["scheduler address (2 workers)"] = score_corpus(
                 videos, LABELS, root / "out-address", scheduler=cluster.scheduler_address, **options

@@ -41,11 +41,8 @@ def test_loglik_matches_dense_gaussian(eta, zeta, dt, meas_sd):
     assert dlo_loglik(y, eta, zeta, 0.5, dt, meas_sd, mean=1.5) == pytest.approx(reference, abs=1e-8)
     # the concentrated mean is the maximiser over the mean
     best = dlo_loglik(y, eta, zeta, 0.5, dt, meas_sd)
-    assert best >= reference
-    assert best == pytest.approx(
-        max(dlo_loglik(y, eta, zeta, 0.5, dt, meas_sd, mean=m) for m in np.linspace(0.5, 2.5, 401)),
-        abs=1e-4,
-    )
+    grid = [dlo_loglik(y, eta, zeta, 0.5, dt, meas_sd, mean=m) for m in np.linspace(0, 3, 301)]
+    assert best >= max(grid) > best - 0.05
 
 
 def test_numba_and_python_filters_agree():

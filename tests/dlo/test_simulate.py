@@ -52,6 +52,28 @@ def test_exact_discretization_matches_quadrature(eta, zeta, dt, method):
     np.testing.assert_allclose(covariance, ref_covariance, rtol=tolerance, atol=1e-15)
 
 
+def test_auto_discretization_handles_stiff_drifts():
+    """One slow and one fast eigenvalue (-2e-4, -50): Van Loan's expm(-A dt) overflows
+    its precision, S - F S F^T only loses a few digits, the default stays exact."""
+    transition, covariance = exact_discretization(-0.01, -50.0, 0.7, 1.0)
+    _, stationary_based = exact_discretization(-0.01, -50.0, 0.7, 1.0, method="closed_form")
+    _, van_loan = exact_discretization(-0.01, -50.0, 0.7, 1.0, method="van_loan")
+    np.testing.assert_allclose(covariance, stationary_based, rtol=1e-8)
+    assert not np.allclose(van_loan, covariance, rtol=1e-2)
+    # the velocity forgets within the step: Q_vv is its stationary variance
+    assert covariance[1, 1] == pytest.approx(0.7**2 / (2 * 50.0), rel=1e-3)
+
+
+def test_likelihood_fast_path_matches_exact_discretization():
+    from pybridge.dlo.kalman import _discretize_frame
+
+    for eta, zeta in [(-0.8, -0.3), (-1e-4, -1e-3), (-0.0625, -0.5), (-0.01, -50.0)]:
+        f11, f12, f21, f22, q11, q12, q22, *_ = _discretize_frame(eta, zeta, 0.7)
+        transition, covariance = exact_discretization(eta, zeta, 0.7, 1.0)
+        np.testing.assert_allclose([[f11, f12], [f21, f22]], transition, rtol=1e-12, atol=1e-300)
+        np.testing.assert_allclose([[q11, q12], [q12, q22]], covariance, rtol=1e-12)
+
+
 def test_exact_discretization_is_vectorised_and_stationary():
     eta = np.array([-0.8, -2.0, -0.1])
     zeta = np.array([-0.3, -0.1, -1.0])

@@ -35,6 +35,13 @@ __all__ = [
 # Lossless H.264 keeps the pixel-encoded frame numbers exact.
 _LOSSLESS = ["-c:v", "libx264", "-qp", "0", "-pix_fmt", "yuv420p"]
 
+# Near-lossless encoders for other containers (frame numbers survive within +-8 levels).
+_CODEC_BY_SUFFIX = {
+    ".webm": ["-c:v", "libvpx-vp9", "-lossless", "1"],
+    ".avi": ["-c:v", "mpeg4", "-q:v", "1"],
+    ".mpg": ["-c:v", "mpeg2video", "-q:v", "1"],
+}
+
 #: Presentation times of :func:`make_vfr_video`: 10 frames every 0.1 s, then 10 every 0.3 s.
 VFR_TIMES_S: tuple[float, ...] = tuple(
     [round(0.1 * n, 1) for n in range(10)] + [round(1.0 + 0.3 * n, 1) for n in range(10)]
@@ -77,7 +84,10 @@ def make_index_video(
     faststart: bool = False,
     gop: int | None = None,
 ) -> Path:
-    """Constant-frame-rate MP4 whose frames encode their own index (see :func:`frame_number`).
+    """Constant-frame-rate video whose frames encode their own index (see :func:`frame_number`).
+
+    The container follows the suffix (``.mp4``, ``.mkv``, ``.mov``, ``.ts``, ``.avi``,
+    ``.webm``, ``.mpg``, or ``.h264`` for a raw stream without timestamps).
 
     ``gop`` sets the key-frame interval (x264 then also uses B-frames, so decode
     order differs from presentation order, as in real files).
@@ -87,7 +97,8 @@ def make_index_video(
     extra = ["-movflags", "+faststart"] if faststart else []
     if gop is not None:
         extra += ["-g", str(gop), "-bf", "2"]
-    _run(["-f", "lavfi", "-i", _index_filter(size, fps, n_frames), *_LOSSLESS, *extra, str(path)])
+    codec = _CODEC_BY_SUFFIX.get(Path(path).suffix, _LOSSLESS)
+    _run(["-f", "lavfi", "-i", _index_filter(size, fps, n_frames), *codec, *extra, str(path)])
     return Path(path)
 
 

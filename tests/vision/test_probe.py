@@ -189,13 +189,13 @@ def test_probe_as_scorer_matches_probe_on_embeddings(fitted, tiny_clip_dir, data
 
 def test_video_scores_with_probe_equals_probe_on_frame_embeddings(fitted, tiny_clip_dir, tmp_path):
     from pybridge import video_scores
-    from pybridge.vision.video import iter_frames
+    from pybridge.vision.video import iter_video_frames, sample_plan
     from tests.helpers.media import make_face_video
 
     video = make_face_video(tmp_path / "face.mp4", n_frames=6, fps=5, blank=(2,))
     series = video_scores(str(video), scorer=fitted, nframes=6, ffreq=1, face_selection="largest")
     assert series.columns[-3:].tolist() == sorted(CLASSES)
-    frames = [rgb for _, _, rgb in iter_frames(str(video))]
+    frames = [frame.rgb for frame in iter_video_frames(str(video), sample_plan(nframes=6, ffreq=1))]
     probe_largest = clone(fitted)
     probe_largest.__dict__.update({k: v for k, v in fitted.__dict__.items() if k.endswith("_")})
     probe_largest.set_params(face_selection="largest")

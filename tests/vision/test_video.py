@@ -9,7 +9,7 @@ import warnings
 import numpy as np
 import pytest
 
-from pybridge.errors import InvalidInputError, VideoReadError
+from pybridge.errors import DownloadError, InvalidInputError, VideoReadError
 from pybridge.vision.video import (
     ShortWindowWarning,
     iter_video_frames,
@@ -103,6 +103,25 @@ def test_seek_to_start_keeps_source_indices(videos):
     assert indices == in_pixels == [51, 79, 109, 138, 168]
 
 
+@pytest.mark.parametrize("nframes", [3, 7, 13, 40])
+def test_uniform_sampling_seeks_between_distant_instants(videos, monkeypatch, nframes):
+    from pybridge.vision import video as video_module
+
+    seeks = []
+    original = video_module._WindowDecoder._seek_to
+    monkeypatch.setattr(
+        video_module._WindowDecoder, "_seek_to", lambda self, pts: seeks.append(pts) or original(self, pts)
+    )
+    indices, times, in_pixels, _ = sample(videos["long_gop"], nframes=nframes, uniform=True, start=0.3)
+    # reference: the frame on screen at each instant of 0.3 + k * 7.7 / nframes s (25 fps, 200 frames),
+    # and at least frame 8 (0.32 s), the first inside the window
+    instants = 0.3 + np.arange(nframes) * (8.0 - 0.3) / nframes
+    expected = sorted(set(np.maximum(np.floor(instants * 25 + 1e-6).astype(int), 8).tolist()))
+    assert indices == in_pixels == expected
+    # instants more than a key-frame interval (12 frames) apart are reached by seeking, not decoding
+    assert len(seeks) >= (nframes if nframes <= 7 else 1)
+
+
 VFR_TIMES = media.VFR_TIMES_S  # 0.0 .. 0.9 every 0.1 s, then 1.0 .. 3.7 every 0.3 s
 
 
@@ -122,6 +141,43 @@ def test_variable_frame_rate_uses_presentation_times(videos, nframes, ffreq, uni
     assert indices == in_pixels == expected
     np.testing.assert_allclose(times, [VFR_TIMES[i] for i in expected], atol=1e-9)
     assert bool(messages) == warns
+
+
+@pytest.mark.parametrize("suffix", [".mkv", ".mov", ".ts", ".avi", ".webm", ".mpg", ".h264"])
+def test_other_containers_and_codecs(tmp_path, suffix):
+    # .ts has no index (seeks land late and are retried); .h264 has no timestamps at all
+    path = media.make_index_video(tmp_path / f"clip{suffix}", n_frames=30, fps=10)
+    for plan, expected in [
+        (dict(nframes=4, ffreq=7), [0, 7, 14, 21]),
+        (dict(nframes=3, ffreq=2, start=2.05), [21, 23, 25]),
+        (dict(nframes=3, uniform=True, start=1.05), [11, 17, 23]),
+    ]:
+        indices, times, in_pixels, messages = sample(path, **plan)
+        assert indices == in_pixels == expected, plan
+        np.testing.assert_allclose(times, np.array(expected) / 10, atol=1e-9)
+        assert messages == []
+
+
+def test_http_urls_are_streamed_by_ffmpeg(videos):
+    import functools
+    import http.server
+
+    class QuietHandler(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args) -> None:
+            pass
+
+    handler = functools.partial(QuietHandler, directory=str(videos["folder"]))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}"
+        indices, _, in_pixels, _ = sample(f"{base}/cfr.mp4", nframes=3, ffreq=4, start=1.0)
+        assert indices == in_pixels == [10, 14, 18]
+        with pytest.raises(DownloadError, match="could not stream video .*missing.mp4"):
+            probe_video(f"{base}/missing.mp4")
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def test_rotation_matches_ffmpeg_autorotate(videos):

@@ -1,0 +1,54 @@
+# Runs the R package on the inputs prepared by tests/r/conftest.py and saves every
+# result as an .rds file for the rpy2 parity tests.
+#
+#   Rscript r_side.R INPUTS.rds OUT_DIR
+#
+# Runs in its own process: R embedded in Python (rpy2) that starts the same Python
+# again through reticulate aborts at exit, so pytest only reads the .rds files.
+
+arguments <- commandArgs(trailingOnly = TRUE)
+inputs <- readRDS(arguments[1])
+out <- arguments[2]
+save <- function(value, name) saveRDS(value, file.path(out, paste0(name, ".rds")))
+
+suppressPackageStartupMessages(library(pybridge))
+
+save(image_scores(inputs$images, inputs$labels, local_model_path = inputs$model),
+     "image_scores")
+save(video_scores(inputs$video, inputs$labels, nframes = inputs$nframes, ffreq = inputs$ffreq,
+                  local_model_path = inputs$model),
+     "video_scores")
+
+cases <- jsonlite::fromJSON(inputs$transforemotion, simplifyVector = FALSE)$cases
+for (case in cases) {
+  if (!is.null(case$error)) next
+  set.seed(case$seed)
+  save(do.call(simulate_video, case$args), paste0("simulate_video_", case$name))
+}
+save(do.call(simulate_video, c(cases[[1]]$args, list(seed = 7L))), "simulate_video_seed7")
+
+save(estimate_dlo(inputs$series, dt = inputs$dt, method = "kalman"), "estimate_kalman")
+save(estimate_dlo(inputs$series, dt = inputs$dt, method = "glla"), "estimate_glla")
+
+dynamic <- dynEGA(inputs$dyn_data, seed = 1, level = c("population", "individual"))
+save(list(wc = dynamic$population$wc, network = dynamic$population$network,
+          tefi = dynamic$population$TEFI, derivatives = dynamic$derivatives),
+     "dynega")
+if (requireNamespace("EGAnet", quietly = TRUE)) {
+  live <- EGAnet::dynEGA(inputs$dyn_data, n.embed = 5, level = "population", seed = 1,
+                         verbose = FALSE)
+  save(list(wc = live$dynEGA$population$wc, network = live$dynEGA$population$network,
+            version = as.character(utils::packageVersion("EGAnet"))),
+       "dynega_eganet")
+}
+
+error_of <- function(expr) {
+  condition <- tryCatch(expr, error = identity)
+  list(class = class(condition), message = conditionMessage(condition))
+}
+save(list(
+  unstable = error_of(simulate_dlo(0.1, -0.05, 0.3, 10)),
+  unknown_model = error_of(image_scores(inputs$images[1], inputs$labels, model = "no-such-model")),
+  missing_video = error_of(video_scores(inputs$missing_video, inputs$labels,
+                                        local_model_path = inputs$model))
+), "errors")
