@@ -25,6 +25,7 @@ otherwise (same numbers, about 100 times slower).
 
 from __future__ import annotations
 
+import cmath
 import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -34,7 +35,7 @@ import scipy.optimize
 import scipy.stats
 
 from ..errors import EstimationError, InvalidInputError, SeriesTooShortError
-from .simulate import _check_dt, _noise_covariance_scalar, exact_discretization
+from .simulate import _NEAR_CRITICAL, _check_dt, exact_discretization
 
 __all__ = [
     "KalmanFit",
@@ -58,6 +59,9 @@ _LOG_BOUNDS = (
     (math.log(1e-4), math.log(2.0)),
 )
 _BOUND_TOLERANCE = 1e-3
+# Central-difference gradient (in log-parameters) that counts as a stationary point.
+_GRADIENT_STEP = 1e-5
+_GRADIENT_TOLERANCE = 1e-3
 _N_OPTIMISED_STARTS = 4
 _GRID_PERIODS = (3.0, 6.0, 12.0, 25.0, 50.0, 100.0, 200.0)
 _GRID_RATIOS = (0.05, 0.2, 0.5, 1.0, 2.0)
@@ -132,34 +136,58 @@ except ImportError:  # pragma: no cover - exercised only without numba
     NUMBA_AVAILABLE = False
 
 
-def _discretize_frame(eta: float, zeta: float, sigma: float) -> tuple[float, ...] | None:
-    """Scalar ``F``, ``Q`` and stationary ``S`` for dt = 1 (fast path of the likelihood).
+def _exp_integral(rate: complex) -> complex:
+    """Scalar ``(exp(rate) - 1) / rate``, by its Taylor series for small rates."""
+    if abs(rate) < 0.1:
+        total = 0j
+        for k in range(16, 0, -1):
+            total = 1.0 + total * rate / (k + 1)
+        return total
+    return (cmath.exp(rate) - 1.0) / rate
 
-    Returns ``None`` when ``Q`` is not positive definite (numerically degenerate
-    parameters), which the likelihood turns into ``-inf``.
+
+def _discretize_frame(eta: float, zeta: float, sigma: float) -> tuple[float, ...] | None:
+    """Scalar ``F``, ``Q`` and stationary ``S`` for dt = 1: the likelihood's fast path.
+
+    The same formulas as :func:`pybridge.dlo.simulate.exact_discretization` (closed
+    -form ``F``, ``Q`` from the drift's eigenvalues), written with Python scalars
+    because numpy's per-call overhead would dominate the compiled filter. Near
+    critical damping it defers to ``exact_discretization``. Returns ``None`` when
+    ``Q`` is not positive definite (degenerate parameters), which the likelihood
+    turns into ``-inf``.
     """
     delta_sq = zeta * zeta / 4.0 + eta
-    if abs(delta_sq) <= 1e-8:
-        cosine, sine_over = 1.0 + delta_sq / 2.0, 1.0 + delta_sq / 6.0
-    elif delta_sq > 0:
-        root = math.sqrt(delta_sq)
-        cosine, sine_over = math.cosh(root), math.sinh(root) / root
+    half_gap = cmath.sqrt(delta_sq)
+    if abs(half_gap) < _NEAR_CRITICAL:
+        transition, noise = exact_discretization(eta, zeta, sigma, 1.0)
+        (f11, f12), (f21, f22) = transition.tolist()
+        q11, q12, q22 = float(noise[0, 0]), float(noise[0, 1]), float(noise[1, 1])
     else:
-        root = math.sqrt(-delta_sq)
-        cosine, sine_over = math.cos(root), math.sin(root) / root
-    scale = math.exp(zeta / 2.0)
-    f11 = scale * (cosine - zeta / 2.0 * sine_over)
-    f12 = scale * sine_over
-    f21 = scale * eta * sine_over
-    f22 = scale * (cosine + zeta / 2.0 * sine_over)
-    s11 = sigma * sigma / (2.0 * eta * zeta)
-    s22 = -sigma * sigma / (2.0 * zeta)
-    q11, q12, q22 = _noise_covariance_scalar(
-        eta, zeta, sigma, 1.0, ((f11, f12), (f21, f22))
-    )
+        if delta_sq > 0:
+            root = math.sqrt(delta_sq)
+            cosine, sine_over = math.cosh(root), math.sinh(root) / root
+        else:
+            root = math.sqrt(-delta_sq)
+            cosine, sine_over = math.cos(root), math.sin(root) / root
+        scale = math.exp(zeta / 2.0)
+        f11 = scale * (cosine - zeta / 2.0 * sine_over)
+        f12 = scale * sine_over
+        f21 = scale * eta * sine_over
+        f22 = scale * (cosine + zeta / 2.0 * sine_over)
+        first, second = zeta / 2.0 + half_gap, zeta / 2.0 - half_gap
+        i11 = _exp_integral(2.0 * first)
+        i12 = _exp_integral(first + second)
+        i22 = _exp_integral(2.0 * second)
+        factor = sigma * sigma / (first - second) ** 2
+        q11 = (factor * (i11 - 2.0 * i12 + i22)).real
+        q12 = (factor * (first * i11 - (first + second) * i12 + second * i22)).real
+        q22 = (factor * (first * first * i11 - 2.0 * first * second * i12
+                         + second * second * i22)).real
     if not (q11 > 0 and q22 > 0 and q11 * q22 - q12 * q12 > 0):
         return None
-    return f11, f12, f21, f22, q11, q12, q22, s11, 0.0, s22
+    return f11, f12, f21, f22, q11, q12, q22, sigma * sigma / (2.0 * eta * zeta), 0.0, (
+        -sigma * sigma / (2.0 * zeta)
+    )
 
 
 def _profile_loglik(
@@ -477,12 +505,21 @@ def fit_dlo_kalman(
     free = ~at_bound
     message = str(best.message)
     hessian_ok = False
+    stationary = bool(best.success)
     if free.any():
         def free_objective(sub: np.ndarray) -> float:
             full = theta.copy()
             full[free] = sub
             return objective(full)
 
+        # L-BFGS-B can stop "ABNORMAL" at the optimum when finite-difference
+        # gradients are at rounding level; a small central gradient settles it.
+        steps = np.eye(int(free.sum())) * _GRADIENT_STEP
+        gradient = [
+            (free_objective(theta[free] + h) - free_objective(theta[free] - h)) / (2 * _GRADIENT_STEP)
+            for h in steps
+        ]
+        stationary = stationary or bool(np.max(np.abs(gradient)) < _GRADIENT_TOLERANCE)
         hessian = _hessian(free_objective, theta[free])
         try:
             covariance = np.linalg.inv(hessian)
@@ -494,12 +531,14 @@ def fit_dlo_kalman(
         except np.linalg.LinAlgError:
             hessian_ok = False
     dynamic_at_bound = bool(at_bound[:3].any())
-    converged = bool(best.success) and hessian_ok and not dynamic_at_bound
+    converged = stationary and hessian_ok and not dynamic_at_bound
     if dynamic_at_bound:
         names = np.array(["eta", "zeta", "sigma_q"])[at_bound[:3]]
         message = f"{', '.join(names)} at the edge of the search range; " + message
     elif not hessian_ok:
         message = "Hessian not positive definite; " + message
+    elif not stationary:
+        message = "not at a stationary point; " + message
 
     eta_f, zeta_f, sigma_f = -math.exp(theta[0]), -math.exp(theta[1]), math.exp(theta[2])
     meas_scaled = fixed_meas if fixed_meas is not None else math.exp(theta[3])

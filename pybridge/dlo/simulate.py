@@ -22,7 +22,6 @@ and the more readable (damped period, damping ratio).
 
 from __future__ import annotations
 
-import cmath
 import operator
 from dataclasses import dataclass, field
 from typing import Any
@@ -205,42 +204,53 @@ def _transition_matrix(eta: np.ndarray, zeta: np.ndarray, dt: float) -> np.ndarr
     return transition
 
 
-def _exp_integral(rate: complex) -> complex:
-    """``integral_0^1 exp(rate u) du = (exp(rate) - 1) / rate``, accurate for small rates."""
-    if abs(rate) < 0.1:
-        term, total = 1.0 + 0j, 0j
-        for k in range(1, 16):
-            total += term
-            term *= rate / (k + 1)
-        return total
-    return (cmath.exp(rate) - 1.0) / rate
+def _exp_integral(rate: Any) -> Any:
+    """``integral_0^1 exp(rate u) du = (exp(rate) - 1) / rate`` (complex, vectorised).
+
+    Its Taylor series is used for ``|rate| < 0.1``, where the quotient cancels.
+    """
+    rate = np.asarray(rate, dtype=complex)
+    small = np.abs(rate) < 0.1
+    series = np.zeros_like(rate)
+    for k in range(16, 0, -1):  # Horner: sum_k rate^(k-1) / k!
+        series = 1.0 + series * rate / (k + 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        quotient = np.expm1(rate.real) * np.exp(1j * rate.imag) + (np.exp(1j * rate.imag) - 1.0)
+        quotient = quotient / rate
+    return np.where(small, series, quotient)
 
 
 def _noise_covariance_eigen(
-    eta: float, zeta: float, sigma: float, dt: float
-) -> tuple[float, float, float] | None:
-    """``(Q_xx, Q_xv, Q_vv)`` from the eigenvalues of the drift; None near critical damping.
+    eta: np.ndarray, zeta: np.ndarray, sigma: np.ndarray, dt: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """``Q`` from the eigenvalues of the drift, and where it is reliable.
 
     With eigenvalues ``l1 != l2``, the second column of ``expm(A s)`` is
     ``(e1 - e2, l1 e1 - l2 e2) / (l1 - l2)`` with ``ei = exp(li s)``, so each entry of
     ``Q = sigma^2 integral_0^dt f f^T ds`` is a combination of
     ``integral exp((li + lj) s) ds``. Unlike ``S - F S F^T`` this keeps full precision
     for steps short against the dynamics, and unlike Van Loan's method for steps long
-    against the fastest decay (stiff drifts); it loses digits only when
-    ``(l1 - l2) dt`` is tiny, i.e. near critical damping, where None is returned.
+    against the fastest decay (stiff drifts). It loses digits only when
+    ``(l1 - l2) dt`` is tiny (near critical damping): the second array marks where
+    it is reliable.
     """
-    half_gap = cmath.sqrt(zeta * zeta / 4.0 + eta)
-    if abs(half_gap) * dt < _NEAR_CRITICAL:
-        return None
-    first, second = zeta / 2.0 + half_gap, zeta / 2.0 - half_gap
+    half_gap = np.sqrt(np.asarray(zeta**2 / 4.0 + eta, dtype=complex))
+    reliable = np.abs(half_gap) * dt >= _NEAR_CRITICAL
+    gap = np.where(reliable, 2.0 * half_gap, 1.0)
+    first, second = zeta / 2.0 + gap / 2.0, zeta / 2.0 - gap / 2.0
     i11 = dt * _exp_integral(2.0 * first * dt)
     i12 = dt * _exp_integral((first + second) * dt)
     i22 = dt * _exp_integral(2.0 * second * dt)
-    scale = sigma * sigma / (first - second) ** 2
-    q11 = scale * (i11 - 2.0 * i12 + i22)
-    q12 = scale * (first * i11 - (first + second) * i12 + second * i22)
-    q22 = scale * (first * first * i11 - 2.0 * first * second * i12 + second * second * i22)
-    return q11.real, q12.real, q22.real
+    scale = sigma**2 / gap**2
+    noise = np.empty(np.shape(eta) + (2, 2))
+    noise[..., 0, 0] = (scale * (i11 - 2.0 * i12 + i22)).real
+    noise[..., 0, 1] = noise[..., 1, 0] = (
+        scale * (first * i11 - (first + second) * i12 + second * i22)
+    ).real
+    noise[..., 1, 1] = (
+        scale * (first**2 * i11 - 2.0 * first * second * i12 + second**2 * i22)
+    ).real
+    return noise, reliable
 
 
 def _van_loan(eta: np.ndarray, zeta: np.ndarray, sigma: np.ndarray, dt: float):
@@ -259,24 +269,27 @@ def _van_loan(eta: np.ndarray, zeta: np.ndarray, sigma: np.ndarray, dt: float):
     return transition, transition @ exponential[..., :2, 2:]
 
 
-def _noise_covariance_scalar(
-    eta: float, zeta: float, sigma: float, dt: float, transition: np.ndarray
-) -> tuple[float, float, float]:
-    """Accurate ``(Q_xx, Q_xv, Q_vv)`` for one parameter set (see exact_discretization)."""
-    entries = _noise_covariance_eigen(eta, zeta, sigma, dt)
-    if entries is not None:
-        return entries
+def _accurate_noise_covariance(
+    eta: np.ndarray, zeta: np.ndarray, sigma: np.ndarray, dt: float, transition: np.ndarray
+) -> np.ndarray:
+    """``Q`` accurate to about 1e-12 relative for any stable drift and step."""
+    noise, reliable = _noise_covariance_eigen(eta, zeta, sigma, dt)
+    if np.all(reliable):
+        return noise
     # Near critical damping both eigenvalues are close, so the drift is not stiff
-    # and S - F S F^T (or, if it cancels, Van Loan) is accurate.
-    s11, s22 = sigma * sigma / (2.0 * eta * zeta), -sigma * sigma / (2.0 * zeta)
-    (f11, f12), (f21, f22) = transition
-    q11 = s11 - (f11 * f11 * s11 + f12 * f12 * s22)
-    q12 = -(f11 * f21 * s11 + f12 * f22 * s22)
-    q22 = s22 - (f21 * f21 * s11 + f22 * f22 * s22)
-    if q11 < _CANCELLATION_LIMIT * s11 or q22 < _CANCELLATION_LIMIT * s22:
-        _, noise = _van_loan(np.array(eta), np.array(zeta), np.array(sigma), dt)
-        q11, q12, q22 = float(noise[0, 0]), float(noise[0, 1]), float(noise[1, 1])
-    return float(q11), float(q12), float(q22)
+    # and S - F S F^T (or, where that cancels, Van Loan) is accurate.
+    near = ~reliable
+    stationary = stationary_covariance(eta[near], zeta[near], sigma[near])
+    step = transition[near]
+    fallback = stationary - step @ stationary @ np.swapaxes(step, -1, -2)
+    ratio = np.diagonal(fallback, axis1=-2, axis2=-1) / np.diagonal(stationary, axis1=-2, axis2=-1)
+    cancelled = np.any(ratio < _CANCELLATION_LIMIT, axis=-1)
+    if np.any(cancelled):
+        fallback[cancelled] = _van_loan(
+            eta[near][cancelled], zeta[near][cancelled], sigma[near][cancelled], dt
+        )[1]
+    noise[near] = fallback
+    return noise
 
 
 def exact_discretization(
@@ -336,13 +349,7 @@ def exact_discretization(
             stationary = stationary_covariance(eta_a, zeta_a, sigma_a)
             noise = stationary - transition @ stationary @ np.swapaxes(transition, -1, -2)
         else:
-            noise = np.empty_like(transition)
-            for index in np.ndindex(eta_a.shape):
-                q11, q12, q22 = _noise_covariance_scalar(
-                    float(eta_a[index]), float(zeta_a[index]), float(sigma_a[index]), dt,
-                    transition[index],
-                )
-                noise[index] = ((q11, q12), (q12, q22))
+            noise = _accurate_noise_covariance(eta_a, zeta_a, sigma_a, dt, transition)
     else:
         raise InvalidInputError(
             f"method must be 'auto', 'closed_form' or 'van_loan', got {method!r}"

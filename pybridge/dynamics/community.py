@@ -349,6 +349,9 @@ def louvain(matrix: np.ndarray, seed: float | None = None, resolution: float = 1
     membership : numpy.ndarray of float
         Labels 1.. (by first appearance).
     modularity : float
+        EGAnet's internal modularity of the last accepted level. Its higher levels
+        re-aggregate with self-loops counted twice, so this can exceed the modularity
+        of ``membership`` on ``matrix``; it only serves EGAnet's level-acceptance rule.
 
     Examples
     --------

@@ -10,6 +10,9 @@ the nearest correlation matrix of ``Matrix::nearPD``.
 
 from __future__ import annotations
 
+import math
+
+import numba
 import numpy as np
 import pandas as pd
 from scipy import stats
@@ -39,8 +42,8 @@ def pairwise_pearson(data: np.ndarray) -> np.ndarray:
     Examples
     --------
     >>> x = np.array([[1.0, 2.0], [2.0, 4.1], [3.0, 5.9]])
-    >>> round(float(pairwise_pearson(x)[0, 1]), 4)
-    0.9996
+    >>> round(float(pairwise_pearson(x)[0, 1]), 3)
+    0.999
     """
     if np.isnan(data).any():
         matrix = pd.DataFrame(data).corr(method="pearson", min_periods=2).to_numpy(copy=True)
@@ -134,21 +137,111 @@ def _thresholds(codes: np.ndarray, n_categories: int) -> np.ndarray:
     return np.concatenate([[-np.inf], stats.norm.ppf(cumulative), [np.inf]])
 
 
+_GL_POINTS = {
+    6: (np.array([0.1713244923791705, 0.3607615730481384, 0.4679139345726904]),
+        np.array([0.9324695142031522, 0.6612093864662647, 0.2386191860831970])),
+    12: (np.array([0.04717533638651177, 0.1069393259953183, 0.1600783285433464,
+                   0.2031674267230659, 0.2334925365383547, 0.2491470458134029]),
+         np.array([0.9815606342467191, 0.9041172563704750, 0.7699026741943050,
+                   0.5873179542866171, 0.3678314989981802, 0.1252334085114692])),
+    20: (np.array([0.01761400713915212, 0.04060142980038694, 0.06267204833410906,
+                   0.08327674157670475, 0.1019301198172404, 0.1181945319615184,
+                   0.1316886384491766, 0.1420961093183821, 0.1491729864726037,
+                   0.1527533871307259]),
+         np.array([0.9931285991850949, 0.9639719272779138, 0.9122344282513259,
+                   0.8391169718222188, 0.7463319064601508, 0.6360536807265150,
+                   0.5108670019508271, 0.3737060887154196, 0.2277858511416451,
+                   0.07652652113349733])),
+}
+
+
+@numba.njit(cache=True)
+def _phi(x):
+    return 0.5 * math.erfc(-x / math.sqrt(2.0))
+
+
+@numba.njit(cache=True)
+def _upper_orthant(h, k, r, weights, nodes):
+    """P(X > h, Y > k) for a standard bivariate normal (Genz's BVNU, 2004)."""
+    if h == np.inf or k == np.inf:
+        return 0.0
+    if h == -np.inf:
+        return 1.0 if k == -np.inf else _phi(-k)
+    if k == -np.inf:
+        return _phi(-h)
+    if r == 0.0:
+        return _phi(-h) * _phi(-k)
+    two_pi = 2.0 * math.pi
+    hk = h * k
+    total = 0.0
+    n = weights.size
+    if abs(r) < 0.925:
+        hs = (h * h + k * k) / 2.0
+        asr = math.asin(r) / 2.0
+        for i in range(n):
+            for sign in (-1.0, 1.0):
+                sn = math.sin(asr * (1.0 + sign * nodes[i]))
+                total += weights[i] * math.exp((sn * hk - hs) / (1.0 - sn * sn))
+        total = total * asr / two_pi + _phi(-h) * _phi(-k)
+    else:
+        if r < 0:
+            k = -k
+            hk = -hk
+        if abs(r) < 1:
+            a_sq = 1.0 - r * r
+            a = math.sqrt(a_sq)
+            bs = (h - k) ** 2
+            asr = -(bs / a_sq + hk) / 2.0
+            c = (4.0 - hk) / 8.0
+            d = (12.0 - hk) / 80.0
+            if asr > -100:
+                total = a * math.exp(asr) * (
+                    1.0 - c * (bs - a_sq) * (1.0 - d * bs) / 3.0 + c * d * a_sq * a_sq
+                )
+            if hk > -100:
+                b = math.sqrt(bs)
+                sp = math.sqrt(two_pi) * _phi(-b / a)
+                total -= math.exp(-hk / 2.0) * sp * b * (1.0 - c * bs * (1.0 - d * bs) / 3.0)
+            a = a / 2.0
+            integral = 0.0
+            for i in range(n):
+                for sign in (-1.0, 1.0):
+                    xs = (a * (1.0 + sign * nodes[i])) ** 2
+                    asr = -(bs / xs + hk) / 2.0
+                    if asr > -100:
+                        sp = 1.0 + c * xs * (1.0 + 5.0 * d * xs)
+                        rs = math.sqrt(1.0 - xs)
+                        ep = math.exp(-(hk / 2.0) * xs / (1.0 + rs) ** 2) / rs
+                        integral += weights[i] * math.exp(asr) * (sp - ep)
+            total = (a * integral - total) / two_pi
+        if r > 0:
+            total += _phi(-max(h, k))
+        elif h >= k:
+            total = -total
+        else:
+            lower = _phi(k) - _phi(h) if h < 0 else _phi(-h) - _phi(-k)
+            total = lower - total
+    return max(0.0, min(1.0, total))
+
+
+@numba.njit(cache=True)
+def _cdf_grid(upper_x, upper_y, r, weights, nodes):
+    out = np.empty((upper_x.size, upper_y.size))
+    for i in range(upper_x.size):
+        for j in range(upper_y.size):
+            out[i, j] = _upper_orthant(-upper_x[i], -upper_y[j], r, weights, nodes)
+    return out
+
+
 def _bivariate_cdf(upper_x: np.ndarray, upper_y: np.ndarray, rho: float) -> np.ndarray:
-    """P(X <= a, Y <= b) for a standard bivariate normal with correlation ``rho``."""
-    grid_x, grid_y = np.meshgrid(upper_x, upper_y, indexing="ij")
-    result = np.zeros(grid_x.shape)
-    result[np.isposinf(grid_x) & np.isposinf(grid_y)] = 1.0
-    x_inf = np.isposinf(grid_x) & np.isfinite(grid_y)
-    y_inf = np.isposinf(grid_y) & np.isfinite(grid_x)
-    result[x_inf] = stats.norm.cdf(grid_y[x_inf])
-    result[y_inf] = stats.norm.cdf(grid_x[y_inf])
-    finite = np.isfinite(grid_x) & np.isfinite(grid_y)
-    if finite.any():
-        points = np.column_stack([grid_x[finite], grid_y[finite]])
-        law = stats.multivariate_normal(mean=[0.0, 0.0], cov=[[1.0, rho], [rho, 1.0]])
-        result[finite] = np.atleast_1d(law.cdf(points, abseps=1e-12, releps=1e-12))
-    return result
+    """P(X <= a, Y <= b) on a grid, standard bivariate normal with correlation ``rho``.
+
+    Genz's method with 6, 12 or 20 Gauss-Legendre points by |rho| (as EGAnet's C code).
+    """
+    size = 6 if abs(rho) < 0.3 else 12 if abs(rho) < 0.75 else 20
+    weights, nodes = _GL_POINTS[size]
+    return _cdf_grid(np.asarray(upper_x, float), np.asarray(upper_y, float), float(rho),
+                     weights, nodes)
 
 
 def _bivariate_density(x: np.ndarray, y: np.ndarray, rho: float) -> np.ndarray:

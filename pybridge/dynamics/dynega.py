@@ -8,7 +8,10 @@ individual. Numbers, unit order and seeds follow EGAnet 2.5.0.
 
 from __future__ import annotations
 
+import math
+import os
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,7 +21,7 @@ import pandas as pd
 from ..errors import EstimationError, InvalidInputError, SeriesTooShortError
 from .correlation import auto_correlate
 from .ega import EGA, EGAResult
-from .embed import NA_DERIVATIVE_MODES, glla
+from .embed import NA_DERIVATIVE_MODES, glla_matrix
 from .rng import reproducible_seeds, ziggurat_normals
 
 __all__ = ["dynEGA", "DynEGAResult", "VIDEO_SCORE_COLUMNS", "LEVELS"]
@@ -170,9 +173,9 @@ def _variable_columns(frame, columns, excluded):
 
 def _jitter(matrix: np.ndarray, seed: float, zero_jitter: float) -> np.ndarray:
     """EGAnet's zero-variance jitter: ziggurat normals (SD = zero_jitter) on constant columns."""
-    constant = np.array(
-        [np.unique(column[~np.isnan(column)]).size < 2 for column in matrix.T]
-    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns
+        constant = ~(np.nanmax(matrix, axis=0) > np.nanmin(matrix, axis=0))
     rows = matrix.shape[0]
     if not constant.any() or rows <= 2:
         return matrix
@@ -210,6 +213,7 @@ def dynEGA(  # noqa: N802 (EGAnet's name)
     columns=None,
     zero_jitter: float = 0.001,
     uni_method: str = "louvain",
+    ncores: int | None = None,
     **ega_options,
 ) -> DynEGAResult:
     """Dynamic EGA of multivariate time series, numerically as EGAnet 2.5.0.
@@ -263,6 +267,10 @@ def dynEGA(  # noqa: N802 (EGAnet's name)
     zero_jitter : float, default 0.001
         SD of the jitter on constant derivative columns (0..0.001).
     uni_method : {"louvain", "LE"}, default "louvain"
+    ncores : int, optional
+        Threads for the individual level (the glasso path and Louvain runs release
+        the GIL). Default: half the cores, rounded up, as EGAnet's ``ncores``. Results
+        do not depend on it.
     **ega_options
         Passed to every :func:`pybridge.dynamics.EGA` call (``gamma``,
         ``lambda_min_ratio``, ``nlambda``, ``consensus_iter``, ``ordinal_categories``).
@@ -335,10 +343,10 @@ def dynEGA(  # noqa: N802 (EGAnet's name)
     for (unit_id, unit_group, rows), unit_seed in zip(units, seeds):
         series = values[rows]
         try:
-            derivative = np.column_stack([
-                glla(series[:, k], n_embed, tau, delta, 2, na_derivative)[:, int(use_derivatives)]
-                for k in range(len(variables))
-            ])
+            # EGAnet always fits order 2, whatever order is analysed
+            derivative = glla_matrix(series, n_embed, tau, delta, 2, na_derivative)[
+                :, :, int(use_derivatives)
+            ]
         except SeriesTooShortError as err:
             raise SeriesTooShortError(
                 f"id {unit_id!r} (group {unit_group!r}) has {rows.size} rows: {err}"
@@ -362,9 +370,17 @@ def dynEGA(  # noqa: N802 (EGAnet's name)
     )
     if "individual" in levels:
         id_counts = pd.Series([u[0] for u in units]).value_counts()
-        for (unit_id, unit_group, _), block in zip(units, blocks):
-            key = unit_id if id_counts[unit_id] == 1 else f"{unit_id}--{unit_group}"
-            result.individual[key] = _individual_ega(block, names, options)
+        keys = [
+            unit_id if id_counts[unit_id] == 1 else f"{unit_id}--{unit_group}"
+            for unit_id, unit_group, _ in units
+        ]
+        threads = ncores or max(1, math.ceil((os.cpu_count() or 1) / 2))
+        if threads > 1 and len(blocks) > 1:
+            with ThreadPoolExecutor(max_workers=threads) as pool:
+                estimates = list(pool.map(lambda b: _individual_ega(b, names, options), blocks))
+        else:
+            estimates = [_individual_ega(block, names, options) for block in blocks]
+        result.individual = dict(zip(keys, estimates))
     if "group" in levels:
         for label in sorted({u[1] for u in units}):
             rows = np.vstack([b for u, b in zip(units, blocks) if u[1] == label])

@@ -94,7 +94,7 @@ def precision_to_network(precision: np.ndarray) -> np.ndarray:
 
     Examples
     --------
-    >>> precision_to_network(np.array([[2.0, -1.0], [-1.0, 2.0]]))[0, 1]
+    >>> round(float(precision_to_network(np.array([[2.0, -1.0], [-1.0, 2.0]]))[0, 1]), 12)
     0.5
     """
     scale = np.sqrt(np.diag(precision))

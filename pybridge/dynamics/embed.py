@@ -14,7 +14,7 @@ import numpy as np
 
 from ..errors import InvalidInputError, SeriesTooShortError
 
-__all__ = ["Embed", "glla", "glla_weights", "NA_DERIVATIVE_MODES"]
+__all__ = ["Embed", "glla", "glla_matrix", "glla_weights", "NA_DERIVATIVE_MODES"]
 
 NA_DERIVATIVE_MODES = ("none", "kalman", "rowwise", "skipover")
 
@@ -184,6 +184,56 @@ def glla(
     if na_derivative == "skipover":
         return _glla_skipover(values, missing, int(n_embed), tau, delta, int(order))
     return _glla_rowwise(values, missing, int(n_embed), int(tau), int(order))
+
+
+def glla_matrix(
+    values,
+    n_embed: int,
+    tau: int = 1,
+    delta: float = 1,
+    order: int = 2,
+    na_derivative: str = "none",
+) -> np.ndarray:
+    """:func:`glla` applied to every column of a matrix at once.
+
+    Parameters
+    ----------
+    values : array-like, shape (T, p)
+        One series per column, rows in time order.
+    n_embed, tau, delta, order, na_derivative
+        As in :func:`glla`.
+
+    Returns
+    -------
+    numpy.ndarray, shape (N, p, order + 1)
+        ``result[:, j, k]`` is ``glla(values[:, j], ...)[:, k]``.
+
+    Raises
+    ------
+    InvalidInputError, SeriesTooShortError
+        As :func:`glla`.
+
+    Examples
+    --------
+    >>> glla_matrix(np.column_stack([np.arange(7.0) ** 2, np.arange(7.0)]), 5).shape
+    (3, 2, 3)
+    """
+    matrix = np.asarray(values, dtype=float)
+    if matrix.ndim != 2:
+        raise InvalidInputError(f"values must be a 2-D array, got shape {matrix.shape}")
+    missing = np.isnan(matrix).any(axis=0)
+    if na_derivative != "none" and missing.any():
+        return np.stack(
+            [glla(column, n_embed, tau, delta, order, na_derivative) for column in matrix.T],
+            axis=1,
+        )
+    # one embedding and one weight matrix for all columns (the common, fast path)
+    glla(matrix[:, 0], n_embed, tau, delta, order)  # argument checks, clear errors
+    weights = glla_weights(n_embed, tau, delta, order)
+    n_rows = matrix.shape[0] - (int(n_embed) - 1) * int(tau)
+    index = np.arange(n_rows)[:, None] + int(tau) * np.arange(int(n_embed))[None, :]
+    windows = matrix[index]  # (N, E, p)
+    return np.einsum("nep,ek->npk", windows, weights)
 
 
 def _glla_skipover(values, missing, n_embed, tau, delta, order) -> np.ndarray:

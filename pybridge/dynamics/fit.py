@@ -30,8 +30,8 @@ def matrix_entropy(matrix: np.ndarray) -> float:
 
     Examples
     --------
-    >>> round(matrix_entropy(np.eye(2) * 0 + 1), 6)
-    -1.386294
+    >>> round(matrix_entropy(np.ones((2, 2))), 6)
+    1.386294
     """
     density = matrix / matrix.shape[0]
     with np.errstate(divide="ignore", invalid="ignore"):

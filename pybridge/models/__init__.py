@@ -20,7 +20,7 @@ from typing import Any
 
 from ..errors import InvalidInputError
 from .cache import cached_snapshot, delete_cached_repo, download_snapshot, pybridge_cache_dir
-from .manager import get_model, load_model, loaded_models, resolve_spec, unload_model
+from .manager import get_model, load_model, loaded_models, unload_model
 from .registry import (
     BACKENDS,
     ModelSpec,

@@ -77,7 +77,7 @@ class EmbeddingModel:
         The network, in eval mode, on ``device``.
     device : torch.device
     dtype : torch.dtype
-        Weight dtype (compute dtype for quantised models).
+        Weight dtype; for 4-bit models the compute dtype of the quantised layers.
     logit_scale : float
         CLIP's temperature, already exponentiated.
     logit_bias : float, optional
@@ -151,7 +151,7 @@ class EmbeddingModel:
         import torch
 
         with torch.inference_mode(), self._autocast():
-            pixels = pixel_values.to(self.device, dtype=self._input_dtype(), non_blocking=True)
+            pixels = pixel_values.to(self.device, dtype=self.dtype, non_blocking=True)
             features = _as_tensor(self._image_features(pixels))
         return _normalise(features)
 
@@ -232,12 +232,6 @@ class EmbeddingModel:
     def resolved_revision(self) -> str | None:
         """The commit of the cached snapshot that was loaded, or the spec's revision."""
         return getattr(self, "_snapshot_commit", None) or self.spec.revision
-
-    def _input_dtype(self):
-        import torch
-
-        # quantised weights compute in float32 here; feeding half inputs would fail their matmuls
-        return torch.float32 if self.quantization else self.dtype
 
     def _autocast(self):
         import torch

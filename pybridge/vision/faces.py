@@ -17,6 +17,7 @@ Examples
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from typing import Literal, NamedTuple
 
@@ -31,6 +32,7 @@ __all__ = [
     "FaceDetector",
     "crop_box",
     "crop_face",
+    "default_detector",
     "select_faces",
     "validate_face_selection",
 ]
@@ -102,7 +104,16 @@ class FaceDetector:
         self.scale_factor = float(scale_factor)
         self.min_neighbors = int(min_neighbors)
         self.min_size = (int(min_size[0]), int(min_size[1]))
-        self._cascade = _load_haar_cascade()
+        self._cascades = threading.local()
+        self._cascades.own = _load_haar_cascade()  # fail here, not at the first image
+
+    @property
+    def _cascade(self):
+        # one classifier per thread: OpenCV does not promise that detectMultiScale is re-entrant
+        cascade = getattr(self._cascades, "own", None)
+        if cascade is None:
+            cascade = self._cascades.own = _load_haar_cascade()
+        return cascade
 
     def detect(self, rgb: np.ndarray) -> list[FaceBox]:
         """Detect faces in an RGB image.
@@ -160,6 +171,29 @@ class FaceDetector:
             f"FaceDetector(method={self.method!r}, scale_factor={self.scale_factor}, "
             f"min_neighbors={self.min_neighbors}, min_size={self.min_size})"
         )
+
+
+_DEFAULT_DETECTOR: FaceDetector | None = None
+
+
+def default_detector() -> FaceDetector:
+    """Return a shared :class:`FaceDetector` with transforEmotion's settings.
+
+    Loading the cascade takes about 10 ms; reusing it keeps one-image calls fast.
+
+    Returns
+    -------
+    FaceDetector
+
+    Examples
+    --------
+    >>> default_detector() is default_detector()
+    True
+    """
+    global _DEFAULT_DETECTOR
+    if _DEFAULT_DETECTOR is None:
+        _DEFAULT_DETECTOR = FaceDetector()
+    return _DEFAULT_DETECTOR
 
 
 def validate_face_selection(face_selection: str) -> str:

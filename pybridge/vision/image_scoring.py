@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ImageReadError, InvalidInputError
-from .faces import FaceDetector, validate_face_selection
+from .faces import default_detector, validate_face_selection
 from .images import describe_source, is_url, list_image_files, load_image, to_rgb_array
 from .scoring import build_scorer, result_columns, score_stream, validate_labels
 
@@ -122,7 +122,7 @@ def image_scores(
         labels, model, local_model_path, scorer=scorer, templates=templates, batch_size=batch_size,
         device=device, dtype=dtype, trust_remote_code=trust_remote_code,
     )  # fmt: skip
-    detector = None if face_selection == "none" else FaceDetector()
+    detector = None if face_selection == "none" else default_detector()
 
     records: list[dict] = []
     with _progress_bar(len(sources), progress) as bar:

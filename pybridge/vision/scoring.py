@@ -24,6 +24,7 @@ Examples
 
 from __future__ import annotations
 
+import itertools
 import math
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -33,7 +34,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from ..errors import ImageReadError, InvalidInputError, InvalidLabelsError
-from .faces import FaceBox, FaceDetector, crop_face, select_faces, validate_face_selection
+from .faces import FaceBox, FaceDetector, crop_face, default_detector, select_faces, validate_face_selection
 
 __all__ = [
     "PROMPT_ENSEMBLES",
@@ -249,12 +250,12 @@ class ZeroShotScorer:
 
     def score_prepared(self, pixel_values) -> np.ndarray:
         """Scores for pixels returned by :meth:`prepare`, ``(n, len(columns))``."""
+        import torch
+
         image_embeddings = [
             self.model.encode_pixels(pixel_values[i : i + self.batch_size])
             for i in range(0, len(pixel_values), self.batch_size)
         ]
-        import torch
-
         return self.probabilities(torch.cat(image_embeddings))
 
     def score(self, faces: list[np.ndarray]) -> np.ndarray:
@@ -518,7 +519,7 @@ def score_stream(
     """
     validate_face_selection(face_selection)
     batch_size = _check_batch_size(batch_size)
-    detector = detector if detector is not None or face_selection == "none" else FaceDetector()
+    detector = detector if detector is not None or face_selection == "none" else default_detector()
     prepare = getattr(scorer, "prepare", None)
     score_prepared = getattr(scorer, "score_prepared", None)
     if prepare is None or score_prepared is None:
@@ -549,19 +550,23 @@ def score_stream(
         return records
 
     chunks = _chunked(items, batch_size)
-    if not prefetch:
+    first = next(chunks, None)
+    if first is None:
+        return
+    second = next(chunks, None) if prefetch else None
+    if second is None:
+        # a single chunk (e.g. one image per call) gains nothing from a worker thread
+        yield finish_chunk(prepare_chunk(first))
         for chunk in chunks:
             yield finish_chunk(prepare_chunk(chunk))
         return
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="pybridge-prepare") as pool:
-        pending = None
-        for chunk in chunks:
+        pending = pool.submit(prepare_chunk, first)
+        for chunk in itertools.chain([second], chunks):
             upcoming = pool.submit(prepare_chunk, chunk)
-            if pending is not None:
-                yield finish_chunk(pending.result())
-            pending = upcoming
-        if pending is not None:
             yield finish_chunk(pending.result())
+            pending = upcoming
+        yield finish_chunk(pending.result())
 
 
 # ---------------------------------------------------------------------------- internals

@@ -2,10 +2,12 @@
 
 A video is opened once, validated (a typed :class:`~pybridge.errors.VideoReadError`
 naming the file when it is missing, empty, corrupt, truncated or has no video
-stream), and decoded in a single forward pass from ``start``: frames before the
-window are never decoded (the reader seeks to the key frame before ``start``),
-frames are never written to disk, and only the sampled frames are converted to RGB,
-so memory stays bounded whatever the video's length.
+stream), and decoded forward from ``start``. Frames are never written to disk and
+only the sampled ones are converted to RGB, so memory stays bounded whatever the
+video's length. Frames before the window are not decoded (the reader seeks to the
+key frame before ``start``), and uniform sampling seeks past stretches that hold no
+sampled instant, so the cost follows the sampled frames, not the file's length;
+frame numbers stay exact because they are counted from packet headers.
 
 Why PyAV rather than imageio-ffmpeg: PyAV gives every frame its presentation
 timestamp and seeks accurately in-process, so variable-frame-rate files keep their

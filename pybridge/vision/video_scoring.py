@@ -159,20 +159,20 @@ def video_scores(
     Sampling, for a 30 s clip at 25 fps (frame *n* is shown from *n*/25 s on; the
     window is ``start <= t < end``):
 
-    ============================================ ======================================= ============
-    call                                         frames scored                           rows
-    ============================================ ======================================= ============
-    ``nframes=100`` (defaults: ``ffreq=15``)     0, 15, 30, ..., 735                     50 + warning
-    ``nframes=10, ffreq=25``                     0, 25, 50, ..., 225 (one per second)    10
-    ``nframes=10, ffreq=25, start=12.5``         313, 338, ..., 538 (first frame >= 12.5 s) 10
-    ``nframes=5, ffreq=1, start=2, end=2.2``     50, 51, 52, 53, 54                      5
-    ``nframes=10, ffreq=1, start=2, end=2.2``    50 .. 54 (end is exclusive)             5 + warning
-    ``nframes=4, uniform=True``                  0, 187, 375, 562 (at 0, 7.5, 15, 22.5 s) 4
-    ``nframes=5, uniform=True, start=10, end=12`` 250, 260, 270, 280, 290                 5
-    ``nframes=100, uniform=True, start=29``      725 .. 749 (every frame of the last second) 25 + warning
-    ``nframes=4, uniform=True, start=20, end=60`` 500, 562, 625, 687 (window cut to 20-30 s) 4 + warning
-    ``nframes=5, start=40``                      none (start is past the end)            0 + warning
-    ============================================ ======================================= ============
+    ============================================= =========================================== ============
+    call                                          frames scored                               rows
+    ============================================= =========================================== ============
+    ``nframes=100`` (defaults: ``ffreq=15``)      0, 15, 30, ..., 735                         50 + warning
+    ``nframes=10, ffreq=25``                      0, 25, 50, ..., 225 (one a second)          10
+    ``nframes=10, ffreq=25, start=12.5``          313, 338, ..., 538 (first at >= 12.5 s)     10
+    ``nframes=5, ffreq=1, start=2, end=2.2``      50, 51, 52, 53, 54                          5
+    ``nframes=10, ffreq=1, start=2, end=2.2``     50 .. 54 (``end`` is exclusive)             5 + warning
+    ``nframes=4, uniform=True``                   0, 187, 375, 562 (at 0, 7.5, 15, 22.5 s)    4
+    ``nframes=5, uniform=True, start=10, end=12`` 250, 260, 270, 280, 290                     5
+    ``nframes=100, uniform=True, start=29``       725 .. 749 (every frame of the last second) 25 + warning
+    ``nframes=4, uniform=True, start=20, end=60`` 500, 562, 625, 687 (window cut to 20-30 s)  4 + warning
+    ``nframes=5, start=40``                       none (``start`` is past the end)            0 + warning
+    ============================================= =========================================== ============
 
     With ``uniform=True`` the instants ``start + k (stop - start) / nframes`` are
     mapped to the frame on screen at each instant, so variable-frame-rate files are

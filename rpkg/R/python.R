@@ -26,6 +26,7 @@ pybridge_api <- function() {
     }
     .python$glue <- reticulate::import_from_path("pybridge_r_glue", path = .python$glue_path,
                                                  convert = FALSE)
+    .python$glue$isolate_torch_blas()
     .python$api <- reticulate::import("pybridge", convert = FALSE)
   }
   .python$api
@@ -76,9 +77,12 @@ pybridge_abort <- function(kinds, message, call = sys.call(-1), ...) {
 # R value -> plain data for the glue module's from_r().
 to_python <- function(x) {
   if (is.null(x) || inherits(x, "python.builtin.object")) return(x)
+  if (inherits(x, "pybridge_probe")) return(x$python)
   if (is.data.frame(x)) {
     columns <- lapply(x, function(column) vector_to_python(column))
-    return(list(`__frame__` = list(names = as.list(names(x)), columns = unname(columns))))
+    spec <- list(names = as.list(names(x)), columns = unname(columns))
+    if (!is.null(attr(x, "provenance"))) spec$provenance <- to_python(attr(x, "provenance"))
+    return(list(`__frame__` = spec))
   }
   if (is.atomic(x) && length(dim(x)) >= 2) {
     return(list(`__array__` = list(data = vector_to_python(as.vector(x)),

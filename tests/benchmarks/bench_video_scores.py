@@ -100,6 +100,8 @@ def measure(kind: str, clip: Path, model_dir: Path, nframes: int) -> dict:
         raise RuntimeError(f"{kind} run failed (status {status})")
     result = json.loads(output.strip().splitlines()[-1])
     result["peak_rss_mb"] = usage.ru_maxrss / 1024
+    # CPU seconds of the whole process (all threads): less sensitive than wall time to other load
+    result["cpu_seconds"] = usage.ru_utime + usage.ru_stime
     return result
 
 
@@ -108,6 +110,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=300, help="clip length [300]")
     parser.add_argument("--nframes", type=int, default=100, help="frames to score [100]")
     parser.add_argument("--keep", default=None, help="reuse/keep clips and model in this folder")
+    parser.add_argument(
+        "--variants", default="pybridge,baseline,pybridge_short_clip", help="comma-separated subset to run"
+    )
     args = parser.parse_args()
     sys.path.insert(0, str(REPO_ROOT))
     from tests.helpers import media, tiny_models
@@ -127,22 +132,29 @@ def main() -> None:
         clips[seconds] = clip
 
     long_clip, short_clip = clips[args.seconds], clips[max(1, args.seconds // 5)]
-    results = {
-        "pybridge": measure("pybridge", long_clip, model_dir, args.nframes),
-        "baseline": measure("baseline", long_clip, model_dir, args.nframes),
-        "pybridge_short_clip": measure("pybridge", short_clip, model_dir, args.nframes),
+    runs = {
+        "pybridge": ("pybridge", long_clip),
+        "baseline": ("baseline", long_clip),
+        "pybridge_short_clip": ("pybridge", short_clip),
     }
-    for name, result in results.items():
+    results = {}
+    for name in args.variants.split(","):
+        kind, clip = runs[name]
+        results[name] = result = measure(kind, clip, model_dir, args.nframes)
         print(
-            f"{name:>20}: {result['seconds']:6.1f} s, {result['rows']} rows, {result['faces']} faces, "
-            f"peak RSS {result['peak_rss_mb']:.0f} MB"
+            f"{name:>20}: {result['seconds']:6.1f} s wall, {result['cpu_seconds']:6.1f} s CPU, "
+            f"{result['rows']} rows, {result['faces']} faces, peak RSS {result['peak_rss_mb']:.0f} MB",
+            flush=True,
         )
-    ratio = results["baseline"]["seconds"] / results["pybridge"]["seconds"]
-    print(f"speed ratio baseline / pybridge ({args.seconds} s clip, {args.nframes} frames): {ratio:.1f}x")
-    print(
-        f"peak RSS pybridge: {results['pybridge']['peak_rss_mb']:.0f} MB ({args.seconds} s clip) vs "
-        f"{results['pybridge_short_clip']['peak_rss_mb']:.0f} MB ({max(1, args.seconds // 5)} s clip)"
-    )
+    if "pybridge" in results and "baseline" in results:
+        for measure_name in ("seconds", "cpu_seconds"):
+            ratio = results["baseline"][measure_name] / results["pybridge"][measure_name]
+            print(f"speed ratio baseline / pybridge by {measure_name} ({args.seconds} s clip): {ratio:.1f}x")
+    if "pybridge" in results and "pybridge_short_clip" in results:
+        print(
+            f"peak RSS pybridge: {results['pybridge']['peak_rss_mb']:.0f} MB ({args.seconds} s clip) vs "
+            f"{results['pybridge_short_clip']['peak_rss_mb']:.0f} MB ({max(1, args.seconds // 5)} s clip)"
+        )
     if not args.keep:
         print(f"(temporary files in {folder}; delete when done)")
 

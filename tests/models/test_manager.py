@@ -19,12 +19,6 @@ from pybridge.models import download_model, get_model, list_models, model_info, 
 from pybridge.models.device import resolve_device, resolve_dtype
 from pybridge.models.manager import loaded_models
 from pybridge.vision.scoring import ZeroShotScorer
-from tests.helpers.fixtures import (  # noqa: F401
-    tiny_clip_dir,
-    tiny_custom_code_dir,
-    tiny_open_clip_dir,
-    tiny_quantisable_clip_dir,
-)
 from tests.helpers.tiny_models import FAKE_COMMIT, install_in_hf_cache
 
 FACES = [np.random.default_rng(i).integers(0, 256, (48, 40, 3), dtype=np.uint8) for i in range(3)]
@@ -45,7 +39,7 @@ def test_missing_local_model_path():
 
 
 @pytest.fixture()
-def cached_oai_base(tiny_clip_dir):  # noqa: F811
+def cached_oai_base(tiny_clip_dir):
     """The tiny CLIP installed in the (isolated) HF cache as openai/clip-vit-base-patch32."""
     snapshot = install_in_hf_cache(tiny_clip_dir, "openai/clip-vit-base-patch32")
     yield snapshot
@@ -73,7 +67,7 @@ def test_remove_model_deletes_cached_weights(cached_oai_base):
         get_model("oai-base")
 
 
-def test_models_are_cached_and_unloaded(tiny_clip_dir):  # noqa: F811
+def test_models_are_cached_and_unloaded(tiny_clip_dir):
     first = get_model("cache-test", local_model_path=tiny_clip_dir)
     assert get_model("cache-test", local_model_path=tiny_clip_dir, device="cpu", dtype="float32") is first
     half = get_model("cache-test", local_model_path=tiny_clip_dir, dtype="bfloat16")
@@ -99,7 +93,7 @@ def test_device_and_dtype_choice():
             resolve_device("cuda")
 
 
-def test_custom_code_needs_permission(tiny_custom_code_dir):  # noqa: F811
+def test_custom_code_needs_permission(tiny_custom_code_dir):
     with pytest.raises(ModelLoadError, match="ships its own Python code .* trust_remote_code=True"):
         get_model("remote", local_model_path=tiny_custom_code_dir)
     model = get_model("remote", local_model_path=tiny_custom_code_dir, trust_remote_code=True)
@@ -115,7 +109,7 @@ def test_custom_code_needs_permission(tiny_custom_code_dir):  # noqa: F811
     unload_model("remote")
 
 
-def test_custom_code_from_fake_hub_alias(tiny_custom_code_dir):  # noqa: F811
+def test_custom_code_from_fake_hub_alias(tiny_custom_code_dir):
     from pybridge.models import register_model
 
     install_in_hf_cache(tiny_custom_code_dir, "someorg/tiny-remote")
@@ -127,7 +121,7 @@ def test_custom_code_from_fake_hub_alias(tiny_custom_code_dir):  # noqa: F811
         remove_model("tiny-remote-hub")
 
 
-def test_nf4_quantisation_on_cpu(tiny_quantisable_clip_dir):  # noqa: F811
+def test_nf4_quantisation_on_cpu(tiny_quantisable_clip_dir):
     pytest.importorskip("bitsandbytes", reason="4-bit test needs bitsandbytes (pybridge[quant])")
     full = get_model("quant", local_model_path=tiny_quantisable_clip_dir)
     quantised = get_model("quant", local_model_path=tiny_quantisable_clip_dir, quantization="nf4")
@@ -140,7 +134,7 @@ def test_nf4_quantisation_on_cpu(tiny_quantisable_clip_dir):  # noqa: F811
     unload_model("quant")
 
 
-def test_quantisation_refusals(tiny_open_clip_dir, tiny_clip_dir, monkeypatch):  # noqa: F811
+def test_quantisation_refusals(tiny_open_clip_dir, tiny_clip_dir, monkeypatch):
     with pytest.raises(QuantizationNotSupportedError, match="transformers models only.*open_clip"):
         get_model("oc", local_model_path=tiny_open_clip_dir, quantization="nf4")
     with pytest.raises(InvalidInputError, match="quantization must be"):
@@ -166,7 +160,7 @@ def test_eva_default_nf4_is_gpu_only():
         _resolve_quantization(spec, "nf4", torch.device("mps"))
 
 
-def test_missing_weights_are_refused(tiny_clip_dir, tmp_path):  # noqa: F811
+def test_missing_weights_are_refused(tiny_clip_dir, tmp_path):
     from safetensors.torch import load_file, save_file
 
     broken = tmp_path / "broken"
@@ -178,7 +172,7 @@ def test_missing_weights_are_refused(tiny_clip_dir, tmp_path):  # noqa: F811
         get_model("broken", local_model_path=broken)
 
 
-def test_mismatched_config_is_refused(tiny_clip_dir, tmp_path):  # noqa: F811
+def test_mismatched_config_is_refused(tiny_clip_dir, tmp_path):
     changed = tmp_path / "changed"
     shutil.copytree(tiny_clip_dir, changed)
     config = json.loads((changed / "config.json").read_text())
@@ -190,7 +184,7 @@ def test_mismatched_config_is_refused(tiny_clip_dir, tmp_path):  # noqa: F811
         get_model("changed", local_model_path=changed)
 
 
-def test_folder_without_weights(tiny_clip_dir, tiny_open_clip_dir, tmp_path):  # noqa: F811
+def test_folder_without_weights(tiny_clip_dir, tiny_open_clip_dir, tmp_path):
     no_weights = tmp_path / "no-weights"
     shutil.copytree(tiny_clip_dir, no_weights)
     (no_weights / "model.safetensors").unlink()
@@ -203,7 +197,7 @@ def test_folder_without_weights(tiny_clip_dir, tiny_open_clip_dir, tmp_path):  #
         get_model("ocnw", local_model_path=oc)
 
 
-def test_long_text_warns_for_open_clip(tiny_open_clip_dir):  # noqa: F811
+def test_long_text_warns_for_open_clip(tiny_open_clip_dir):
     model = get_model("oc-long", local_model_path=tiny_open_clip_dir)
     with pytest.warns(UserWarning, match="77 tokens"):
         model.encode_texts([" ".join(["happy"] * 100)])

@@ -10,7 +10,6 @@ from pybridge.errors import InvalidInputError, UnknownModelError
 from pybridge.models import get_model_spec, list_models, model_info, register_model, remove_model
 from pybridge.models.cache import pybridge_cache_dir
 from pybridge.models.registry import FER_CLASSES, ModelSpec, detect_backend, spec_for_local_path
-from tests.helpers.fixtures import tiny_clip_dir, tiny_custom_code_dir, tiny_open_clip_dir  # noqa: F401
 
 
 def test_builtin_aliases_required_by_the_issue():
@@ -62,7 +61,7 @@ def test_spec_validation():
         ModelSpec("x", "transformers", "org/x", face_crop="wide")
 
 
-def test_detect_backend(tiny_clip_dir, tiny_open_clip_dir, tmp_path):  # noqa: F811
+def test_detect_backend(tiny_clip_dir, tiny_open_clip_dir, tmp_path):
     assert detect_backend(tiny_clip_dir) == "transformers"
     assert detect_backend(tiny_open_clip_dir) == "open_clip"
     (tmp_path / "w.hdf5").write_bytes(b"")
@@ -72,14 +71,14 @@ def test_detect_backend(tiny_clip_dir, tiny_open_clip_dir, tmp_path):  # noqa: F
         detect_backend(tmp_path / "empty")
 
 
-def test_local_path_never_enables_custom_code(tiny_custom_code_dir):  # noqa: F811
+def test_local_path_never_enables_custom_code(tiny_custom_code_dir):
     spec = spec_for_local_path(tiny_custom_code_dir)
     assert spec.family == "custom" and spec.trust_remote_code is False
     # standing in for an alias keeps that alias's permission
     assert spec_for_local_path(tiny_custom_code_dir, get_model_spec("jina-v2")).trust_remote_code is True
 
 
-def test_register_list_info_remove_round_trip(tiny_clip_dir, tiny_open_clip_dir):  # noqa: F811
+def test_register_list_info_remove_round_trip(tiny_clip_dir, tiny_open_clip_dir):
     spec = register_model("my-clip", tiny_clip_dir)
     try:
         assert (spec.backend, spec.family, spec.user) == ("transformers", "clip", True)

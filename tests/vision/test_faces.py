@@ -7,7 +7,6 @@ import pytest
 
 from pybridge.errors import InvalidInputError
 from pybridge.vision.faces import PADDING_PX, FaceBox, FaceDetector, crop_box, crop_face, select_faces
-from tests.helpers.fixtures import astronaut  # noqa: F401
 
 
 @pytest.fixture(scope="module")
@@ -15,7 +14,7 @@ def detector():
     return FaceDetector()
 
 
-def test_astronaut_face_found_where_it_is(detector, astronaut):  # noqa: F811
+def test_astronaut_face_found_where_it_is(detector, astronaut):
     boxes = detector.detect(astronaut)
     assert len(boxes) == 1
     x, y, w, h = boxes[0]
@@ -28,14 +27,14 @@ def test_no_face_in_flat_or_noise_image(detector):
     assert detector.detect(np.random.default_rng(0).integers(0, 256, (120, 120, 3), dtype=np.uint8)) == []
 
 
-def test_grey_input_gives_same_boxes(detector, astronaut):  # noqa: F811
+def test_grey_input_gives_same_boxes(detector, astronaut):
     import cv2
 
     grey = cv2.cvtColor(astronaut, cv2.COLOR_RGB2GRAY)
     assert detector.detect(grey) == detector.detect(astronaut)
 
 
-def test_two_faces_left_right_largest_all(detector, astronaut):  # noqa: F811
+def test_two_faces_left_right_largest_all(detector, astronaut):
     face = astronaut[40:200, 140:310]
     small = face[::2, ::2]
     canvas = np.full((260, 600, 3), 200, np.uint8)
@@ -70,7 +69,7 @@ def test_padded_crop_is_box_plus_50_clipped():
     assert PADDING_PX == 50
 
 
-def test_crop_face_pixels(astronaut):  # noqa: F811
+def test_crop_face_pixels(astronaut):
     box = FaceBox(177, 66, 95, 95)
     crop = crop_face(astronaut, box)
     np.testing.assert_array_equal(crop, astronaut[16:211, 127:322])

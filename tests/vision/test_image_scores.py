@@ -12,13 +12,12 @@ from PIL import Image
 from pybridge.errors import ImageReadError, InvalidInputError, InvalidLabelsError, UnknownModelError
 from pybridge.vision.image_scoring import image_scores, image_scores_dir
 from pybridge.vision.scoring import ClassifierScorer
-from tests.helpers.fixtures import astronaut, face_folder, tiny_clip_dir  # noqa: F401
 
 LABELS = ["happy", "sad", "a photo of an angry face"]
 
 
 @pytest.fixture(scope="module")
-def folder_scores(face_folder, tiny_clip_dir):  # noqa: F811
+def folder_scores(face_folder, tiny_clip_dir):
     with pytest.warns(UserWarning, match="3 of 6 image"):
         return image_scores(face_folder, LABELS, local_model_path=tiny_clip_dir, batch_size=2)
 
@@ -31,7 +30,7 @@ def test_table_layout(folder_scores):
     assert all(folder_scores[c].dtype == np.float64 for c in ["face_x", *LABELS])
 
 
-def test_every_file_keeps_a_row_in_order(folder_scores, face_folder):  # noqa: F811
+def test_every_file_keeps_a_row_in_order(folder_scores, face_folder):
     names = [name.rsplit("/", 1)[-1] for name in folder_scores["image"]]
     assert names == ["a_astronaut.jpg", "b_mirrored.png", "c_grey.png", "d_empty.jpg", "e_not_an_image.png",
                      "f_truncated.jpg"]  # fmt: skip
@@ -52,7 +51,7 @@ def test_mirrored_face_box(folder_scores):
     assert mirrored["face_x"] == pytest.approx(512 - astro["face_x"] - astro["face_w"], abs=6)
 
 
-def test_provenance(folder_scores, tiny_clip_dir):  # noqa: F811
+def test_provenance(folder_scores, tiny_clip_dir):
     record = folder_scores.attrs["pybridge"]
     assert record["model_id"] == str(tiny_clip_dir)
     assert record["backend"] == "transformers" and record["device"] == "cpu" and record["dtype"] == "float32"
@@ -61,7 +60,7 @@ def test_provenance(folder_scores, tiny_clip_dir):  # noqa: F811
     assert {"torch", "transformers"} <= set(record["packages"])
 
 
-def test_same_scores_for_path_pil_and_array_inputs(tiny_clip_dir, astronaut, tmp_path):  # noqa: F811
+def test_same_scores_for_path_pil_and_array_inputs(tiny_clip_dir, astronaut, tmp_path):
     path = tmp_path / "astro.png"
     Image.fromarray(astronaut).save(path)
     table = image_scores(
@@ -72,7 +71,7 @@ def test_same_scores_for_path_pil_and_array_inputs(tiny_clip_dir, astronaut, tmp
     assert np.abs(values - values[0]).max() <= 1e-5
 
 
-def test_single_path_and_dir_function(face_folder, tiny_clip_dir):  # noqa: F811
+def test_single_path_and_dir_function(face_folder, tiny_clip_dir):
     one = image_scores(str(face_folder / "a_astronaut.jpg"), LABELS, local_model_path=tiny_clip_dir)
     assert len(one) == 1 and one["face_found"].item()
     matched = image_scores_dir(face_folder, LABELS, pattern="a_*.jpg", local_model_path=tiny_clip_dir)
@@ -80,7 +79,7 @@ def test_single_path_and_dir_function(face_folder, tiny_clip_dir):  # noqa: F811
     assert matched.loc[0, "happy"] == pytest.approx(one.loc[0, "happy"], abs=1e-9)
 
 
-def test_recursive_folders(tmp_path, astronaut, tiny_clip_dir):  # noqa: F811
+def test_recursive_folders(tmp_path, astronaut, tiny_clip_dir):
     (tmp_path / "sub").mkdir()
     Image.fromarray(astronaut).save(tmp_path / "top.png")
     Image.fromarray(astronaut).save(tmp_path / "sub" / "deep.png")
@@ -88,7 +87,7 @@ def test_recursive_folders(tmp_path, astronaut, tiny_clip_dir):  # noqa: F811
     assert len(image_scores(tmp_path, LABELS, local_model_path=tiny_clip_dir, recursive=True)) == 2
 
 
-def test_face_selection_all_and_none(tiny_clip_dir, astronaut):  # noqa: F811
+def test_face_selection_all_and_none(tiny_clip_dir, astronaut):
     blank = np.full((90, 90, 3), 60, np.uint8)
     every = image_scores([astronaut, blank], LABELS, face_selection="all", local_model_path=tiny_clip_dir)
     assert every.columns[:3].tolist() == ["image", "face_id", "face_found"]
@@ -98,7 +97,7 @@ def test_face_selection_all_and_none(tiny_clip_dir, astronaut):  # noqa: F811
     assert not whole["face_found"].item() and whole[LABELS].notna().all().all()
 
 
-def test_templates_change_scores(tiny_clip_dir, astronaut):  # noqa: F811
+def test_templates_change_scores(tiny_clip_dir, astronaut):
     plain = image_scores([astronaut], ["happy", "sad"], local_model_path=tiny_clip_dir)
     templated = image_scores([astronaut], ["happy", "sad"], local_model_path=tiny_clip_dir, templates="face")
     assert templated.columns[-2:].tolist() == ["happy", "sad"]
@@ -106,7 +105,7 @@ def test_templates_change_scores(tiny_clip_dir, astronaut):  # noqa: F811
     assert templated.attrs["pybridge"]["templates"][0] == "a photo of a {} face."
 
 
-def test_fixed_class_scorer(astronaut):  # noqa: F811
+def test_fixed_class_scorer(astronaut):
     class Classifier:
         kind, classes, face_crop = "classifier", ["happy", "sad"], "tight"
         spec = None
@@ -122,13 +121,13 @@ def test_fixed_class_scorer(astronaut):  # noqa: F811
     assert table[["happy", "sad"]].iloc[0].tolist() == [0.9, 0.1]
 
 
-def test_missing_file_is_a_row_with_reason(tiny_clip_dir, tmp_path):  # noqa: F811
+def test_missing_file_is_a_row_with_reason(tiny_clip_dir, tmp_path):
     with pytest.warns(UserWarning, match="1 of 1 image"):
         table = image_scores(str(tmp_path / "missing.jpg"), LABELS, local_model_path=tiny_clip_dir)
     assert "does not exist" in table["reason"].item() and table[LABELS].isna().all(axis=None)
 
 
-def test_progress_bar(tiny_clip_dir, astronaut, capsys):  # noqa: F811
+def test_progress_bar(tiny_clip_dir, astronaut, capsys):
     image_scores([astronaut], LABELS, local_model_path=tiny_clip_dir, progress=True)
     assert "scoring images" in capsys.readouterr().err
 
@@ -144,13 +143,13 @@ def test_progress_bar(tiny_clip_dir, astronaut, capsys):  # noqa: F811
         ({"batch_size": 0}, InvalidInputError, "batch_size"),
     ],
 )
-def test_bad_arguments(tiny_clip_dir, astronaut, kwargs, error, message):  # noqa: F811
+def test_bad_arguments(tiny_clip_dir, astronaut, kwargs, error, message):
     arguments = {"labels": LABELS, **kwargs}
     with pytest.raises(error, match=message):
         image_scores([astronaut], local_model_path=tiny_clip_dir, **arguments)
 
 
-def test_bad_inputs(tmp_path, tiny_clip_dir):  # noqa: F811
+def test_bad_inputs(tmp_path, tiny_clip_dir):
     (tmp_path / "notes.txt").write_text("x")
     with pytest.raises(ImageReadError, match="holds no image files"):
         image_scores(tmp_path, LABELS, local_model_path=tiny_clip_dir)
@@ -164,6 +163,6 @@ def test_bad_inputs(tmp_path, tiny_clip_dir):  # noqa: F811
         image_scores_dir(tmp_path / "notes.txt", LABELS, local_model_path=tiny_clip_dir)
 
 
-def test_unknown_alias(astronaut):  # noqa: F811
+def test_unknown_alias(astronaut):
     with pytest.raises(UnknownModelError, match="unknown model alias 'no-such-model'.*oai-base"):
         image_scores([astronaut], LABELS, model="no-such-model")

@@ -22,12 +22,6 @@ from pybridge.vision.scoring import (
     score_frames,
     validate_labels,
 )
-from tests.helpers.fixtures import (  # noqa: F401
-    astronaut,
-    tiny_clip_dir,
-    tiny_open_clip_dir,
-    tiny_siglip_dir,
-)
 
 LABELS = ["happy", "sad", "angry", "a photo of a surprised person"]
 PARITY_TOL = 1e-5
@@ -40,11 +34,11 @@ def _random_images(n: int, seed: int = 0) -> list[Image.Image]:
 
 
 @pytest.fixture(scope="module")
-def clip_model(tiny_clip_dir):  # noqa: F811
+def clip_model(tiny_clip_dir):
     return get_model("tiny-clip", local_model_path=tiny_clip_dir)
 
 
-def test_clip_parity_with_clipmodel_forward(tiny_clip_dir, clip_model):  # noqa: F811
+def test_clip_parity_with_clipmodel_forward(tiny_clip_dir, clip_model):
     from transformers import CLIPModel, CLIPProcessor
 
     reference = CLIPModel.from_pretrained(tiny_clip_dir).eval()
@@ -75,7 +69,7 @@ def test_batch_size_does_not_change_numbers(clip_model):
     assert np.abs(scores[3] - scores[16]).max() <= PARITY_TOL
 
 
-def test_siglip_parity_uses_sigmoid_and_max_length_padding(tiny_siglip_dir):  # noqa: F811
+def test_siglip_parity_uses_sigmoid_and_max_length_padding(tiny_siglip_dir):
     from transformers import SiglipModel, SiglipProcessor
 
     model = get_model("tiny-siglip", local_model_path=tiny_siglip_dir)
@@ -100,12 +94,12 @@ def test_siglip_parity_uses_sigmoid_and_max_length_padding(tiny_siglip_dir):  # 
     assert (short_text - scorer.text_embeddings).abs().max() > 1e-3
 
 
-def test_siglip_single_label_allowed(tiny_siglip_dir):  # noqa: F811
+def test_siglip_single_label_allowed(tiny_siglip_dir):
     scorer = ZeroShotScorer(get_model("tiny-siglip", local_model_path=tiny_siglip_dir), ["happy"])
     assert scorer.score([np.zeros((40, 40, 3), np.uint8)]).shape == (1, 1)
 
 
-def test_open_clip_parity(tiny_open_clip_dir):  # noqa: F811
+def test_open_clip_parity(tiny_open_clip_dir):
     import open_clip
 
     model = get_model("tiny-oc", local_model_path=tiny_open_clip_dir)
@@ -229,12 +223,12 @@ def test_build_scorer_prefers_given_scorer_and_checks_labels(clip_model):
         build_scorer(None, scorer=object())
 
 
-def test_build_scorer_loads_model(tiny_clip_dir):  # noqa: F811
+def test_build_scorer_loads_model(tiny_clip_dir):
     scorer = build_scorer(["happy", "sad"], "tiny-clip", tiny_clip_dir, device="cpu")
     assert isinstance(scorer, ZeroShotScorer) and scorer.face_crop == "padded"
 
 
-def test_score_frames_records(clip_model, astronaut):  # noqa: F811
+def test_score_frames_records(clip_model, astronaut):
     scorer = ZeroShotScorer(clip_model, ["happy", "sad"])
     blank = np.full((100, 100, 3), 90, np.uint8)
     records = score_frames([astronaut, blank, astronaut], scorer, batch_size=2)
@@ -253,7 +247,7 @@ def test_score_frames_records(clip_model, astronaut):  # noqa: F811
     assert scorer.score([crop])[0, 0] == pytest.approx(face["happy"], abs=PARITY_TOL)
 
 
-def test_score_frames_none_and_all(clip_model, astronaut):  # noqa: F811
+def test_score_frames_none_and_all(clip_model, astronaut):
     scorer = ZeroShotScorer(clip_model, ["happy", "sad"])
     (whole,) = score_frames([astronaut], scorer, face_selection="none")
     assert (whole["face_x"], whole["face_y"], whole["face_w"], whole["face_h"]) == (0, 0, 512, 512)

@@ -107,21 +107,21 @@ def load_transformers_model(
             f"{spec.source!r} ships its own Python code (auto_map in config.json). pybridge runs it only when you "
             "allow it: pass trust_remote_code=True if you trust this checkpoint's authors."
         )
+    # 4-bit layers compute in float32 on CPU, where half-precision kernels are missing or slow
+    compute_dtype = torch.float32 if quantization and device.type == "cpu" else dtype
     load_kwargs: dict[str, Any] = {
         "local_files_only": True,
         "trust_remote_code": bool(trust_remote_code),
         "output_loading_info": True,
-        "dtype": dtype,
+        "dtype": compute_dtype,
     }
     if quantization == "nf4":
-        load_kwargs.update(_nf4_kwargs(device, dtype))
+        load_kwargs.update(_nf4_kwargs(device, compute_dtype))
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*bos_token_id.*")
             module, info = AutoModel.from_pretrained(str(folder), **load_kwargs)
     except (OSError, ValueError, KeyError, RuntimeError, AttributeError, TypeError) as err:
-        if isinstance(err, ImportError):
-            raise
         raise ModelLoadError(f"could not load {spec.source!r} from {str(folder)!r}: {err}") from err
     _check_loading_info(spec, info)
     if quantization is None:
@@ -137,7 +137,7 @@ def load_transformers_model(
         image_processor,
         tokenizer,
         device,
-        dtype if quantization is None else torch.float32 if device.type == "cpu" else dtype,
+        compute_dtype,
         logit_scale=logit_scale,
         logit_bias=logit_bias,
         context_length=_context_length(module, tokenizer),
@@ -159,16 +159,13 @@ def _read_json(path: Path) -> dict:
         raise ModelLoadError(f"{str(path)!r} is not valid JSON: {err}") from err
 
 
-def _nf4_kwargs(device, dtype) -> dict:
-    import torch
+def _nf4_kwargs(device, compute_dtype) -> dict:
     from transformers import BitsAndBytesConfig
 
-    compute_dtype = torch.float32 if device.type == "cpu" else dtype
     kwargs: dict[str, Any] = {
         "quantization_config": BitsAndBytesConfig(
             load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_compute_dtype=compute_dtype
         ),
-        "dtype": compute_dtype,
     }
     if device.type == "cuda":
         kwargs["device_map"] = {"": device.index or 0}

@@ -13,6 +13,10 @@ names, NaN, missing strings and integer columns survive exactly.
 
 from __future__ import annotations
 
+import importlib.abc
+import importlib.machinery
+import os
+import sys
 import warnings
 from typing import Any
 
@@ -38,6 +42,59 @@ class Outcome:
         self.value = value
         self.error = error
         self.warnings = messages
+
+
+class _TorchOwnBlas(importlib.abc.MetaPathFinder):
+    """Import torch with ``RTLD_DEEPBIND`` so that it uses its own BLAS inside R.
+
+    libR loads the system BLAS (Debian: the reference BLAS) with global symbols, and
+    torch's ``sgemm_`` calls then bind to it: inside R, matrix products ran through
+    the slow reference BLAS and gave other float32 results than the same code in
+    Python (differences of ~1e-7 in scores). Binding torch's libraries to their own
+    symbols first restores torch's kernels.
+    """
+
+    def find_spec(self, fullname: str, path: Any, target: Any = None) -> Any:
+        if fullname != "torch":
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path)
+        if spec is None or spec.loader is None:
+            return spec
+        execute = spec.loader.exec_module
+
+        def exec_module(module: Any) -> None:
+            flags = sys.getdlopenflags()
+            sys.setdlopenflags(flags | os.RTLD_DEEPBIND)
+            try:
+                execute(module)
+            finally:
+                sys.setdlopenflags(flags)
+
+        spec.loader.exec_module = exec_module
+        return spec
+
+
+def isolate_torch_blas() -> bool:
+    """Make the first ``import torch`` bind torch to its own BLAS (Linux, inside R).
+
+    Returns
+    -------
+    bool
+        True if the hook was installed; False if torch is already imported or the
+        platform has no ``RTLD_DEEPBIND`` (macOS and Windows do not interpose symbols
+        this way).
+
+    Examples
+    --------
+    >>> isinstance(isolate_torch_blas(), bool)
+    True
+    """
+    if "torch" in sys.modules or not hasattr(os, "RTLD_DEEPBIND"):
+        return False
+    if not any(isinstance(finder, _TorchOwnBlas) for finder in sys.meta_path):
+        sys.meta_path.insert(0, _TorchOwnBlas())
+    return True
 
 
 class CallbackDraws:
@@ -156,7 +213,8 @@ def from_r(value: Any) -> Any:
     value : object
         Plain data from R. ``{"__array__": {"data": [...], "dim": [...]}}`` (values in
         R's column-major order) becomes a NumPy array and
-        ``{"__frame__": {"names": [...], "columns": [[...], ...]}}`` a pandas DataFrame;
+        ``{"__frame__": {"names": [...], "columns": [[...], ...]}}`` a pandas DataFrame
+        (with ``attrs["pybridge"]`` from an optional ``"provenance"`` entry);
         lists and dicts are converted element by element.
 
     Returns
@@ -181,8 +239,12 @@ def from_r(value: Any) -> Any:
             spec = value["__frame__"]
             names = [str(name) for name in _as_list(spec["names"])]
             columns = [_as_list(column) for column in _as_list(spec["columns"])]
-            return pd.DataFrame({name: column for name, column in zip(names, columns)},
-                                columns=names)
+            frame = pd.DataFrame({name: column for name, column in zip(names, columns)},
+                                 columns=names)
+            provenance = spec.get("provenance")
+            if provenance is not None:
+                frame.attrs["pybridge"] = from_r(provenance)
+            return frame
         return {key: from_r(item) for key, item in value.items()}
     if isinstance(value, list):
         return [from_r(item) for item in value]

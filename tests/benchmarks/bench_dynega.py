@@ -1,0 +1,95 @@
+"""dynEGA speed against EGAnet's published timings.
+
+Run on demand: ``python tests/benchmarks/bench_dynega.py``. Prints wall-clock and CPU
+times (CPU time is the fairer number on a shared machine) and their ratios to:
+
+* EGAnet's published timing: population dynEGA on ~9 000 rows x 6 variables in about
+  0.1 s; individual level with Louvain consensus for 40 ids in about 3 s;
+* EGAnet 2.5.0 measured on this machine class when the fixtures were made
+  (``../shared/fixtures/eganet/README.md``): population dynEGA on sim.dynEGA
+  (4 600 x 24 derivatives) 0.5-0.7 s; 100 individuals about 7 s.
+
+Goal (issue 5): at most EGAnet's time for population, at most half of it for the
+individual Louvain level.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from pybridge.dynamics import dynEGA  # noqa: E402
+
+EMOTIONS = ["anger", "disgust", "fear", "happiness", "sadness", "surprise"]
+
+
+def emotion_series(n_ids: int, rows_per_id: int, seed: int = 0) -> pd.DataFrame:
+    """Two latent random-walk factors driving six emotion scores, per id."""
+    rng = np.random.default_rng(seed)
+    loadings = np.array([[1, 0], [1, 0.2], [0.8, 0], [0, 1], [0.2, 1], [0, 0.9]])
+    frames = []
+    for unit in range(n_ids):
+        latent = rng.normal(size=(rows_per_id, 2)).cumsum(axis=0) * 0.2
+        scores = latent @ loadings.T + rng.normal(scale=0.5, size=(rows_per_id, 6))
+        frame = pd.DataFrame(scores, columns=EMOTIONS)
+        frame.insert(0, "video", f"clip{unit:03d}.mp4")
+        frame.insert(1, "frame", np.arange(rows_per_id))
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
+def timed(label: str, call, repeats: int = 3):
+    call()  # warm-up: numba's cached machine code, BLAS threads, igraph import
+    walls, cpus = [], []
+    for _ in range(repeats):
+        wall, cpu = time.perf_counter(), time.process_time()
+        call()
+        walls.append(time.perf_counter() - wall)
+        cpus.append(time.process_time() - cpu)
+    wall, cpu = min(walls), min(cpus)
+    print(f"{label:<58} wall {wall:7.3f} s   cpu {cpu:7.3f} s")
+    return wall, cpu
+
+
+def main() -> None:
+    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}")
+    population_data = emotion_series(40, 225)  # 9 000 rows x 6 variables
+    wall, cpu = timed(
+        "population dynEGA, 9000 x 6 (glasso, walktrap)",
+        lambda: dynEGA(population_data, level="population", seed=1),
+    )
+    print(f"  ratio to EGAnet published 0.1 s: wall {wall / 0.1:.2f}, cpu {cpu / 0.1:.2f}")
+
+    louvain_data = emotion_series(40, 100, seed=1)
+    wall, cpu = timed(
+        "individual dynEGA, 40 ids, Louvain consensus (1000 runs)",
+        lambda: dynEGA(louvain_data, level="individual", algorithm="louvain", seed=1),
+        repeats=1,
+    )
+    print(f"  ratio to EGAnet published 3 s: wall {wall / 3:.2f}, cpu {cpu / 3:.2f} (goal <= 0.5)")
+
+    sim_path = Path(__file__).resolve().parents[2].parent / "shared/fixtures/eganet/sim_dynEGA.csv"
+    if sim_path.exists():
+        sim = pd.read_csv(sim_path)
+        wall, cpu = timed(
+            "sim.dynEGA population (4600 x 24 derivatives)",
+            lambda: dynEGA(sim, level="population", seed=1),
+        )
+        print(f"  ratio to EGAnet on this machine 0.6 s: wall {wall / 0.6:.2f}, cpu {cpu / 0.6:.2f}")
+        wall, cpu = timed(
+            "sim.dynEGA individual, 100 ids (walktrap)",
+            lambda: dynEGA(sim, level="individual", seed=1),
+            repeats=1,
+        )
+        print(f"  ratio to EGAnet on this machine 7 s: wall {wall / 7:.2f}, cpu {cpu / 7:.2f}")
+
+
+if __name__ == "__main__":
+    main()
