@@ -1,4 +1,4 @@
-"""Regenerate the demo data shipped in this folder (fixed seed, byte-for-byte stable CSVs).
+"""Regenerate the demo data shipped in this folder (fixed seed, reproducible files).
 
 Run from the repository root::
 

@@ -516,7 +516,8 @@ def fit_dlo_kalman(
         # gradients are at rounding level; a small central gradient settles it.
         steps = np.eye(int(free.sum())) * _GRADIENT_STEP
         gradient = [
-            (free_objective(theta[free] + h) - free_objective(theta[free] - h)) / (2 * _GRADIENT_STEP)
+            (free_objective(theta[free] + h) - free_objective(theta[free] - h))
+            / (2 * _GRADIENT_STEP)
             for h in steps
         ]
         stationary = stationary or bool(np.max(np.abs(gradient)) < _GRADIENT_TOLERANCE)

@@ -40,6 +40,7 @@ __all__ = [
     "eta_zeta_to_period_damping",
     "period_damping_to_eta_zeta",
     "as_generator",
+    "latent_to_scores",
 ]
 
 # Below this value of (delta * dt)^2 the closed-form expm uses its Taylor series,
@@ -665,3 +666,75 @@ def simulate_dlo(
         x=x, v=v, y=y, eta=eta_s, zeta=zeta_s, sigma_q=sigma_s, meas_sd=meas_s, dt=dt,
         seed=seed if not isinstance(seed, np.random.Generator) else None,
     )
+
+
+def latent_to_scores(
+    latent: Any,
+    loadings: Any,
+    intercepts: Any = 0.0,
+    meas_sd: float = 0.0,
+    softmax: bool = False,
+    seed: Any = None,
+) -> np.ndarray:
+    """Measurement model: map latent oscillators to observed emotion scores.
+
+    ``scores[t] = intercepts + loadings @ latent[:, t] + meas_sd * e[t]``, optionally
+    passed through a softmax over the scores, so that they behave like zero-shot
+    classifier probabilities (positive, summing to 1 at every time point).
+
+    Parameters
+    ----------
+    latent : array_like
+        ``(n_latent, n_steps)`` latent series, e.g. ``simulate_dlo(...).x``.
+    loadings : array_like
+        ``(n_scores, n_latent)`` loading matrix.
+    intercepts : float or array_like, default 0.0
+        One value or one per score (for the softmax: the log-odds baseline).
+    meas_sd : float, default 0.0
+        Standard deviation of independent normal noise added before the softmax.
+    softmax : bool, default False
+        Return softmax probabilities across scores.
+    seed : None, int or numpy.random.Generator, optional
+        Randomness source of the noise.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n_steps, n_scores)``: one row per time point, like a video-scores table.
+
+    Raises
+    ------
+    InvalidInputError
+        If the shapes do not match, a value is not finite or ``meas_sd < 0``.
+
+    Examples
+    --------
+    >>> sim = simulate_dlo(-0.1, -0.1, 0.3, 50, n_series=2, seed=1)
+    >>> scores = latent_to_scores(sim.x, [[1.0, 0.0], [0.0, 1.0], [0.0, 0.0]], softmax=True)
+    >>> scores.shape, bool(np.allclose(scores.sum(axis=1), 1.0))
+    ((50, 3), True)
+    """
+    factors = np.asarray(latent, dtype=float)
+    weights = np.asarray(loadings, dtype=float)
+    if factors.ndim != 2 or weights.ndim != 2 or weights.shape[1] != factors.shape[0]:
+        raise InvalidInputError(
+            f"loadings must be (n_scores, n_latent) for latent of shape (n_latent, n_steps); "
+            f"got loadings {weights.shape} and latent {factors.shape}"
+        )
+    offsets = np.asarray(intercepts, dtype=float)
+    if offsets.ndim > 1 or (offsets.ndim == 1 and offsets.size != weights.shape[0]):
+        raise InvalidInputError(
+            f"intercepts must be a scalar or have {weights.shape[0]} values, got {offsets.shape}"
+        )
+    if not (np.all(np.isfinite(factors)) and np.all(np.isfinite(weights))
+            and np.all(np.isfinite(offsets))):
+        raise InvalidInputError("latent, loadings and intercepts must be finite")
+    if not (np.isfinite(meas_sd) and meas_sd >= 0):
+        raise InvalidInputError(f"meas_sd must be >= 0, got {meas_sd!r}")
+    scores = offsets + factors.T @ weights.T
+    if meas_sd > 0:
+        scores = scores + meas_sd * as_generator(seed).standard_normal(scores.shape)
+    if softmax:
+        scores = np.exp(scores - scores.max(axis=1, keepdims=True))
+        scores /= scores.sum(axis=1, keepdims=True)
+    return scores

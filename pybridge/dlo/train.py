@@ -58,7 +58,7 @@ from .neural import (
     DLONet,
     prepare_series,
 )
-from .simulate import exact_discretization, period_damping_to_eta_zeta, stationary_covariance
+from .simulate import period_damping_to_eta_zeta, simulate_dlo
 
 __all__ = [
     "TrainingPrior",
@@ -202,32 +202,6 @@ def _punch_gaps(rng: np.random.Generator, y: np.ndarray, prior: TrainingPrior) -
     return y
 
 
-def _simulate_frames(rng: np.random.Generator, draws: dict[str, np.ndarray], length: int) -> np.ndarray:
-    """Observed DLO series at dt = 1 from a stationary start (exact discretisation).
-
-    The same model as :func:`pybridge.dlo.simulate.simulate_dlo`, with the transition
-    and noise covariance from :func:`~pybridge.dlo.simulate.exact_discretization` in
-    its closed form. ``simulate_dlo`` uses the Van Loan form, which keeps full
-    relative precision for steps far shorter than the oscillation but costs a
-    4x4 matrix exponential per series (about 1.5 ms in scipy, more than a training
-    step of the network per series); at dt = 1 frame and periods of 10 frames or more
-    the closed form is exact to rounding.
-    """
-    n = draws["eta"].size
-    transition, noise_cov = exact_discretization(
-        draws["eta"], draws["zeta"], draws["sigma_q"], dt=1.0, method="closed_form"
-    )
-    stationary = stationary_covariance(draws["eta"], draws["zeta"], draws["sigma_q"])
-    chol_noise = np.linalg.cholesky(noise_cov + 1e-12 * np.eye(2))
-    state = np.sqrt(np.stack([stationary[:, 0, 0], stationary[:, 1, 1]], axis=1)) * rng.standard_normal((n, 2))
-    shocks = np.einsum("nij,tnj->tni", chol_noise, rng.standard_normal((length, n, 2)))
-    x = np.empty((n, length))
-    for step in range(length):
-        x[:, step] = state[:, 0]
-        state = np.einsum("nij,nj->ni", transition, state) + shocks[step]
-    return x + draws["meas_sd"][:, None] * rng.standard_normal((n, length))
-
-
 def simulate_training_batch(
     rng: np.random.Generator, n: int, prior: TrainingPrior, length: int | None = None
 ) -> dict[str, np.ndarray]:
@@ -259,8 +233,11 @@ def simulate_training_batch(
     if length is None:
         length = _sample_length(rng, prior)
     draws = sample_parameters(rng, n, prior)
-    y = _simulate_frames(rng, draws, length)
-    y = _punch_gaps(rng, y, prior)
+    simulation = simulate_dlo(
+        draws["eta"], draws["zeta"], draws["sigma_q"], n_steps=length, dt=1.0,
+        n_series=n, meas_sd=draws["meas_sd"], seed=rng,
+    )
+    y = _punch_gaps(rng, simulation.y, prior)
     prepared = prepare_series(y)
     targets = np.stack(
         [

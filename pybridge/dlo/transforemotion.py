@@ -220,7 +220,9 @@ def r_quantile7(values: Any, prob: float) -> float:
     """
     array = np.sort(np.asarray(values, dtype=float))
     if np.any(np.isnan(array)):
-        raise InvalidInputError(f"quantile of a series with NaN; R fails with '{_QUANTILE_NAN_ERROR}'")
+        raise InvalidInputError(
+            f"quantile of a series with NaN; R fails with '{_QUANTILE_NAN_ERROR}'"
+        )
     index = 1.0 + max(array.size - 1, 0) * prob
     low, high = int(np.floor(index)), int(np.ceil(index))
     result = array[low - 1]

@@ -114,7 +114,7 @@ def leiden(absolute: np.ndarray, resolution: float = 1.0, seed: int | None = Non
         Non-negative weighted adjacency.
     resolution : float, default 1
     seed : int or None
-        Seed of igraph's Python-side random generator.
+        Seed of a private generator igraph draws from during this call.
 
     Returns
     -------
@@ -128,16 +128,23 @@ def leiden(absolute: np.ndarray, resolution: float = 1.0, seed: int | None = Non
     """
     import random
 
+    import igraph
+
     graph, weights = _graph(absolute)
     if seed is not None:
-        random.seed(seed)
-    clustering = graph.community_leiden(
-        objective_function="modularity",
-        weights=weights,
-        resolution=resolution,
-        beta=0.01,
-        n_iterations=2,
-    )
+        # a private generator, so the global `random` state is left alone
+        igraph.set_random_number_generator(random.Random(int(seed)))
+    try:
+        clustering = graph.community_leiden(
+            objective_function="modularity",
+            weights=weights,
+            resolution=resolution,
+            beta=0.01,
+            n_iterations=2,
+        )
+    finally:
+        if seed is not None:
+            igraph.set_random_number_generator(random)
     return np.asarray(clustering.membership, dtype=float)
 
 
@@ -206,15 +213,10 @@ def _pass(a, k, two_m, resolution, sigma, totals, order, state, modularity):
         for j in range(c):
             if j != v and a[v, j] != 0.0:
                 community = sigma[j]
+                # weights are positive, so an empty link total means a first encounter
                 if links[community] == 0.0:
-                    found = False
-                    for s in range(n_seen):
-                        if seen[s] == community:
-                            found = True
-                            break
-                    if not found:
-                        seen[n_seen] = community
-                        n_seen += 1
+                    seen[n_seen] = community
+                    n_seen += 1
                 links[community] += a[v, j]
         current = sigma[v]
         to_current = links[current]
@@ -361,8 +363,9 @@ def louvain(matrix: np.ndarray, seed: float | None = None, resolution: float = 1
     array([1., 1., 1., 2., 2., 2.])
     """
     matrix = np.ascontiguousarray(matrix, dtype=float)
-    membership, modularity = _louvain(matrix, float(resolution), seed_to_state(seed))
-    return membership.astype(float) + 1, float(modularity)
+    # through the batch entry point, so numba compiles the Louvain code only once
+    memberships, modularities = _louvain_runs(matrix, float(resolution), seed_to_state(seed)[None])
+    return memberships[0].astype(float) + 1, float(modularities[0])
 
 
 def louvain_consensus(
@@ -402,8 +405,8 @@ def louvain_consensus(
     matrix = np.ascontiguousarray(matrix, dtype=float)
     states = states_from_seeds(reproducible_seeds(n_runs, seed))
     memberships, _ = _louvain_runs(matrix, float(resolution), states)
-    solutions, first_run, inverse, counts = np.unique(
-        memberships, axis=0, return_index=True, return_inverse=True, return_counts=True
+    solutions, first_run, counts = np.unique(
+        memberships, axis=0, return_index=True, return_counts=True
     )
     # most frequent solution; ties go to the one that occurred first
     by_first = np.argsort(first_run)

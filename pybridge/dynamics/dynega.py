@@ -9,6 +9,7 @@ individual. Numbers, unit order and seeds follow EGAnet 2.5.0.
 from __future__ import annotations
 
 import math
+import numbers
 import os
 import warnings
 from concurrent.futures import ThreadPoolExecutor
@@ -49,8 +50,11 @@ class DynEGAResult:
         EGA per group label (string keys, sorted as strings like EGAnet).
     individual : dict of str to EGAResult
         EGA per unit, keyed by the id as a string (``"id--group"`` when an id occurs in
-        several groups). Variables dropped for a unit have a zero network row/column and
-        NaN membership.
+        several groups), in unit order. Variables dropped for a unit (undefined
+        correlations, EGAnet's usability check) have a zero network row/column and NaN
+        membership. EGAnet names this list with the ids in order of first appearance,
+        which mislabels units when that differs from the sorted order; here each
+        result carries its own id.
     methods : dict
         The arguments used (``n_embed``, ``tau``, ``delta``, ``use_derivatives``, ...).
     """
@@ -195,6 +199,59 @@ def _normalise_levels(level) -> list[str]:
     return [x for x in LEVELS if x in levels]
 
 
+_EGA_OPTIONS = ("gamma", "lambda_min_ratio", "nlambda", "consensus_iter", "ordinal_categories")
+
+
+def _check_arguments(data, n_embed, tau, delta, use_derivatives, zero_jitter, na_derivative,
+                     ega_options) -> None:
+    """EGAnet's argument checks, as typed errors."""
+    if not isinstance(data, pd.DataFrame):
+        raise InvalidInputError(
+            f"data must be a pandas DataFrame (rows = time points), got {type(data).__name__}"
+        )
+    if data.columns.duplicated().any():
+        duplicated = sorted({str(c) for c in data.columns[data.columns.duplicated()]})
+        raise InvalidInputError(
+            f"duplicate column names {duplicated}; give every column a unique name"
+        )
+    for name, value, low, high in (("n_embed", n_embed, 3, np.inf), ("tau", tau, 1, 3),
+                                   ("delta", delta, 1, 3),
+                                   ("use_derivatives", use_derivatives, 0, 2),
+                                   ("zero_jitter", zero_jitter, 0, 0.001)):
+        if not isinstance(value, numbers.Real) or isinstance(value, bool):
+            raise InvalidInputError(f"{name} must be a number, got {value!r}")
+        if not low <= value <= high:
+            raise InvalidInputError(f"{name} must be between {low} and {high}, got {value!r}")
+    if int(n_embed) != n_embed or n_embed < 3:
+        raise InvalidInputError(f"n_embed must be an integer >= 3, got {n_embed!r}")
+    if int(use_derivatives) != use_derivatives:
+        raise InvalidInputError(f"use_derivatives must be 0, 1 or 2, got {use_derivatives!r}")
+    if na_derivative not in NA_DERIVATIVE_MODES:
+        raise InvalidInputError(
+            f"na_derivative must be one of {', '.join(NA_DERIVATIVE_MODES)}; got {na_derivative!r}"
+        )
+    unknown = sorted(set(ega_options) - set(_EGA_OPTIONS))
+    if unknown:
+        raise InvalidInputError(
+            f"unknown arguments {unknown}; EGA options are {', '.join(_EGA_OPTIONS)}"
+        )
+
+
+def _unit_derivatives(series, unit_id, unit_group, unit_seed, n_embed, tau, delta,
+                      use_derivatives, na_derivative, zero_jitter, seeded) -> np.ndarray:
+    """One unit's selected derivative columns, jittered where constant (EGAnet)."""
+    try:
+        # EGAnet always fits order 2, whatever order is analysed
+        derivative = glla_matrix(series, n_embed, tau, delta, 2, na_derivative)[
+            :, :, int(use_derivatives)
+        ]
+    except SeriesTooShortError as err:
+        raise SeriesTooShortError(
+            f"id {unit_id!r} (group {unit_group!r}) has {series.shape[0]} rows: {err}"
+        ) from None
+    return _jitter(derivative, unit_seed if seeded else 0, zero_jitter)
+
+
 def dynEGA(  # noqa: N802 (EGAnet's name)
     data,
     id=None,  # noqa: A002 (EGAnet's argument name)
@@ -236,6 +293,12 @@ def dynEGA(  # noqa: N802 (EGAnet's name)
 
     **Constant series** (e.g. an emotion never scored) get EGAnet's jitter: normal
     noise with SD ``zero_jitter`` from EGAnet's ziggurat generator, one seed per unit.
+
+    **Units** are the (group, id) combinations, ordered group by group and, within a
+    group, by id (numbers numerically; text by code point, where R uses the locale's
+    collation). Rows of a unit keep their order, which must be time order. Variable
+    names are kept as given (EGAnet passes ``EstimatesDF`` names through R's
+    ``make.names``).
 
     Parameters
     ----------
@@ -299,28 +362,8 @@ def dynEGA(  # noqa: N802 (EGAnet's name)
     >>> sorted(result.individual), list(result.derivatives.columns[:2])
     (['v1.mp4', 'v2.mp4'], ['a.DerivOrd1', 'b.DerivOrd1'])
     """
-    if not isinstance(data, pd.DataFrame):
-        raise InvalidInputError(
-            f"data must be a pandas DataFrame (rows = time points), got {type(data).__name__}"
-        )
-    if data.columns.duplicated().any():
-        duplicated = sorted({str(c) for c in data.columns[data.columns.duplicated()]})
-        raise InvalidInputError(
-            f"duplicate column names {duplicated}; give every column a unique name"
-        )
-    for name, value, low, high in (("tau", tau, 1, 3), ("delta", delta, 1, 3),
-                                   ("use_derivatives", use_derivatives, 0, 2),
-                                   ("zero_jitter", zero_jitter, 0, 0.001)):
-        if not low <= value <= high:
-            raise InvalidInputError(f"{name} must be between {low} and {high}, got {value!r}")
-    if int(n_embed) != n_embed or n_embed < 3:
-        raise InvalidInputError(f"n_embed must be an integer >= 3, got {n_embed!r}")
-    if int(use_derivatives) != use_derivatives:
-        raise InvalidInputError(f"use_derivatives must be 0, 1 or 2, got {use_derivatives!r}")
-    if na_derivative not in NA_DERIVATIVE_MODES:
-        raise InvalidInputError(
-            f"na_derivative must be one of {', '.join(NA_DERIVATIVE_MODES)}; got {na_derivative!r}"
-        )
+    _check_arguments(data, n_embed, tau, delta, use_derivatives, zero_jitter, na_derivative,
+                     ega_options)
     levels = _normalise_levels(level)
 
     id_column = _find_column(data, "id", id, "id")
@@ -339,19 +382,11 @@ def dynEGA(  # noqa: N802 (EGAnet's name)
     units = _split_units(data, id_column, group_column)
     values = data[variables].to_numpy(dtype=float)
     seeds = reproducible_seeds(len(units), seed) if seed is not None else np.zeros(len(units))
-    blocks = []
-    for (unit_id, unit_group, rows), unit_seed in zip(units, seeds):
-        series = values[rows]
-        try:
-            # EGAnet always fits order 2, whatever order is analysed
-            derivative = glla_matrix(series, n_embed, tau, delta, 2, na_derivative)[
-                :, :, int(use_derivatives)
-            ]
-        except SeriesTooShortError as err:
-            raise SeriesTooShortError(
-                f"id {unit_id!r} (group {unit_group!r}) has {rows.size} rows: {err}"
-            ) from None
-        blocks.append(_jitter(derivative, unit_seed if seed is not None else 0, zero_jitter))
+    blocks = [
+        _unit_derivatives(values[rows], unit_id, unit_group, unit_seed, n_embed, tau, delta,
+                          use_derivatives, na_derivative, zero_jitter, seed is not None)
+        for (unit_id, unit_group, rows), unit_seed in zip(units, seeds)
+    ]
 
     stacked = np.vstack(blocks)
     derivatives = pd.DataFrame(stacked, columns=names)
@@ -377,9 +412,13 @@ def dynEGA(  # noqa: N802 (EGAnet's name)
         threads = ncores or max(1, math.ceil((os.cpu_count() or 1) / 2))
         if threads > 1 and len(blocks) > 1:
             with ThreadPoolExecutor(max_workers=threads) as pool:
-                estimates = list(pool.map(lambda b: _individual_ega(b, names, options), blocks))
+                estimates = list(pool.map(
+                    lambda pair: _individual_ega(pair[1], names, options, pair[0]),
+                    zip(keys, blocks),
+                ))
         else:
-            estimates = [_individual_ega(block, names, options) for block in blocks]
+            estimates = [_individual_ega(block, names, options, key)
+                         for key, block in zip(keys, blocks)]
         result.individual = dict(zip(keys, estimates))
     if "group" in levels:
         for label in sorted({u[1] for u in units}):
@@ -390,7 +429,7 @@ def dynEGA(  # noqa: N802 (EGAnet's name)
     return result
 
 
-def _individual_ega(block: np.ndarray, names: list[str], options: dict) -> EGAResult:
+def _individual_ega(block: np.ndarray, names: list[str], options: dict, key: str) -> EGAResult:
     """EGA of one unit on its usable variables, padded back to all variables (EGAnet)."""
     correlation = auto_correlate(
         block, options["corr"], options["na_data"],
@@ -399,8 +438,8 @@ def _individual_ega(block: np.ndarray, names: list[str], options: dict) -> EGARe
     usable = np.isfinite(correlation).all(axis=0)
     if usable.sum() < 2:
         raise EstimationError(
-            "an individual has fewer than 2 variables with defined correlations; drop "
-            "that id or use level='population'"
+            f"id {key!r} has fewer than 2 variables with defined correlations (constant "
+            "or unobserved series); drop that id or use level='population'"
         )
     kept = [n for n, keep in zip(names, usable) if keep]
     ega = EGA(pd.DataFrame(block[:, usable], columns=kept), **options)

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import EstimationError, InvalidInputError
-from .community import ALGORITHMS, community_detection
+from .community import ALGORITHMS, community_detection, renumber
 from .correlation import CORRELATION_METHODS, NA_DATA_RULES, auto_correlate
 from .ebicglasso import ebic_glasso, lambda_grid
 from .fit import tefi as tefi_index
@@ -182,6 +182,8 @@ class EGAResult:
         else:
             angles = np.pi / 2 - 2 * np.pi * np.arange(p) / max(p, 1)
             coords = np.column_stack([np.cos(angles), np.sin(angles)])
+        coords = coords - coords.mean(axis=0)
+        coords = coords / (np.abs(coords).max() or 1.0)
         if ax is None:
             figure, ax = plt.subplots(figsize=(6, 6))
         else:
@@ -203,7 +205,9 @@ class EGAResult:
         colours = [
             "#bdbdbd" if np.isnan(c) else palette((int(c) - 1) % 10) for c in communities
         ]
-        ax.scatter(coords[:, 0], coords[:, 1], s=600, c=colours, edgecolors="black", zorder=2)
+        node_size = 600 * min(1.0, 12 / max(p, 1))  # smaller nodes for bigger networks
+        ax.scatter(coords[:, 0], coords[:, 1], s=node_size, c=colours, edgecolors="black",
+                   zorder=2)
         for (x, y), name in zip(coords, names):
             ax.annotate(name, (x, y), ha="center", va="center", fontsize=7, zorder=3)
         handles = [
@@ -213,8 +217,11 @@ class EGAResult:
             for c in sorted({c for c in communities if not np.isnan(c)})
         ]
         if handles:
-            ax.legend(handles=handles, loc="upper right", fontsize=7, frameon=False)
+            ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0),
+                      ncol=min(4, len(handles)), fontsize=8, frameon=False)
         ax.set_title(title or "EGA network")
+        ax.set_xlim(-1.25, 1.25)
+        ax.set_ylim(-1.25, 1.25)
         ax.set_aspect("equal")
         ax.axis("off")
         return figure
@@ -415,8 +422,6 @@ def EGA(  # noqa: N802 (EGAnet's name)
 
 def _leading_eigenvector(correlation: np.ndarray) -> np.ndarray:
     import igraph
-
-    from .community import renumber
 
     absolute = np.abs(correlation)
     rows, cols = np.nonzero(np.triu(absolute, 1))

@@ -173,6 +173,11 @@ def glla(
         raise InvalidInputError(f"order must be a non-negative integer, got {order!r}")
     if not delta > 0:
         raise InvalidInputError(f"delta must be positive, got {delta!r}")
+    if int(n_embed) == n_embed and n_embed < order + 1:
+        raise InvalidInputError(
+            f"n_embed = {n_embed} cannot identify derivatives up to order {order}; "
+            f"use n_embed >= {int(order) + 1}"
+        )
     _check_embedding(values.size, n_embed, tau)
     missing = np.isnan(values)
     if na_derivative == "none" or not missing.any():

@@ -197,10 +197,15 @@ def _path(s, penalties, threshold, max_sweeps):
     w = np.zeros((p, p))
     theta = np.zeros((p, p))
     precisions = np.empty((n_penalties, p, p))
-    _solve(s, w, theta, penalties[n_penalties - 1], False, threshold, max_sweeps)
-    for index in range(n_penalties - 1, -1, -1):
-        _solve(s, w, theta, penalties[index], True, threshold, max_sweeps)
-        precisions[index] = theta
+    # step 0: cold solve at the largest penalty; steps 1..L: warm solves from the
+    # largest down (the largest twice, as glasso does). `warm` is computed rather than
+    # a literal so numba compiles _solve once.
+    for step in range(n_penalties + 1):
+        index = n_penalties - max(step, 1)
+        warm = step > 0
+        _solve(s, w, theta, penalties[index], warm, threshold, max_sweeps)
+        if warm:
+            precisions[index] = theta
     return precisions
 
 

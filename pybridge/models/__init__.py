@@ -280,7 +280,10 @@ def download_model(alias: str) -> Path:
         return Path(spec.source)
     if spec.processor_source is not None and cached_snapshot(spec.processor_source) is None:
         download_snapshot(spec.processor_source)
-    return cached_snapshot(spec.hub_repo, spec.revision) or download_snapshot(spec.hub_repo, spec.revision)
+    prefix = "open_clip_" if spec.backend == "open_clip" else ""
+    return cached_snapshot(spec.hub_repo, spec.revision) or download_snapshot(
+        spec.hub_repo, spec.revision, weights_prefix=prefix
+    )
 
 
 def _weights_location(spec: ModelSpec) -> Path | None:

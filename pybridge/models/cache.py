@@ -32,7 +32,7 @@ __all__ = [
 
 # Files a model needs; everything else in a repository (TF/Flax weights, ONNX
 # exports, sample images) is skipped on download.
-_WANTED_FILES = ["*.json", "*.txt", "*.model", "*.py", "*.tiktoken", "*.safetensors", "*.jinja"]
+_SUPPORT_FILES = ["*.json", "*.txt", "*.model", "*.py", "*.tiktoken", "*.jinja"]
 _WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth")
 
 
@@ -105,7 +105,7 @@ def cached_snapshot(repo_id: str, revision: str | None = None) -> Path | None:
     return folder if _has_weights(folder) else None
 
 
-def download_snapshot(repo_id: str, revision: str | None = None) -> Path:
+def download_snapshot(repo_id: str, revision: str | None = None, *, weights_prefix: str = "") -> Path:
     """Download the files a model needs into the Hugging Face cache.
 
     Safetensors weights are preferred; PyTorch ``.bin`` files are fetched only when a
@@ -117,6 +117,9 @@ def download_snapshot(repo_id: str, revision: str | None = None) -> Path:
         ``"org/name"``.
     revision : str, optional
         Branch, tag or commit.
+    weights_prefix : str, default ""
+        Only weight files whose name starts with this (``"open_clip_"`` for open_clip
+        repositories, which may also hold a timm or transformers copy of the weights).
 
     Returns
     -------
@@ -141,9 +144,11 @@ def download_snapshot(repo_id: str, revision: str | None = None) -> Path:
     if hub_offline():
         raise ModelNotAvailableError(_offline_message(repo_id))
     try:
-        folder = Path(snapshot_download(repo_id, revision=revision, allow_patterns=_WANTED_FILES))
-        if not _has_weights(folder):
-            folder = Path(snapshot_download(repo_id, revision=revision, allow_patterns=[*_WANTED_FILES, "*.bin"]))
+        for suffix in (".safetensors", ".bin"):
+            patterns = [*_SUPPORT_FILES, f"{weights_prefix}*{suffix}"]
+            folder = Path(snapshot_download(repo_id, revision=revision, allow_patterns=patterns))
+            if _has_weights(folder):
+                break
     except (HfHubHTTPError, LocalEntryNotFoundError, OSError, ValueError) as err:
         raise DownloadError(
             f"could not download {repo_id!r}"
@@ -156,7 +161,9 @@ def download_snapshot(repo_id: str, revision: str | None = None) -> Path:
     return folder
 
 
-def resolve_snapshot(repo_id: str, revision: str | None = None, *, download: bool = True) -> Path:
+def resolve_snapshot(
+    repo_id: str, revision: str | None = None, *, download: bool = True, weights_prefix: str = ""
+) -> Path:
     """Return a local folder with a hub repository's files, downloading only if allowed.
 
     Parameters
@@ -167,6 +174,8 @@ def resolve_snapshot(repo_id: str, revision: str | None = None, *, download: boo
         Branch, tag or commit.
     download : bool, default True
         Download when not cached (and not offline).
+    weights_prefix : str, default ""
+        See :func:`download_snapshot`.
 
     Returns
     -------
@@ -190,7 +199,7 @@ def resolve_snapshot(repo_id: str, revision: str | None = None, *, download: boo
         return folder
     if not download or hub_offline():
         raise ModelNotAvailableError(_offline_message(repo_id))
-    return download_snapshot(repo_id, revision)
+    return download_snapshot(repo_id, revision, weights_prefix=weights_prefix)
 
 
 def delete_cached_repo(repo_id: str) -> int:

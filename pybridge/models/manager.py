@@ -258,7 +258,8 @@ def _load(spec: ModelSpec, device, dtype, quantization: str | None, trust_remote
         if not folder.is_dir():
             raise ModelNotAvailableError(f"model folder {spec.source!r} of {spec.alias!r} does not exist")
     else:
-        folder = resolve_snapshot(spec.hub_repo, spec.revision)
+        prefix = "open_clip_" if spec.backend == "open_clip" else ""
+        folder = resolve_snapshot(spec.hub_repo, spec.revision, weights_prefix=prefix)
     return loader(spec, folder, device, dtype, quantization, trust_remote_code)
 
 

@@ -222,6 +222,8 @@ def video_scores(
             name = str(source)
             skip = _frames_done(done, name if several else None)
             bar.update(skip)
+            if skip >= plan.nframes:
+                continue  # finished before the interruption: not even decoded again
             shortfalls: list[str] = []
             for chunk in iter_video_score_chunks(
                 source, built, plan, face_selection=face_selection, detector=detector, batch_size=batch_size,

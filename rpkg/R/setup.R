@@ -186,7 +186,7 @@ setup_environment <- function(envname, method, python, requirement, modules,
         "conda was not found. Install Miniconda with reticulate::install_miniconda() ",
         "or use setup_modules(method = \"virtualenv\")."))
     }
-    if (!reticulate::condaenv_exists(envname)) {
+    if (!condaenv_exists_quietly(envname)) {
       reticulate::conda_create(envname, python_version = python, ...)
       created <- TRUE
     }

@@ -23,6 +23,7 @@ prefer_setup_environment <- function() {
   invisible(NULL)
 }
 
+# reticulate 1.28 does not export condaenv_exists(); conda_list() fails without conda.
 condaenv_exists_quietly <- function(envname) {
-  tryCatch(reticulate::condaenv_exists(envname), error = function(e) FALSE)
+  tryCatch(envname %in% reticulate::conda_list()$name, error = function(e) FALSE)
 }

@@ -21,7 +21,9 @@ def _dense_loglik(y, eta, zeta, sigma, dt, meas_sd, mean):
     drift = np.array([[0.0, 1.0], [eta, zeta]])
     stationary = np.diag([sigma**2 / (2 * eta * zeta), -(sigma**2) / (2 * zeta)])
     n = len(y)
-    autocov = np.array([(scipy.linalg.expm(drift * lag * dt) @ stationary)[0, 0] for lag in range(n)])
+    autocov = np.array(
+        [(scipy.linalg.expm(drift * lag * dt) @ stationary)[0, 0] for lag in range(n)]
+    )
     lags = np.abs(np.subtract.outer(np.arange(n), np.arange(n)))
     covariance = autocov[lags] + meas_sd**2 * np.eye(n)
     seen = ~np.isnan(y)
@@ -38,7 +40,8 @@ def test_loglik_matches_dense_gaussian(eta, zeta, dt, meas_sd):
     y = simulate_dlo(eta, zeta, 0.5, 80, dt=dt, meas_sd=meas_sd, seed=4).y[0] + 1.5
     y[[5, 6, 40]] = np.nan  # missing values: the filter skips their update
     reference = _dense_loglik(y, eta, zeta, 0.5, dt, meas_sd, 1.5)
-    assert dlo_loglik(y, eta, zeta, 0.5, dt, meas_sd, mean=1.5) == pytest.approx(reference, abs=1e-8)
+    loglik = dlo_loglik(y, eta, zeta, 0.5, dt, meas_sd, mean=1.5)
+    assert loglik == pytest.approx(reference, abs=1e-8)
     # the concentrated mean is the maximiser over the mean
     best = dlo_loglik(y, eta, zeta, 0.5, dt, meas_sd)
     grid = [dlo_loglik(y, eta, zeta, 0.5, dt, meas_sd, mean=m) for m in np.linspace(0, 3, 301)]

@@ -11,6 +11,7 @@ from pybridge.dlo import DLOSimulation, simulate_dlo
 from pybridge.dlo.simulate import (
     eta_zeta_to_period_damping,
     exact_discretization,
+    latent_to_scores,
     period_damping_to_eta_zeta,
     stationary_covariance,
 )
@@ -212,3 +213,19 @@ def test_conversion_bad_input():
         period_damping_to_eta_zeta(-3.0, 0.2)
     with pytest.raises(UnstableParametersError):
         eta_zeta_to_period_damping(0.5, -0.1)
+
+
+def test_measurement_model():
+    latent = np.array([[0.0, 1.0, -1.0], [2.0, 0.0, 0.5]])
+    loadings = np.array([[1.0, 0.5], [0.0, -1.0]])
+    linear = latent_to_scores(latent, loadings, intercepts=[0.1, 0.2])
+    np.testing.assert_allclose(linear, [[1.1, -1.8], [1.1, 0.2], [-0.65, -0.3]])
+    probabilities = latent_to_scores(latent, loadings, softmax=True)
+    odds = np.exp(linear - [0.1, 0.2])
+    np.testing.assert_allclose(probabilities, odds / odds.sum(axis=1, keepdims=True))
+    noisy = latent_to_scores(np.zeros((1, 4000)), [[1.0]], meas_sd=0.5, seed=1)
+    assert abs(noisy.std() - 0.5) < 0.02
+    with pytest.raises(InvalidInputError, match="loadings must be"):
+        latent_to_scores(latent, np.ones((2, 3)))
+    with pytest.raises(InvalidInputError, match="intercepts"):
+        latent_to_scores(latent, loadings, intercepts=[1.0, 2.0, 3.0])

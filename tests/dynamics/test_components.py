@@ -149,10 +149,16 @@ def test_louvain_is_reproducible_and_finds_planted_blocks():
     assert sum(proportions.values()) == pytest.approx(1.0)
 
 
-def test_leiden_finds_planted_blocks():
+def test_leiden_finds_planted_blocks_without_touching_global_random_state():
+    import random
+
+    random.seed(123)
+    expected_next = random.random()
+    random.seed(123)
     np.testing.assert_array_equal(
         community_detection(two_blocks(), "leiden", seed=1), [1, 1, 1, 1, 2, 2, 2, 2]
     )
+    assert random.random() == expected_next
 
 
 def test_tefi_prefers_the_true_partition_and_handles_edge_cases():

@@ -156,11 +156,24 @@ def test_short_unit_error_names_the_id():
         (dict(corr="kendall"), "corr"),
         (dict(na_derivative="drop"), "na_derivative"),
         (dict(id="nope"), "not found"),
+        (dict(n_embed="5"), "number"),
+        (dict(lambda_max=1), "unknown arguments"),
     ],
 )
 def test_bad_arguments_raise_invalid_input(kwargs, message):
     with pytest.raises(InvalidInputError, match=message):
         dynEGA(video_frame(40), seed=1, **kwargs)
+
+
+def test_an_individual_without_any_face_is_named_in_the_error():
+    frames = pd.concat(
+        [video_frame(40, 1, "ok.mp4"), video_frame(40, 2, "noface.mp4", missing=range(40))],
+        ignore_index=True,
+    )
+    population = dynEGA(frames, seed=1)  # pairwise correlations: the population still works
+    assert population.population.n == 72
+    with pytest.raises(EstimationError, match="noface.mp4"):
+        dynEGA(frames, level="individual", seed=1)
 
 
 def test_constant_column_in_plain_ega_is_an_estimation_error():

@@ -98,6 +98,7 @@ def test_kalman_mode_fills_gaps_before_differentiating():
         (lambda: glla(np.ones((4, 2)), 3), InvalidInputError, "one-dimensional"),
         (lambda: glla(np.arange(9.0), 3, na_derivative="drop"), InvalidInputError, "na_derivative"),
         (lambda: glla(np.arange(9.0), 0), InvalidInputError, "n_embed"),
+        (lambda: glla(np.arange(9.0), 2, order=2), InvalidInputError, "cannot identify"),
         (lambda: glla(np.arange(9.0), 3, tau=1.5), InvalidInputError, "tau"),
         (lambda: glla(np.arange(9.0), 3, delta=0), InvalidInputError, "delta"),
     ],

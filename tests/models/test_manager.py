@@ -201,3 +201,32 @@ def test_long_text_warns_for_open_clip(tiny_open_clip_dir):
     model = get_model("oc-long", local_model_path=tiny_open_clip_dir)
     with pytest.warns(UserWarning, match="77 tokens"):
         model.encode_texts([" ".join(["happy"] * 100)])
+
+
+def test_download_fetches_only_needed_weights(monkeypatch, tmp_path):
+    import huggingface_hub
+
+    from pybridge.models import cache
+
+    calls = []
+
+    def fake_snapshot_download(repo_id, revision=None, allow_patterns=None, local_files_only=False):
+        if local_files_only:
+            raise huggingface_hub.errors.LocalEntryNotFoundError("not cached")
+        calls.append(allow_patterns[-1])
+        folder = tmp_path / repo_id.replace("/", "--")
+        folder.mkdir(exist_ok=True)
+        if allow_patterns[-1].endswith(".bin"):  # this repository only has .bin weights
+            (folder / allow_patterns[-1].replace("*", "pytorch_model")).write_bytes(b"w")
+        return str(folder)
+
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", fake_snapshot_download)
+    monkeypatch.setattr(cache, "hub_offline", lambda: False)
+    assert cache.download_snapshot("org/oc", weights_prefix="open_clip_").name == "org--oc"
+    assert calls == ["open_clip_*.safetensors", "open_clip_*.bin"]
+    calls.clear()
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", lambda *a, **k: (_ for _ in ()).throw(OSError("boom")))
+    from pybridge.errors import DownloadError
+
+    with pytest.raises(DownloadError, match="could not download 'org/x' .*boom"):
+        cache.download_snapshot("org/x")

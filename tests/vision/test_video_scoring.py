@@ -104,6 +104,14 @@ def test_several_videos_add_a_video_column(clips):
     assert (table[["face_x", "face_y", "face_w", "face_h"]].to_numpy() == [0, 0, 64, 48]).all()
 
 
+def test_all_faces_gives_one_row_per_face(clips):
+    table = video_scores(clips["face"], nframes=4, ffreq=3, face_selection="all", scorer=MeanColourScorer())
+    assert list(table.columns[:3]) == ["frame", "time_s", "face_id"]
+    assert table["frame"].tolist() == [0, 3, 6, 9]  # one face per frame here; frame 3 is blank
+    assert table["face_id"].tolist()[0] == 0 and np.isnan(table["face_id"].tolist()[1])
+    assert table["face_found"].tolist() == [True, False, True, True]
+
+
 def test_docstring_sampling_table(tmp_path):
     # The table in video_scores' docstring: a 30 s clip at 25 fps.
     clip = tmp_path / "thirty.mp4"
@@ -213,6 +221,7 @@ class CrashingScorer(MeanColourScorer):
         return super().score(faces)
 
 
+@pytest.mark.filterwarnings("ignore::pybridge.vision.video.ShortWindowWarning")  # the second clip is short
 def test_parquet_resume_after_a_crash(clips, tmp_path):
     out = tmp_path / "scores.parquet"
     arguments = dict(nframes=15, ffreq=2, face_selection="none", batch_size=2, out=out)
@@ -301,5 +310,5 @@ def test_save_frames_never_replaces_files(clips, tmp_path, tiny_clip_dir):
 
 
 def test_progress_bar(clips, capsys):
-    video_scores(clips["index"], nframes=3, face_selection="none", scorer=MeanColourScorer(), progress=True)
+    video_scores(clips["index"], nframes=2, face_selection="none", scorer=MeanColourScorer(), progress=True)
     assert "scoring video frames" in capsys.readouterr().err
