@@ -54,6 +54,7 @@ from .simulate import _check_dt
 __all__ = [
     "PARAMETERS",
     "AUTOCORRELATION_LAGS",
+    "DIFFERENCE_ORDERS",
     "MIN_LENGTH",
     "MAX_LENGTH",
     "MAX_MISSING_FRACTION",
@@ -91,6 +92,12 @@ _REFERENCE_LENGTH = 200.0
 AUTOCORRELATION_LAGS = tuple(range(1, 33)) + tuple(range(36, 65, 4))
 """Lags (frames) of the sample autocorrelations given to the heads."""
 
+DIFFERENCE_ORDERS = (1, 2, 3, 4)
+"""Orders of the differences whose log mean square (relative to the series' variance)
+is given to the heads."""
+
+N_STATISTICS = len(AUTOCORRELATION_LAGS) + len(DIFFERENCE_ORDERS)
+
 
 class DLONet(nn.Module):
     """1-D CNN -> LSTM -> one head per DLO parameter, with 90 % intervals.
@@ -98,11 +105,14 @@ class DLONet(nn.Module):
     The convolutional encoder extracts local shape (curvature, roughness that
     reveals measurement noise) and halves the time resolution three times; the LSTM
     integrates it over the whole series. Its last hidden state and time-averaged
-    output, the log-length of the series and an embedding of the series' sample
-    autocorrelations (:data:`AUTOCORRELATION_LAGS`) feed three separate heads. The
-    autocorrelations summarise the second-order structure that identifies a
-    Gaussian oscillator, so the network learns from far fewer simulated series
-    than it would from the raw series alone.
+    output, the log-length of the series and an embedding of summary statistics
+    feed three separate heads. The statistics are the sample autocorrelations at
+    :data:`AUTOCORRELATION_LAGS` and the log mean squares of the differences of
+    orders :data:`DIFFERENCE_ORDERS`: the first summarise the second-order structure
+    that identifies a Gaussian oscillator, the second the roughness of the path,
+    which pins down ``sigma_q`` relative to the amplitude and reveals measurement
+    noise. With them the network learns from far fewer simulated series than it
+    would from the raw series alone.
 
     Parameters
     ----------
@@ -114,8 +124,8 @@ class DLONet(nn.Module):
         Stride of each convolution layer.
     lstm_hidden : int, default 64
         Hidden size of the LSTM.
-    autocorrelation_hidden : int, default 64
-        Width of the autocorrelation embedding.
+    statistics_hidden : int, default 64
+        Width of the summary-statistics embedding.
     head_hidden : int, default 64
         Hidden width of each parameter head.
     target_center, target_scale : sequence of float, optional
@@ -137,7 +147,7 @@ class DLONet(nn.Module):
         kernel_sizes: Sequence[int] = (7, 5, 5),
         strides: Sequence[int] = (2, 2, 2),
         lstm_hidden: int = 64,
-        autocorrelation_hidden: int = 64,
+        statistics_hidden: int = 64,
         head_hidden: int = 64,
         target_center: Sequence[float] = (0.0, 0.0, 0.0),
         target_scale: Sequence[float] = (1.0, 1.0, 1.0),
@@ -152,7 +162,7 @@ class DLONet(nn.Module):
             "kernel_sizes": [int(k) for k in kernel_sizes],
             "strides": [int(s) for s in strides],
             "lstm_hidden": int(lstm_hidden),
-            "autocorrelation_hidden": int(autocorrelation_hidden),
+            "statistics_hidden": int(statistics_hidden),
             "head_hidden": int(head_hidden),
         }
         layers: list[nn.Module] = []
@@ -165,10 +175,10 @@ class DLONet(nn.Module):
             channels_in = channels
         self.encoder = nn.Sequential(*layers)
         self.lstm = nn.LSTM(channels_in, lstm_hidden, batch_first=True)
-        self.autocorrelation_encoder = nn.Sequential(
-            nn.Linear(len(AUTOCORRELATION_LAGS), autocorrelation_hidden), nn.GELU()
+        self.statistics_encoder = nn.Sequential(
+            nn.Linear(N_STATISTICS, statistics_hidden), nn.GELU()
         )
-        summary_size = 2 * lstm_hidden + 1 + autocorrelation_hidden
+        summary_size = 2 * lstm_hidden + 1 + statistics_hidden
         # point, raw lower offset, raw upper offset
         self.heads = nn.ModuleDict(
             {
@@ -186,7 +196,7 @@ class DLONet(nn.Module):
         self.register_buffer("target_scale", torch.tensor(list(target_scale), dtype=torch.float32))
 
     def summarize(
-        self, inputs: torch.Tensor, log_length: torch.Tensor, autocorrelation: torch.Tensor
+        self, inputs: torch.Tensor, log_length: torch.Tensor, statistics: torch.Tensor
     ) -> torch.Tensor:
         """Fixed-size summary of each series (see the class docstring)."""
         features = self.encoder(inputs).transpose(1, 2)
@@ -196,13 +206,13 @@ class DLONet(nn.Module):
                 hidden[-1],
                 outputs.mean(dim=1),
                 log_length[:, None],
-                self.autocorrelation_encoder(autocorrelation),
+                self.statistics_encoder(statistics),
             ],
             dim=1,
         )
 
     def forward(
-        self, inputs: torch.Tensor, log_length: torch.Tensor, autocorrelation: torch.Tensor
+        self, inputs: torch.Tensor, log_length: torch.Tensor, statistics: torch.Tensor
     ) -> dict[str, torch.Tensor]:
         """Normalised point estimates, interval bounds and the auxiliary noise share.
 
@@ -212,8 +222,8 @@ class DLONet(nn.Module):
             Shape ``(batch, 2, length)``: standardised series and observed mask.
         log_length : torch.Tensor
             Shape ``(batch,)``: ``log(n_frames / 200)``.
-        autocorrelation : torch.Tensor
-            Shape ``(batch, len(AUTOCORRELATION_LAGS))``.
+        statistics : torch.Tensor
+            Shape ``(batch, N_STATISTICS)``: see :attr:`PreparedBatch.statistics`.
 
         Returns
         -------
@@ -222,7 +232,7 @@ class DLONet(nn.Module):
             transformed parameters, in :data:`PARAMETERS` order) and ``log_noise``
             of shape ``(batch,)``.
         """
-        summary = self.summarize(inputs, log_length, autocorrelation)
+        summary = self.summarize(inputs, log_length, statistics)
         raw = torch.stack([self.heads[name](summary) for name in PARAMETERS], dim=1)
         point = raw[..., 0]
         # The interval is anchored at a detached point so that the interval score
@@ -251,9 +261,10 @@ class PreparedBatch:
         ``log`` of each series' standard deviation, shape ``(n,)``.
     n_obs : numpy.ndarray
         Observed (non-missing) values per series, shape ``(n,)``.
-    autocorrelation : numpy.ndarray
-        ``float32`` sample autocorrelations at :data:`AUTOCORRELATION_LAGS`, shape
-        ``(n, n_lags)``.
+    statistics : numpy.ndarray
+        ``float32`` array ``(n, N_STATISTICS)``: sample autocorrelations at
+        :data:`AUTOCORRELATION_LAGS`, then ``log(mean((diff^k z)^2)) / 10`` of the
+        standardised series ``z`` for ``k`` in :data:`DIFFERENCE_ORDERS`.
     """
 
     def __init__(
@@ -261,12 +272,12 @@ class PreparedBatch:
         inputs: np.ndarray,
         log_scale: np.ndarray,
         n_obs: np.ndarray,
-        autocorrelation: np.ndarray,
+        statistics: np.ndarray,
     ) -> None:
         self.inputs = inputs
         self.log_scale = log_scale
         self.n_obs = n_obs
-        self.autocorrelation = autocorrelation
+        self.statistics = statistics
 
     @property
     def log_length(self) -> np.ndarray:
@@ -348,9 +359,26 @@ def prepare_series(series: np.ndarray) -> PreparedBatch:
             keep = observed[row]
             standardised[row] = np.interp(positions, positions[keep], standardised[row, keep])
     inputs = np.stack([standardised, observed.astype(float)], axis=1).astype(np.float32)
-    return PreparedBatch(
-        inputs, np.log(scale[:, 0]), observed.sum(axis=1), _autocorrelation(standardised)
+    statistics = np.concatenate(
+        [_autocorrelation(standardised), _log_difference_power(standardised)], axis=1
     )
+    return PreparedBatch(inputs, np.log(scale[:, 0]), observed.sum(axis=1), statistics)
+
+
+def _log_difference_power(standardised: np.ndarray) -> np.ndarray:
+    """``log(mean((diff^k z)^2)) / 10`` for each order k, scaled to order one.
+
+    For a smooth path these fall steeply with k (the oscillator's velocity is
+    continuous); measurement noise lifts the higher orders towards
+    ``log(binom(2k, k) meas_var)``.
+    """
+    powers = []
+    difference = standardised
+    for order in range(1, max(DIFFERENCE_ORDERS) + 1):
+        difference = np.diff(difference, axis=1)
+        if order in DIFFERENCE_ORDERS:
+            powers.append(np.log(np.mean(difference**2, axis=1) + 1e-30) / 10.0)
+    return np.stack(powers, axis=1).astype(np.float32)
 
 
 def _autocorrelation(standardised: np.ndarray) -> np.ndarray:
@@ -463,7 +491,7 @@ def _predict_transformed(
             output = net(
                 torch.from_numpy(batch.inputs[start:stop]),
                 torch.from_numpy(batch.log_length[start:stop]),
-                torch.from_numpy(batch.autocorrelation[start:stop]),
+                torch.from_numpy(batch.statistics[start:stop]),
             )
             points.append(net.transformed(output["point"]).numpy())
             lowers.append(net.transformed(output["lower"]).numpy())

@@ -250,7 +250,7 @@ def simulate_training_batch(
     return {
         "inputs": prepared.inputs,
         "log_length": prepared.log_length,
-        "autocorrelation": prepared.autocorrelation,
+        "statistics": prepared.statistics,
         "targets": targets.astype(np.float32),
         "noise_target": np.log(_NOISE_OFFSET + draws["noise_share"]).astype(np.float32),
         "noise_share": draws["noise_share"],
@@ -379,7 +379,7 @@ def training_loss(
 
 
 def _to_tensors(batch: dict[str, np.ndarray]) -> dict[str, torch.Tensor]:
-    keys = ("inputs", "log_length", "autocorrelation", "targets", "noise_target")
+    keys = ("inputs", "log_length", "statistics", "targets", "noise_target")
     return {key: torch.from_numpy(np.ascontiguousarray(batch[key], dtype=np.float32)) for key in keys}
 
 
@@ -406,7 +406,7 @@ def _evaluate(net: DLONet, sets: list[tuple[str, dict[str, np.ndarray]]]) -> dic
     with torch.inference_mode():
         for name, batch in sets:
             tensors = _to_tensors(batch)
-            output = net(tensors["inputs"], tensors["log_length"], tensors["autocorrelation"])
+            output = net(tensors["inputs"], tensors["log_length"], tensors["statistics"])
             point = net.transformed(output["point"])
             lower = net.transformed(output["lower"])
             upper = net.transformed(output["upper"])
@@ -514,7 +514,7 @@ def train(
     running: dict[str, float] = {}
     for step in range(1, steps + 1):
         batch = _to_tensors(simulate_training_batch(rng, batch_size, prior))
-        output = net(batch["inputs"], batch["log_length"], batch["autocorrelation"])
+        output = net(batch["inputs"], batch["log_length"], batch["statistics"])
         loss, parts = training_loss(net, output, batch, loss_weights)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()

@@ -42,6 +42,7 @@ __all__ = [
     "Scorer",
     "ZeroShotScorer",
     "build_scorer",
+    "label_embeddings",
     "result_columns",
     "score_frames",
     "score_stream",
@@ -187,6 +188,12 @@ def label_embeddings(model, labels: Sequence[str], templates: Sequence[str] | No
     -------
     torch.Tensor
         ``(n_labels, d)``.
+
+    Examples
+    --------
+    >>> model = get_model("oai-base")  # doctest: +SKIP
+    >>> label_embeddings(model, ["happy", "sad"]) is label_embeddings(model, ["happy", "sad"])  # doctest: +SKIP
+    True
     """
     import torch
 

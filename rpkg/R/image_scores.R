@@ -43,11 +43,14 @@
 #' @seealso \code{\link{image_scores_dir}}, \code{\link{video_scores}}
 #' @export
 #' @examples
+#' # a photograph shipped with the package (NASA, public domain)
+#' img <- system.file("extdata", "astronaut.jpg", package = "pybridge")
 #' \donttest{
-#' # downloads the model on first use (about 600 MB)
+#' # downloads the CLIP model on first use (about 600 MB)
 #' if (reticulate::py_module_available("pybridge")) {
-#'   img <- "https://upload.wikimedia.org/wikipedia/commons/6/6e/Happy_face.jpg"
 #'   try(image_scores(img, c("happy", "sad", "neutral")))
+#'   # a FER2013 CNN, offline once its weights are installed:
+#'   try(image_scores(img, model = "cnn-fer"))
 #' }
 #' }
 image_scores <- function(image, classes, face_selection = "largest", model = "oai-base",
@@ -89,7 +92,8 @@ image_scores <- function(image, classes, face_selection = "largest", model = "oa
 #' @examples
 #' \donttest{
 #' if (reticulate::py_module_available("pybridge")) {
-#'   try(image_scores_dir("photos/", c("happy", "sad", "neutral")))
+#'   folder <- system.file("extdata", package = "pybridge")
+#'   try(image_scores_dir(folder, c("happy", "sad", "neutral")))
 #' }
 #' }
 image_scores_dir <- function(dir, classes, face_selection = "largest",

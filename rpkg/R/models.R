@@ -13,7 +13,8 @@
 #'   (checkpoints that need their own code, e.g. Jina or EVA CLIP: loaded with
 #'   \code{trust_remote_code}), \code{"open_clip"} or \code{"siglip"}.
 #'   transforEmotion's experimental \code{"blip"} and \code{"align"} are not supported.
-#' @param description Optional description, shown by \code{\link{list_vision_models}}.
+#' @param description Optional description, shown by \code{\link{list_vision_models}}
+#'   in this R session (the registration itself persists across sessions).
 #' @param preprocessing_config Not used: pybridge takes the preprocessing from the
 #'   checkpoint's own processor configuration. A non-\code{NULL} value gives a warning.
 #' @param requires_special_handling Accepted for transforEmotion scripts; use

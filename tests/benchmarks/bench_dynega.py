@@ -11,10 +11,14 @@ times (CPU time is the fairer number on a shared machine) and their ratios to:
 
 Goal (issue 5): at most EGAnet's time for population, at most half of it for the
 individual Louvain level.
+
+``python tests/benchmarks/bench_dynega.py --parity`` instead prints the largest absolute
+difference to every EGAnet fixture family (the tests assert < 1e-8).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
@@ -91,5 +95,90 @@ def main() -> None:
         print(f"  ratio to EGAnet on this machine 7 s: wall {wall / 7:.2f}, cpu {cpu / 7:.2f}")
 
 
+def _matrix(block):
+    return np.array([[np.nan if v is None else v for v in row] for row in block["data"]], float)
+
+
+def _vector(block):
+    return np.array([np.nan if v is None else v for v in block.values()], float)
+
+
+def _ega_error(result, expected) -> float:
+    """Largest absolute error of an EGA result against a fixture block (NaN-aware)."""
+    assert np.array_equal(result.wc.to_numpy(), _vector(expected["wc"]), equal_nan=True)
+    errors = [abs(result.tefi - expected["TEFI"])]
+    for name in ("network", "correlation"):
+        if name in expected:
+            errors.append(np.nanmax(np.abs(getattr(result, name).to_numpy() - _matrix(expected[name]))))
+    if "lambda" in expected["network_methods"]:
+        errors.append(abs(result.methods["lambda"] - expected["network_methods"]["lambda"]))
+    return float(max(errors))
+
+
+def parity() -> None:
+    from pybridge.dynamics import EGA, glla, net_loads, net_scores
+
+    folder = Path(__file__).resolve().parents[2].parent / "shared/fixtures/eganet"
+    load = lambda name: json.loads((folder / name).read_text())  # noqa: E731
+    sim = pd.read_csv(folder / "sim_dynEGA.csv")
+    report = {}
+    cases = load("glla_embed.json")["glla"]
+    report["glla_embed.json (13 glla cases)"] = max(
+        np.nanmax(np.abs(glla(np.array([np.nan if v is None else v for v in c["x"]], float),
+                              c["args"]["n.embed"], c["args"]["tau"], c["args"]["delta"],
+                              c["args"]["order"], c["args"]["na.derivative"])
+                         - _matrix(c["result"])))
+        for c in cases
+    )
+    population = load("dynega_population.json")
+    runs = {"derivatives_0": {"use_derivatives": 0}, "derivatives_1": {},
+            "derivatives_2": {"use_derivatives": 2},
+            "derivatives_1_louvain": {"algorithm": "louvain"},
+            "derivatives_1_TMFG": {"model": "TMFG"}}
+    for key, kwargs in runs.items():
+        result = dynEGA(sim, seed=1, **kwargs)
+        errors = [_ega_error(result.population, population[key]["ega"])]
+        if "EstimatesDF" in population[key]:
+            for unit, rows in population[key]["EstimatesDF"]["all_rows_of_ids"].items():
+                ours = result.derivatives[result.derivatives["id"] == unit].iloc[:, :24]
+                errors.append(np.abs(ours.to_numpy() - _matrix(rows)).max())
+        if "net.loads" in population[key]:
+            for method in ("revised", "original"):
+                loads = result.population.net_loads(method)
+                for part in ("unstd", "std"):
+                    expected = _matrix(population[key]["net.loads"][method][part])
+                    errors.append(np.nanmax(np.abs(getattr(loads, part).to_numpy() - expected)))
+        report[f"dynega_population.json {key}"] = max(errors)
+    groups = load("dynega_group.json")
+    result = dynEGA(sim, level="group", seed=1)
+    report["dynega_group.json"] = max(_ega_error(result.group[g], e) for g, e in groups["groups"].items())
+    individuals = load("dynega_individual.json")
+    result = dynEGA(sim, level="individual", seed=1)
+    report["dynega_individual.json (100 ids)"] = max(
+        _ega_error(result.individual[i], e) for i, e in individuals["individuals"].items()
+    )
+    steps = load("ega_steps.json")
+    derivatives = pd.read_csv(folder / "derivatives_d1.csv.gz")
+    first = derivatives[derivatives["id"] == 1].iloc[:, :24]
+    inputs = {"population": derivatives.iloc[:, :24], "individual_1": first,
+              "rank_deficient": first.iloc[:20]}
+    for block, data in inputs.items():
+        expected = steps[block]
+        ega = EGA(data, seed=1)
+        errors = [_ega_error(ega, expected["EGA_walktrap"]["ega"]),
+                  np.abs(ega.correlation.to_numpy() - _matrix(expected["correlation"]["matrix"])).max()]
+        for method in ("revised", "original"):
+            loads = net_loads(ega, loading_method=method)
+            for part in ("unstd", "std"):
+                errors.append(np.nanmax(np.abs(getattr(loads, part).to_numpy()
+                                               - _matrix(expected["net.loads"][method][part]))))
+        scores = net_scores(data, ega).to_numpy()
+        rows = _matrix(expected["net.scores"].get("first_rows") or expected["net.scores"]["rows"])
+        errors.append(np.abs(scores[: len(rows)] - rows).max())
+        report[f"ega_steps.json {block}"] = max(errors)
+    for name, error in report.items():
+        print(f"{name:<52} max |diff| = {error:.2e}")
+
+
 if __name__ == "__main__":
-    main()
+    parity() if "--parity" in sys.argv else main()

@@ -3,7 +3,8 @@
 200 series of T = 300 frames, sampled every dt = 0.25, with damped period uniform in
 20-60 frames, damping ratio uniform in 0.05-0.6 and sigma_q uniform in 0.1-1 (no
 measurement noise; meas_sd is estimated anyway). Prints failures, convergence, RMSE
-and median absolute relative error per parameter, and the time per series.
+and median absolute relative error and 90 % interval coverage per parameter, and the
+time per series.
 
 Run: python tests/benchmarks/bench_kalman.py [n_series] [seed]
 """
@@ -36,6 +37,8 @@ def main() -> None:
     sim = simulate_dlo(eta, zeta, sigma_q, N_STEPS, dt=DT, n_series=N_SERIES, seed=rng)
     fit_dlo_kalman(sim.y[0], dt=DT)  # compile / load the numba cache outside the timing
     estimates = np.full((N_SERIES, 3), np.nan)
+    lower = np.full((N_SERIES, 3), np.nan)
+    upper = np.full((N_SERIES, 3), np.nan)
     converged = np.zeros(N_SERIES, dtype=bool)
     failures = []
     start = time.perf_counter()
@@ -46,6 +49,8 @@ def main() -> None:
             failures.append((i, repr(err)))
             continue
         estimates[i] = fit.eta, fit.zeta, fit.sigma_q
+        lower[i] = fit.eta_lo, fit.zeta_lo, fit.sigma_q_lo
+        upper[i] = fit.eta_hi, fit.zeta_hi, fit.sigma_q_hi
         converged[i] = fit.converged
     elapsed = time.perf_counter() - start
     truth = np.column_stack([eta, zeta, sigma_q])
@@ -54,12 +59,15 @@ def main() -> None:
     print(f"converged: {converged.sum()}/{N_SERIES}")
     print(f"time per series: {elapsed / N_SERIES:.3f} s")
     ok = ~np.isnan(estimates[:, 0])
-    print(f"{'parameter':<14}{'range':>18}{'RMSE':>10}{'bias':>10}{'med |rel err|':>15}")
+    print(f"{'parameter':<14}{'range':>18}{'RMSE':>10}{'bias':>10}{'med |rel err|':>15}"
+          f"{'90% cover':>11}")
     for j, name in enumerate(("eta", "zeta", "sigma_q")):
         err = estimates[ok, j] - truth[ok, j]
         rel = np.median(np.abs(err / truth[ok, j]))
         span = f"[{truth[:, j].min():.3g}, {truth[:, j].max():.3g}]"
-        print(f"{name:<14}{span:>18}{np.sqrt(np.mean(err**2)):>10.4f}{err.mean():>10.4f}{rel:>15.3f}")
+        cover = np.mean((lower[ok, j] <= truth[ok, j]) & (truth[ok, j] <= upper[ok, j]))
+        print(f"{name:<14}{span:>18}{np.sqrt(np.mean(err**2)):>10.4f}{err.mean():>10.4f}"
+              f"{rel:>15.3f}{cover:>11.2f}")
     est_period, est_ratio = eta_zeta_to_period_damping(estimates[ok, 0], estimates[ok, 1], dt=DT)
     finite = np.isfinite(est_period)
     for name, est, true in (("period (fr)", est_period[finite], period[ok][finite]),

@@ -49,10 +49,9 @@ def test_ebicglasso_path_and_selection_match(block, steps_fixture, computed):
     expected = steps_fixture[block]["EBICglasso"]
     ours = computed[block]["ebic"]
     assert max_abs_diff(ours.lambdas, expected["lambda"]) < PARITY_TOL
-    assert max_abs_diff(ours.loglik, expected["loglik"]) < PARITY_TOL * np.abs(expected["loglik"]).max()
-    # EBIC of the order 1e5 at population level: compare relatively (spec: 1e-13 measured)
-    relative = np.abs(ours.ebic - np.array(expected["ebic"])) / np.abs(expected["ebic"])
-    assert relative.max() < 1e-12
+    assert max_abs_diff(ours.loglik, expected["loglik"]) < PARITY_TOL
+    # EBIC is of the order 1e5 at population level; still within 1e-8 absolute
+    assert max_abs_diff(ours.ebic, expected["ebic"]) < PARITY_TOL
     assert ours.selected_index + 1 == expected["selected_index"]
     assert ours.selected_lambda == pytest.approx(expected["selected_lambda"], abs=PARITY_TOL)
     for index, precision in expected["wi_path_at_index"].items():
@@ -66,7 +65,7 @@ def test_gamma_loop_reselects_on_the_same_path(steps_fixture, computed):
     correlation = computed["rank_deficient"]["correlation"]
     lowered = ebic_glasso(correlation, 20, gamma=expected["gamma"])
     assert lowered.selected_index + 1 == expected["selected_index"]
-    assert max_abs_diff(lowered.ebic, expected["ebic"]) < PARITY_TOL * 1e3
+    assert max_abs_diff(lowered.ebic, expected["ebic"]) < PARITY_TOL
     assert max_abs_diff(lowered.network, matrix(expected["optnet"])) < PARITY_TOL
     assert computed["rank_deficient"]["ega"].methods["gamma"] == 0.25
     # at gamma 0.5 EGAnet selected the empty network (largest lambda)
@@ -150,8 +149,7 @@ def assert_ega_equal(result, expected) -> float:
     if "lambda" in methods:
         errors.append(abs(result.methods["lambda"] - methods["lambda"]))
         assert result.methods["gamma"] == methods["gamma"]
-        relative = abs(result.methods["criterion"] - methods["criterion"]) / abs(methods["criterion"])
-        assert relative < 1e-12
+        errors.append(abs(result.methods["criterion"] - methods["criterion"]))
     assert max(errors) < PARITY_TOL, errors
     return max(errors)
 
