@@ -18,6 +18,7 @@ Examples
 from __future__ import annotations
 
 import contextlib
+import functools
 import warnings
 from collections.abc import Sequence
 from importlib import metadata
@@ -248,7 +249,7 @@ class EmbeddingModel:
 
 
 def package_versions() -> dict[str, str]:
-    """Versions of the packages that shape the numbers.
+    """Versions of the packages that shape the numbers (read once per process).
 
     Returns
     -------
@@ -260,13 +261,19 @@ def package_versions() -> dict[str, str]:
     >>> "torch" in package_versions()
     True
     """
-    versions = {}
+    return dict(_installed_versions())
+
+
+@functools.lru_cache(maxsize=1)
+def _installed_versions() -> tuple[tuple[str, str], ...]:
+    # reading package metadata costs milliseconds per package: far too slow for every call
+    versions = []
     for name in ("pybridge", "torch", "transformers", "open_clip_torch", "opencv-python-headless", "pillow", "numpy"):
         try:
-            versions[name] = metadata.version(name)
+            versions.append((name, metadata.version(name)))
         except metadata.PackageNotFoundError:
             continue
-    return versions
+    return tuple(versions)
 
 
 def _as_tensor(output):

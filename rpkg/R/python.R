@@ -12,7 +12,13 @@
 pybridge_api <- function() {
   if (is.null(.python$api)) {
     if (!reticulate::py_available()) prefer_setup_environment()
-    if (!reticulate::py_module_available("pybridge")) {
+    glue <- tryCatch(
+      reticulate::import_from_path("pybridge_r_glue", path = .python$glue_path,
+                                   convert = FALSE),
+      error = function(e) NULL)
+    if (!is.null(glue)) glue$isolate_torch_blas()  # before anything imports torch
+    api <- if (is.null(glue)) NULL else glue$import_pybridge()
+    if (is.null(api) || inherits(api, "python.builtin.NoneType")) {
       python <- tryCatch(reticulate::py_config()$python, error = function(e) "none found")
       pybridge_abort(
         "missing_dependency",
@@ -24,10 +30,8 @@ pybridge_api <- function() {
         call = NULL
       )
     }
-    .python$glue <- reticulate::import_from_path("pybridge_r_glue", path = .python$glue_path,
-                                                 convert = FALSE)
-    .python$glue$isolate_torch_blas()
-    .python$api <- reticulate::import("pybridge", convert = FALSE)
+    .python$glue <- glue
+    .python$api <- api
   }
   .python$api
 }

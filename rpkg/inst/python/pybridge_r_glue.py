@@ -13,6 +13,7 @@ names, NaN, missing strings and integer columns survive exactly.
 
 from __future__ import annotations
 
+import importlib
 import importlib.abc
 import importlib.machinery
 import os
@@ -42,6 +43,42 @@ class Outcome:
         self.value = value
         self.error = error
         self.warnings = messages
+
+
+def import_pybridge() -> Any:
+    """Import the pybridge Python package, or return None if it is not installed.
+
+    Folders named ``pybridge`` that are not the Python package are skipped: R puts
+    its packages in folders named after them (``R CMD check`` runs examples inside
+    the library that holds the R package ``pybridge``), and Python would import such
+    a folder on ``sys.path`` as an empty namespace package.
+
+    Returns
+    -------
+    module or None
+
+    Examples
+    --------
+    >>> import_pybridge().__name__
+    'pybridge'
+    """
+    loaded = sys.modules.get("pybridge")
+    if loaded is not None and getattr(loaded, "__file__", None) is None:
+        del sys.modules["pybridge"]
+    saved = list(sys.path)
+    sys.path[:] = [entry for entry in saved if not _holds_namespace_pybridge(entry)]
+    try:
+        module = importlib.import_module("pybridge")
+    except ImportError:
+        return None
+    finally:
+        sys.path[:] = saved
+    return module if getattr(module, "__file__", None) is not None else None
+
+
+def _holds_namespace_pybridge(entry: str) -> bool:
+    folder = os.path.join(entry or os.getcwd(), "pybridge")
+    return os.path.isdir(folder) and not os.path.isfile(os.path.join(folder, "__init__.py"))
 
 
 class _TorchOwnBlas(importlib.abc.MetaPathFinder):
