@@ -33,8 +33,9 @@ import re
 import sys
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
+from urllib.parse import urlparse
 
 import numpy as np
 import pandas as pd
@@ -154,7 +155,7 @@ def run_demo(
     out : str or path-like, default "pybridge-demo"
         Report folder; created if needed, files in it are overwritten.
     video : str or path-like, optional
-        Score this clip instead of the bundled one, at about 4 frames per second (up
+        Score this clip (a file or an http(s) URL) instead of the bundled one, at about 4 frames per second (up
         to 300 frames). When it yields at least 60 frames with a face, the analysis
         steps use its scores too.
     model : str, optional
@@ -200,7 +201,7 @@ def run_demo(
         from .models import model_info
 
         model_info(model)
-    clip = Path(video) if video is not None else bundled_data_path(CLIP_FILE)
+    clip = os.fspath(video) if video is not None else os.fspath(bundled_data_path(CLIP_FILE))
     if video is not None:
         from .vision.video import probe_video
 
@@ -209,7 +210,7 @@ def run_demo(
     log = _Log(progress)
     report = _Report()
 
-    log.step(1, f"scoring the frames of {clip.name}")
+    log.step(1, f"scoring the frames of {_clip_name(clip)}")
     scored = _score_clip(clip, model, offline, progress, log)
     _write_scoring(folder, report, scored, clip)
 
@@ -240,7 +241,7 @@ class _Scored:
     note: str | None = None
 
 
-def _score_clip(clip: Path, model: str | None, offline: bool, progress: bool, log: _Log) -> _Scored:
+def _score_clip(clip: str, model: str | None, offline: bool, progress: bool, log: _Log) -> _Scored:
     from .models import model_info
 
     candidates = [model] if model is not None else [DEFAULT_MODEL, OFFLINE_MODEL]
@@ -267,13 +268,13 @@ def _score_clip(clip: Path, model: str | None, offline: bool, progress: bool, lo
     return _Scored(None, None, [], note)
 
 
-def _video_scores(clip: Path, labels: list[str] | None, alias: str, progress: bool) -> pd.DataFrame:
+def _video_scores(clip: str, labels: list[str] | None, alias: str, progress: bool) -> pd.DataFrame:
     from . import video_scores
 
-    return video_scores(os.fspath(clip), labels, model=alias, progress=progress, **_sampling(clip))
+    return video_scores(clip, labels, model=alias, progress=progress, **_sampling(clip))
 
 
-def _sampling(clip: Path) -> dict[str, int]:
+def _sampling(clip: str) -> dict[str, int]:
     """Frames to score: all of the bundled clip; about 4 per second of a user's clip."""
     if _is_bundled_clip(clip):
         return {"nframes": BUNDLED_CLIP_FRAMES, "ffreq": 1}
@@ -283,7 +284,7 @@ def _sampling(clip: Path) -> dict[str, int]:
     return {"nframes": USER_CLIP_FRAMES, "ffreq": max(1, round(fps / ANALYSIS_FPS))}
 
 
-def _write_scoring(folder: Path, report: _Report, scored: _Scored, clip: Path) -> None:
+def _write_scoring(folder: Path, report: _Report, scored: _Scored, clip: str) -> None:
     section = report.section("1. Emotion scores of the clip")
     if scored.scores is None:
         section.text(scored.note or "The clip was not scored.")
@@ -293,7 +294,7 @@ def _write_scoring(folder: Path, report: _Report, scored: _Scored, clip: Path) -
     # probabilities that sum to one read best as stacked areas (SigLIP's sigmoid scores do not)
     stacked = bool(np.allclose(table[scored.labels].dropna().sum(axis=1), 1.0, atol=1e-3))
     section.figure(folder, "01_clip_scores.png", plots.plot_emotion_series(
-        table, scored.labels, stacked=stacked, title=f"{clip.name} scored with {scored.model}"))
+        table, scored.labels, stacked=stacked, title=f"{_clip_name(clip)} scored with {scored.model}"))
     found = table["face_found"].astype(bool)
     section.text(
         f"Model `{scored.model}`; {len(table)} frames, a face in {int(found.sum())}; frames "
@@ -333,15 +334,15 @@ class _Series:
     note: str = ""
 
 
-def _choose_series(scored: _Scored, clip: Path) -> _Series:
+def _choose_series(scored: _Scored, clip: str) -> _Series:
     if scored.scores is not None and not _is_bundled_clip(clip):
         frames_with_face = int(scored.scores["face_found"].astype(bool).sum())
         if frames_with_face >= MIN_FRAMES_FOR_ANALYSIS:
             data = scored.scores
             dt = float(np.median(np.diff(data["time_s"].to_numpy())))
             return _Series(data, scored.labels, dt, simulated=False,
-                           note=f"The scores of {clip.name} ({frames_with_face} frames with a face).")
-        reason = (f"{clip.name} has {frames_with_face} frames with a face, fewer than the "
+                           note=f"The scores of {_clip_name(clip)} ({frames_with_face} frames with a face).")
+        reason = (f"{_clip_name(clip)} has {frames_with_face} frames with a face, fewer than the "
                   f"{MIN_FRAMES_FOR_ANALYSIS} the analysis needs, so")
     else:
         reason = "The scored clip is a few seconds long, so"
@@ -540,8 +541,16 @@ def _first_clips(table: pd.DataFrame) -> pd.DataFrame:
     return table[table["video"].isin(first)]
 
 
-def _is_bundled_clip(clip: Path) -> bool:
-    return clip.resolve() == (DATA_DIR / CLIP_FILE).resolve()
+def _is_url(source: str) -> bool:
+    return source.startswith(("http://", "https://"))
+
+
+def _is_bundled_clip(clip: str) -> bool:
+    return not _is_url(clip) and Path(clip).resolve() == (DATA_DIR / CLIP_FILE).resolve()
+
+
+def _clip_name(clip: str) -> str:
+    return PurePosixPath(urlparse(clip).path).name if _is_url(clip) else Path(clip).name
 
 
 def _emotion_name(variable: Any) -> str:

@@ -102,7 +102,7 @@ def test_no_weights_prints_one_line_and_continues(monkeypatch, capsys):
 
     monkeypatch.setattr(pybridge.models, "model_info", not_cached)
     log = demo._Log(progress=False)
-    scored = demo._score_clip(demo.bundled_data_path(demo.CLIP_FILE), None, True, False, log)
+    scored = demo._score_clip(str(demo.bundled_data_path(demo.CLIP_FILE)), None, True, False, log)
     assert scored.scores is None
     err = capsys.readouterr().err
     assert err.count("\n") == 1
@@ -152,7 +152,7 @@ def _user_scores(n_frames: int, n_faces: int) -> pd.DataFrame:
 
 def test_a_long_enough_user_clip_is_analysed_itself():
     scored = demo._Scored(_user_scores(100, 80), "cnn-fer", EMOTIONS)
-    series = demo._choose_series(scored, Path("talk.mp4"))
+    series = demo._choose_series(scored, "talk.mp4")
     assert not series.simulated and series.truth is None
     assert series.data is scored.scores
     assert series.dt == pytest.approx(8 / 30)
@@ -161,10 +161,10 @@ def test_a_long_enough_user_clip_is_analysed_itself():
 
 def test_a_short_user_clip_falls_back_to_the_bundled_series():
     scored = demo._Scored(_user_scores(100, 30), "cnn-fer", EMOTIONS)
-    series = demo._choose_series(scored, Path("talk.mp4"))
+    series = demo._choose_series(scored, "talk.mp4")
     assert series.simulated and series.dt == 0.25 and len(series.truth) == 56
     assert series.note.startswith("talk.mp4 has 30 frames with a face, fewer than the 60")
-    assert demo._choose_series(demo._Scored(None, None, []), Path("talk.mp4")).simulated
+    assert demo._choose_series(demo._Scored(None, None, []), "talk.mp4").simulated
 
 
 def test_user_clips_are_sampled_at_about_four_frames_per_second(tmp_path):
@@ -176,5 +176,5 @@ def test_user_clips_are_sampled_at_about_four_frames_per_second(tmp_path):
     for _ in range(30):
         writer.send(np.zeros((48, 64, 3), np.uint8))
     writer.close()
-    assert demo._sampling(clip) == {"nframes": 300, "ffreq": 8}
-    assert demo._sampling(demo.bundled_data_path(demo.CLIP_FILE)) == {"nframes": 40, "ffreq": 1}
+    assert demo._sampling(str(clip)) == {"nframes": 300, "ffreq": 8}
+    assert demo._sampling(str(demo.bundled_data_path(demo.CLIP_FILE))) == {"nframes": 40, "ffreq": 1}

@@ -434,6 +434,7 @@ def train(
     loss_weights: LossWeights | None = None,
     architecture: dict[str, Any] | None = None,
     log_every: int = 250,
+    validation_size: int = 256,
     command: str | None = None,
 ) -> dict[str, Any]:
     """Train the network and write its weights and metadata to ``out``.
@@ -459,7 +460,10 @@ def train(
     architecture : dict, optional
         Keyword arguments of :class:`~pybridge.dlo.neural.DLONet`.
     log_every : int, default 250
-        Steps between progress lines on stderr.
+        Steps between progress lines on stderr (and validation every 8 of them).
+    validation_size : int, default 256
+        Series per validation condition (T in {100, 300} x noise share in {0, 0.1},
+        supported range, seeds disjoint from the training stream).
     command : str, optional
         The command line, recorded in the metadata.
 
@@ -508,7 +512,7 @@ def train(
         ],
         milestones=[max(warmup, 1)],
     )
-    validation = _validation_sets(seed, 256)
+    validation = _validation_sets(seed, validation_size)
 
     started = time.perf_counter()
     running: dict[str, float] = {}
@@ -584,6 +588,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--weight-decay", type=float, default=1e-4)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--log-every", type=int, default=250)
+    parser.add_argument("--validation-size", type=int, default=256,
+                        help="series per validation condition")
     return parser
 
 
@@ -606,6 +612,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         weight_decay=args.weight_decay,
         threads=args.threads,
         log_every=args.log_every,
+        validation_size=args.validation_size,
         command="python -m pybridge.dlo.train " + " ".join(argv),
     )
     print(json.dumps(metadata["validation"], indent=2))

@@ -140,6 +140,9 @@ def main(argv: list[str] | None = None) -> int:
     sets = simulate_conditions()
     n_total = sum(len(data["truth"]) for data in sets)
 
+    kalman, glla = classical_fits(sets, args.kalman_cache)
+    kalman_ms = kalman_ms_per_series(sets)
+
     load_dlo_net(args.weights_dir)
     estimate_neural([sets[0]["y"][0]], dt=DT, weights_dir=args.weights_dir)  # warm-up
     all_series = [series for data in sets for series in data["y"]]
@@ -148,9 +151,6 @@ def main(argv: list[str] | None = None) -> int:
     neural_ms = (time.perf_counter() - started) * 1e3 / n_total
     bounds = np.cumsum([0] + [len(data["truth"]) for data in sets])
     neural = [neural_all.iloc[a:b].reset_index(drop=True) for a, b in zip(bounds[:-1], bounds[1:])]
-
-    kalman, glla = classical_fits(sets, args.kalman_cache)
-    kalman_ms = kalman_ms_per_series(sets)
 
     checks: list[tuple[str, bool]] = []
     rows = []

@@ -165,3 +165,29 @@ def test_bad_arguments_raise_typed_errors(recovery_set):
 def test_missing_weights_raise_model_load_error(tmp_path):
     with pytest.raises(ModelLoadError, match="train one"):
         load_dlo_net(tmp_path)
+
+
+def test_training_command_writes_loadable_weights(tmp_path):
+    from pybridge.dlo.train import main
+
+    main(["--out", str(tmp_path), "--seed", "3", "--steps", "2", "--batch-size", "8", "--log-every", "1",
+          "--validation-size", "16"])
+    metadata = json.loads((tmp_path / METADATA_FILE).read_text())
+    assert metadata["training"]["seed"] == 3 and metadata["training"]["steps"] == 2
+    assert metadata["training"]["command"].endswith("--log-every 1 --validation-size 16")
+    assert (tmp_path / WEIGHTS_FILE).stat().st_size < 5 * 1024**2
+    series = simulate_dlo(-0.5, -0.3, 0.5, n_steps=120, dt=DT, seed=0).y[0]
+    table = estimate_neural([series], dt=DT, weights_dir=tmp_path)
+    assert (table["eta"] < 0).all() and np.isfinite(table.drop(columns="n_obs").to_numpy()).all()
+
+
+def test_training_batches_are_seeded_and_well_formed():
+    from pybridge.dlo.train import TrainingPrior, simulate_training_batch
+
+    first = simulate_training_batch(np.random.default_rng(5), 16, TrainingPrior(gap_probability=1.0), 80)
+    again = simulate_training_batch(np.random.default_rng(5), 16, TrainingPrior(gap_probability=1.0), 80)
+    np.testing.assert_array_equal(first["inputs"], again["inputs"])
+    assert first["inputs"].shape == (16, 2, 80) and np.isfinite(first["inputs"]).all()
+    assert (first["inputs"][:, 1].min(axis=1) == 0).all()  # every series got a gap
+    assert (first["inputs"][:, 1, [0, -1]] == 1).all()  # ends stay observed
+    np.testing.assert_allclose(first["targets"][:, 0], np.log(-first["eta"]), rtol=1e-6)
