@@ -389,7 +389,7 @@ def embedding_map(
         anchor_vectors = text_embeddings(names, model, local_model_path, templates, as_array=True)
         if isinstance(images, pd.DataFrame):
             found = model_identity(images.attrs.get("pybridge"))
-            from ..models import resolve_spec
+            from ..models.manager import resolve_spec
 
             spec = resolve_spec(model, local_model_path)
             check_same_model({"model_id": spec.source, "revision": None}, found, "these embeddings")

@@ -241,7 +241,7 @@ class EmotionProbe(ClassifierMixin, BaseEstimator):
         return self._fit_matrix(matrix, y, identity)
 
     def _model_identity_for_check(self) -> dict:
-        from ..models import resolve_spec
+        from ..models.manager import resolve_spec
 
         spec = resolve_spec(self.model, self.local_model_path)
         return {"model_id": spec.source, "revision": None}
@@ -460,7 +460,7 @@ class EmotionProbe(ClassifierMixin, BaseEstimator):
     @property
     def face_crop(self) -> str:
         """Face crop of the embedding model (the scorer protocol)."""
-        from ..models import resolve_spec
+        from ..models.manager import resolve_spec
 
         return resolve_spec(self.model, self.local_model_path).face_crop
 
