@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +29,8 @@ from typing import Any, Sequence
 
 import pandas as pd
 
-from .errors import InvalidInputError, MissingDependencyError, PyBridgeError
+from .errors import InvalidInputError, MissingDependencyError
+from .vision.images import is_url
 
 __all__ = ["score_corpus", "CorpusResult", "resolve_videos", "VIDEO_EXTENSIONS"]
 
@@ -61,6 +63,11 @@ class CorpusResult:
         Wall-clock time of this run.
     failures : pandas.DataFrame
         Columns ``video`` and ``reason``, one row per failed video.
+
+    Examples
+    --------
+    >>> result = score_corpus("videos/", ["happy", "sad"], "scores/")  # doctest: +SKIP
+    >>> result.scored, result.failed, result.read().shape  # doctest: +SKIP
     """
 
     out: Path
@@ -74,15 +81,53 @@ class CorpusResult:
 
     @property
     def frames_per_second(self) -> float:
-        """Rows (scored frames) written per second of wall-clock time."""
+        """Rows (scored frames) written per second of wall-clock time.
+
+        Returns
+        -------
+        float
+            ``n_rows / seconds``; NaN when no time was measured.
+
+        Examples
+        --------
+        >>> CorpusResult(Path("out"), 1, 1, 0, 0, 20, 4.0, pd.DataFrame()).frames_per_second
+        5.0
+        """
         return self.n_rows / self.seconds if self.seconds > 0 else float("nan")
 
     def read(self) -> pd.DataFrame:
-        """Read every finished video's rows back as one DataFrame."""
+        """Read every finished video's rows back as one DataFrame.
+
+        Returns
+        -------
+        pandas.DataFrame
+            As :func:`read_corpus` on :attr:`out`.
+
+        Raises
+        ------
+        InvalidInputError
+            As :func:`read_corpus` (e.g. the folder was removed since the run).
+
+        Examples
+        --------
+        >>> rows = result.read()  # doctest: +SKIP
+        """
         return read_corpus(self.out)
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain-type summary (for JSON, R)."""
+        """Plain-type summary (for JSON, R).
+
+        Returns
+        -------
+        dict
+            Every attribute as str, int, float or a list of records, plus
+            ``frames_per_second``.
+
+        Examples
+        --------
+        >>> CorpusResult(Path("out"), 1, 1, 0, 0, 20, 4.0, pd.DataFrame()).to_dict()["out"]
+        'out'
+        """
         return {
             "out": str(self.out),
             "n_videos": self.n_videos,
@@ -169,7 +214,7 @@ def resolve_videos(
     >>> resolve_videos(["a.mp4", "b.mp4"])
     ['a.mp4', 'b.mp4']
     """
-    if isinstance(videos, (str, os.PathLike)) and not _is_url(str(videos)):
+    if isinstance(videos, (str, os.PathLike)) and not is_url(str(videos)):
         source = Path(videos)
         if source.is_dir():
             found = source.rglob(pattern or "*") if recursive else source.glob(pattern or "*")
@@ -211,23 +256,37 @@ def _read_manifest(path: Path) -> list[str]:
             f"manifest {path} has no video column; name one of its columns {', '.join(_MANIFEST_COLUMNS)}"
         )
     entries = [str(v) for v in manifest[column].dropna()]
-    return [v if _is_url(v) or Path(v).is_absolute() else str(path.parent / v) for v in entries]
+    return [v if is_url(v) or Path(v).is_absolute() else str(path.parent / v) for v in entries]
 
 
-def _is_url(value: str) -> bool:
-    return value.startswith(("http://", "https://"))
-
-
-def output_name(video: str) -> str:
+def output_name(video: str | os.PathLike) -> str:
     """File name of a video's rows in the output folder: readable stem plus a hash.
 
     The hash of the full path keeps two ``clip.mp4`` of different folders apart.
+
+    Parameters
+    ----------
+    video : str or path-like
+        The video's path or URL as given to :func:`score_corpus`.
+
+    Returns
+    -------
+    str
+        ``<sanitised stem>-<10 hex digits>.parquet``.
+
+    Raises
+    ------
+    InvalidInputError
+        ``video`` is neither a string nor a path.
 
     Examples
     --------
     >>> output_name("/data/speech 1.mp4")[:9]
     'speech_1-'
     """
+    if not isinstance(video, (str, os.PathLike)):
+        raise InvalidInputError(f"a video must be a path or URL string, got {type(video).__name__}")
+    video = os.fspath(video)
     stem = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(video.split("?")[0]).stem).strip("._") or "video"
     digest = hashlib.sha1(video.encode("utf-8")).hexdigest()[:10]
     return f"{stem[:60]}-{digest}.parquet"
@@ -240,8 +299,6 @@ def _score_one_video(video: str, destination: str, labels: list[str] | None, opt
     started = time.perf_counter()
     try:
         rows = video_scores(video, labels, progress=False, **options)
-    except PyBridgeError as err:
-        return {"video": video, "status": "failed", "reason": f"{type(err).__name__}: {err}", "n_rows": 0}
     except Exception as err:  # noqa: BLE001 - one bad video must not stop a corpus
         return {"video": video, "status": "failed", "reason": f"{type(err).__name__}: {err}", "n_rows": 0}
     rows.insert(0, "video", video)
@@ -393,17 +450,15 @@ def score_corpus(
                 else:
                     failures.append({"video": outcome["video"], "reason": outcome["reason"]})
                     _write_failures(folder, failures)
-                if bar is not None:
-                    elapsed = time.perf_counter() - started
-                    bar.update(1)
-                    bar.set_postfix(
-                        done=scored + skipped,
-                        failed=len(failures),
-                        remaining=len(items) - skipped - scored - len(failures),
-                        fps=f"{n_rows / elapsed:.1f}" if elapsed > 0 else "-",
-                    )
-            if bar is not None:
-                bar.close()
+                elapsed = time.perf_counter() - started
+                bar.update(1)
+                bar.set_postfix(
+                    done=scored + skipped,
+                    failed=len(failures),
+                    remaining=len(items) - skipped - scored - len(failures),
+                    fps=f"{n_rows / elapsed:.1f}" if elapsed > 0 else "-",
+                )
+            bar.close()
         finally:
             if own_client:
                 client.close()
@@ -423,13 +478,9 @@ def score_corpus(
 
 
 def _progress_bar(total: int, already_done: int, progress: bool | None):
-    import sys
-
-    if progress is None:
-        progress = sys.stderr.isatty()
-    if not progress:
-        return None
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, initial=already_done, unit="video", desc="corpus")
+    # By default only an interactive terminal gets a bar, so logs and R consoles stay clean.
+    show = progress if progress is not None else sys.stderr.isatty()
+    return tqdm(total=total, initial=already_done, unit="video", desc="corpus", disable=not show)
 

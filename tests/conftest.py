@@ -28,6 +28,29 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 pytest_plugins = ["tests.helpers.fixtures"]
 
 
+# Embedding R (rpy2, tests/r) prepends R's library folders, Debian's
+# /usr/lib/x86_64-linux-gnu among them, to LD_LIBRARY_PATH. A Python started later
+# from this process (Dask workers, killed-and-resumed jobs) would then load Debian's
+# libpython instead of its own and lose its site-packages. Restore it around each test.
+_LIBRARY_PATH = os.environ.get("LD_LIBRARY_PATH")
+
+
+@pytest.fixture(autouse=True)
+def _keep_library_path():
+    _restore_library_path()
+    yield
+    _restore_library_path()
+
+
+def _restore_library_path() -> None:
+    if os.environ.get("LD_LIBRARY_PATH") == _LIBRARY_PATH:
+        return
+    if _LIBRARY_PATH is None:
+        os.environ.pop("LD_LIBRARY_PATH", None)
+    else:
+        os.environ["LD_LIBRARY_PATH"] = _LIBRARY_PATH
+
+
 def shared_fixtures_dir() -> Path:
     """Folder of the reference outputs of the R packages (``../shared/fixtures``).
 

@@ -163,7 +163,19 @@ class GLLAFit:
     n_windows: int
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain dict of all fields."""
+        """Every field as a plain Python value, for JSON and the R package.
+
+        Returns
+        -------
+        dict
+
+        Examples
+        --------
+        >>> from pybridge.dlo.simulate import simulate_dlo
+        >>> fit = fit_dlo_glla(simulate_dlo(-0.2, -0.2, 1.0, n_steps=300, seed=1).y[0])
+        >>> fit.to_dict()["n_windows"] == fit.n_windows
+        True
+        """
         return asdict(self)
 
 

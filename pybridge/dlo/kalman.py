@@ -339,7 +339,20 @@ class KalmanFit:
     message: str = field(default="")
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain dict of all fields."""
+        """Plain dict of all fields (for JSON and the R package).
+
+        Returns
+        -------
+        dict
+            One entry per attribute, as plain Python numbers, bools and strings.
+
+        Examples
+        --------
+        >>> from pybridge.dlo.simulate import simulate_dlo
+        >>> y = simulate_dlo(-0.2, -0.2, 1.0, n_steps=300, seed=1).y[0]
+        >>> fit_dlo_kalman(y).to_dict()["n_obs"]
+        300
+        """
         return asdict(self)
 
 

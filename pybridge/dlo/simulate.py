@@ -522,6 +522,11 @@ class DLOSimulation:
         pandas.DataFrame
             Columns ``series``, ``step``, ``time``, ``x``, ``v``, ``y``, ``eta``,
             ``zeta``, ``sigma_q``, ``meas_sd``.
+
+        Examples
+        --------
+        >>> simulate_dlo(-0.2, -0.1, 1.0, n_steps=4, n_series=2, seed=1).to_frame().shape
+        (8, 10)
         """
         n_series, n_steps = self.x.shape
         repeat = np.repeat(np.arange(n_series), n_steps)
@@ -541,7 +546,19 @@ class DLOSimulation:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain-type view (lists of floats) for serialisation and the R package."""
+        """Plain-type view (lists of floats) for serialisation and the R package.
+
+        Returns
+        -------
+        dict
+            ``x``, ``v``, ``y`` as nested lists (series x time), the per-series
+            parameters as lists, and ``dt``.
+
+        Examples
+        --------
+        >>> sorted(simulate_dlo(-0.2, -0.1, 1.0, n_steps=3, seed=1).to_dict())
+        ['dt', 'eta', 'meas_sd', 'sigma_q', 'v', 'x', 'y', 'zeta']
+        """
         return {
             "x": self.x.tolist(),
             "v": self.v.tolist(),

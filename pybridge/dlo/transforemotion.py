@@ -75,10 +75,42 @@ class StandardDraws(Protocol):
     """
 
     def normal(self, n: int, role: str) -> np.ndarray:
-        """``n`` standard normal variates."""
+        """``n`` standard normal variates.
+
+        Parameters
+        ----------
+        n : int
+            Number of variates.
+        role : str
+            What the draw is for, in the simulator's call order.
+
+        Returns
+        -------
+        numpy.ndarray of float64, shape (n,)
+
+        Raises
+        ------
+        InvalidInputError
+            A replaying source whose next record does not match ``n`` or ``role``.
+
+        Examples
+        --------
+        >>> GeneratorDraws(1).normal(2, "q").shape
+        (2,)
+        """
 
     def uniform(self, n: int, role: str) -> np.ndarray:
-        """``n`` uniform variates on [0, 1)."""
+        """``n`` uniform variates on [0, 1); parameters, errors as :meth:`normal`.
+
+        Returns
+        -------
+        numpy.ndarray of float64, shape (n,)
+
+        Examples
+        --------
+        >>> bool((GeneratorDraws(1).uniform(4, "emph_neg_trigger") < 1).all())
+        True
+        """
 
 
 class GeneratorDraws:
@@ -99,9 +131,11 @@ class GeneratorDraws:
         self._rng = as_generator(seed)
 
     def normal(self, n: int, role: str) -> np.ndarray:
+        """See :meth:`StandardDraws.normal` (``role`` is not needed here)."""
         return self._rng.standard_normal(n)
 
     def uniform(self, n: int, role: str) -> np.ndarray:
+        """See :meth:`StandardDraws.uniform` (``role`` is not needed here)."""
         return self._rng.random(n)
 
 
@@ -149,11 +183,18 @@ class RecordedDraws:
                 "record left; the records do not belong to this call"
             )
         record = self._records[self._position]
-        standard = np.asarray(record["standard"], dtype=float).reshape(-1)
-        expected_role = record.get("role", role)
-        if record["fn"] != self._KINDS[kind] or standard.size != n or expected_role != role:
+        try:
+            recorded_fn = record["fn"]
+            standard = np.asarray(record["standard"], dtype=float).reshape(-1)
+            expected_role = record.get("role", role)
+        except (KeyError, TypeError, ValueError, AttributeError) as err:
             raise InvalidInputError(
-                f"draw {self._position + 1} is {record['fn']}({standard.size}) for "
+                f"draw {self._position + 1} is not a record with keys 'fn' and 'standard' "
+                f"(numeric variates): {err!r}; pass the 'draws' list of a fixture case"
+            ) from None
+        if recorded_fn != self._KINDS[kind] or standard.size != n or expected_role != role:
+            raise InvalidInputError(
+                f"draw {self._position + 1} is {recorded_fn}({standard.size}) for "
                 f"{expected_role!r}, but the simulator asks for {self._KINDS[kind]}({n}) for "
                 f"{role!r}; the records do not belong to this call"
             )
@@ -161,9 +202,11 @@ class RecordedDraws:
         return standard
 
     def normal(self, n: int, role: str) -> np.ndarray:
+        """See :meth:`StandardDraws.normal`; raises when out of step with the records."""
         return self._next("normal", n, role)
 
     def uniform(self, n: int, role: str) -> np.ndarray:
+        """See :meth:`StandardDraws.uniform`; raises when out of step with the records."""
         return self._next("uniform", n, role)
 
 

@@ -17,6 +17,7 @@ import numba
 import numpy as np
 
 from ..errors import InvalidInputError
+from ._checks import as_float_array, as_square_matrix
 from .rng import next_uint64, reproducible_seeds, seed_to_state, states_from_seeds
 
 __all__ = [
@@ -46,12 +47,17 @@ def renumber(labels, allow_singleton: bool = False) -> np.ndarray:
     -------
     numpy.ndarray of float
 
+    Raises
+    ------
+    InvalidInputError
+        ``labels`` is not numeric.
+
     Examples
     --------
     >>> renumber([5, 5, 2, 7, 2])
     array([ 1.,  1.,  2., nan,  2.])
     """
-    labels = np.asarray(labels, dtype=float).copy()
+    labels = as_float_array(labels, "labels").copy()
     if not allow_singleton:
         values, counts = np.unique(labels[~np.isnan(labels)], return_counts=True)
         labels[np.isin(labels, values[counts == 1])] = np.nan
@@ -66,6 +72,7 @@ def renumber(labels, allow_singleton: bool = False) -> np.ndarray:
 def _graph(absolute: np.ndarray):
     import igraph
 
+    absolute = as_square_matrix(absolute, "absolute")
     upper_rows, upper_cols = np.nonzero(np.triu(absolute, 1))
     graph = igraph.Graph(n=absolute.shape[0], edges=list(zip(upper_rows, upper_cols)))
     return graph, absolute[upper_rows, upper_cols].tolist()
@@ -85,6 +92,11 @@ def walktrap(absolute: np.ndarray, steps: int = 4) -> np.ndarray:
     -------
     numpy.ndarray of float
         Raw labels (0-based).
+
+    Raises
+    ------
+    InvalidInputError
+        ``absolute`` is not a numeric square matrix.
 
     Examples
     --------
@@ -119,6 +131,11 @@ def leiden(absolute: np.ndarray, resolution: float = 1.0, seed: int | None = Non
     Returns
     -------
     numpy.ndarray of float
+
+    Raises
+    ------
+    InvalidInputError
+        ``absolute`` is not a numeric square matrix.
 
     Examples
     --------
@@ -247,14 +264,18 @@ def _pass(a, k, two_m, resolution, sigma, totals, order, state, modularity):
 
 
 @numba.njit(cache=True, nogil=True)
-def _first_level(a, resolution, state):
+def _singleton_start(a, resolution):
+    """Every node in its own community: (degrees, 2m, sigma, totals, order, modularity)."""
     c = a.shape[0]
     k = _degrees(a)
     two_m = k.sum()
-    sigma = np.arange(c)
-    totals = k.copy()
-    order = np.arange(c)
     modularity = _singleton_modularity(a, k, two_m, resolution)
+    return k, two_m, np.arange(c), k.copy(), np.arange(c), modularity
+
+
+@numba.njit(cache=True, nogil=True)
+def _first_level(a, resolution, state):
+    k, two_m, sigma, totals, order, modularity = _singleton_start(a, resolution)
     if two_m == 0.0:
         return sigma, modularity
     while True:
@@ -270,13 +291,8 @@ def _higher_level(a, resolution, state, previous):
     c0 = a.shape[0]
     node_labels = np.arange(c0)
     current = a.copy()
-    k = _degrees(current)
-    two_m = k.sum()
     c = c0
-    sigma = np.arange(c)
-    totals = k.copy()
-    order = np.arange(c)
-    modularity = _singleton_modularity(current, k, two_m, resolution)
+    k, two_m, sigma, totals, order, modularity = _singleton_start(current, resolution)
     while True:
         moved, modularity = _pass(
             current, k, two_m, resolution, sigma, totals, order, state, modularity
@@ -289,12 +305,7 @@ def _higher_level(a, resolution, state, previous):
             node_labels[i] = labels[node_labels[i]]
         current = _aggregate(current, labels, n_groups)
         c = n_groups
-        k = _degrees(current)
-        two_m = k.sum()
-        sigma = np.arange(c)
-        totals = k.copy()
-        order = np.arange(c)
-        modularity = _singleton_modularity(current, k, two_m, resolution)
+        k, two_m, sigma, totals, order, modularity = _singleton_start(current, resolution)
         if not moved:
             break
     if c == 1:
@@ -355,6 +366,11 @@ def louvain(matrix: np.ndarray, seed: float | None = None, resolution: float = 1
         re-aggregate with self-loops counted twice, so this can exceed the modularity
         of ``membership`` on ``matrix``; it only serves EGAnet's level-acceptance rule.
 
+    Raises
+    ------
+    InvalidInputError
+        ``matrix`` is not a numeric square matrix.
+
     Examples
     --------
     >>> a = np.kron(np.eye(2), np.ones((3, 3))) * 0.5
@@ -362,7 +378,7 @@ def louvain(matrix: np.ndarray, seed: float | None = None, resolution: float = 1
     >>> louvain(a, seed=1)[0]
     array([1., 1., 1., 2., 2., 2.])
     """
-    matrix = np.ascontiguousarray(matrix, dtype=float)
+    matrix = np.ascontiguousarray(as_square_matrix(matrix, "matrix"))
     # through the batch entry point, so numba compiles the Louvain code only once
     memberships, modularities = _louvain_runs(matrix, float(resolution), seed_to_state(seed)[None])
     return memberships[0].astype(float) + 1, float(modularities[0])
@@ -396,13 +412,18 @@ def louvain_consensus(
         Distinct memberships (as tuples) to their share of the runs, in order of first
         occurrence.
 
+    Raises
+    ------
+    InvalidInputError
+        ``matrix`` is not a numeric square matrix.
+
     Examples
     --------
     >>> a = np.kron(np.eye(2), np.ones((3, 3))) * 0.5
     >>> louvain_consensus(a, seed=1, n_runs=10)[0]
     array([1., 1., 1., 2., 2., 2.])
     """
-    matrix = np.ascontiguousarray(matrix, dtype=float)
+    matrix = np.ascontiguousarray(as_square_matrix(matrix, "matrix"))
     states = states_from_seeds(reproducible_seeds(n_runs, seed))
     memberships, _ = _louvain_runs(matrix, float(resolution), states)
     solutions, first_run, counts = np.unique(
@@ -468,9 +489,7 @@ def community_detection(
         raise InvalidInputError(
             f"algorithm must be one of {', '.join(ALGORITHMS)}; got {algorithm!r}"
         )
-    absolute = np.abs(np.asarray(network, dtype=float))
-    if absolute.ndim != 2 or absolute.shape[0] != absolute.shape[1]:
-        raise InvalidInputError(f"network must be a square matrix, got shape {absolute.shape}")
+    absolute = np.abs(as_square_matrix(network, "network"))
     strength = np.nansum(absolute, axis=0)
     unconnected = strength == 0
     if unconnected.all():

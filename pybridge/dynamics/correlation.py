@@ -18,6 +18,7 @@ import pandas as pd
 from scipy import stats
 
 from ..errors import EstimationError, InvalidInputError
+from ._checks import as_float_array
 
 __all__ = ["auto_correlate", "near_pd", "pairwise_pearson", "polychoric", "polyserial"]
 
@@ -39,12 +40,18 @@ def pairwise_pearson(data: np.ndarray) -> np.ndarray:
     numpy.ndarray, shape (p, p)
         NaN where a pair has fewer than two complete rows or no variance.
 
+    Raises
+    ------
+    InvalidInputError
+        ``data`` is not numeric.
+
     Examples
     --------
     >>> x = np.array([[1.0, 2.0], [2.0, 4.1], [3.0, 5.9]])
     >>> round(float(pairwise_pearson(x)[0, 1]), 3)
     0.999
     """
+    data = as_float_array(data, "data")
     if np.isnan(data).any():
         matrix = pd.DataFrame(data).corr(method="pearson", min_periods=2).to_numpy(copy=True)
     else:
@@ -276,6 +283,11 @@ def polychoric(x, y) -> float:
     float
         NaN when either variable is constant on the complete rows.
 
+    Raises
+    ------
+    InvalidInputError
+        ``x`` or ``y`` is not numeric.
+
     Examples
     --------
     >>> rng = np.random.default_rng(0)
@@ -284,8 +296,8 @@ def polychoric(x, y) -> float:
     >>> abs(polychoric(cut[:, 0], cut[:, 1]) - 0.6) < 0.05
     True
     """
-    x = np.asarray(x, dtype=float)
-    y = np.asarray(y, dtype=float)
+    x = as_float_array(x, "x")
+    y = as_float_array(y, "y")
     complete = ~(np.isnan(x) | np.isnan(y))
     codes_x, codes_y = _codes(x[complete]), _codes(y[complete])
     if codes_x.size < 2 or codes_x.max() < 2 or codes_y.max() < 2:
@@ -332,6 +344,11 @@ def polyserial(continuous, ordinal) -> float:
     -------
     float
 
+    Raises
+    ------
+    InvalidInputError
+        ``continuous`` or ``ordinal`` is not numeric.
+
     Examples
     --------
     >>> rng = np.random.default_rng(1)
@@ -339,8 +356,8 @@ def polyserial(continuous, ordinal) -> float:
     >>> abs(polyserial(z[:, 0], np.digitize(z[:, 1], [-0.5, 0.5])) - 0.5) < 0.05
     True
     """
-    x = np.asarray(continuous, dtype=float)
-    y = np.asarray(ordinal, dtype=float)
+    x = as_float_array(continuous, "continuous")
+    y = as_float_array(ordinal, "ordinal")
     with np.errstate(invalid="ignore", divide="ignore"):
         z = (x - np.nanmean(x)) / np.nanstd(x, ddof=1)
     complete = ~(np.isnan(z) | np.isnan(y))

@@ -221,7 +221,8 @@ def _check_arguments(data, n_embed, tau, delta, use_derivatives, zero_jitter, na
         if not isinstance(value, numbers.Real) or isinstance(value, bool):
             raise InvalidInputError(f"{name} must be a number, got {value!r}")
         if not low <= value <= high:
-            raise InvalidInputError(f"{name} must be between {low} and {high}, got {value!r}")
+            allowed = f"at least {low}" if high == np.inf else f"between {low} and {high}"
+            raise InvalidInputError(f"{name} must be {allowed}, got {value!r}")
     if int(n_embed) != n_embed or n_embed < 3:
         raise InvalidInputError(f"n_embed must be an integer >= 3, got {n_embed!r}")
     if int(use_derivatives) != use_derivatives:

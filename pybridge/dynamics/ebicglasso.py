@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._checks import as_square_matrix
 from .glasso import glasso_path
 
 __all__ = ["EBICglassoResult", "ebic_glasso", "lambda_grid", "precision_to_network"]
@@ -47,10 +48,12 @@ class EBICglassoResult:
 
     @property
     def selected_lambda(self) -> float:
+        """The penalty of the selected network (EGAnet's ``lambda``)."""
         return float(self.lambdas[self.selected_index])
 
     @property
     def criterion(self) -> float:
+        """The EBIC of the selected network (EGAnet's ``criterion``)."""
         return float(self.ebic[self.selected_index])
 
 
@@ -68,12 +71,18 @@ def lambda_grid(correlation: np.ndarray, n_lambda: int = 100, lambda_min_ratio: 
     numpy.ndarray, shape (n_lambda,)
         Ascending.
 
+    Raises
+    ------
+    InvalidInputError
+        ``correlation`` is not a numeric square matrix.
+
     Examples
     --------
     >>> grid = lambda_grid(np.array([[1.0, 0.5], [0.5, 1.0]]), 3)
     >>> float(grid[-1])
     0.5
     """
+    correlation = as_square_matrix(correlation, "correlation")
     largest = np.abs(correlation - np.eye(correlation.shape[0])).max()
     return np.exp(np.linspace(np.log(lambda_min_ratio * largest), np.log(largest), n_lambda))
 
@@ -92,11 +101,17 @@ def precision_to_network(precision: np.ndarray) -> np.ndarray:
     -------
     numpy.ndarray, shape (p, p)
 
+    Raises
+    ------
+    InvalidInputError
+        ``precision`` is not a numeric square matrix.
+
     Examples
     --------
     >>> round(float(precision_to_network(np.array([[2.0, -1.0], [-1.0, 2.0]]))[0, 1]), 12)
     0.5
     """
+    precision = as_square_matrix(precision, "precision")
     scale = np.sqrt(np.diag(precision))
     network = -precision / np.outer(scale, scale)
     np.fill_diagonal(network, 0.0)
@@ -134,12 +149,18 @@ def ebic_glasso(
     -------
     EBICglassoResult
 
+    Raises
+    ------
+    InvalidInputError
+        ``correlation`` is not a numeric square matrix.
+
     Examples
     --------
     >>> r = np.array([[1.0, 0.5, 0.3], [0.5, 1.0, 0.4], [0.3, 0.4, 1.0]])
     >>> ebic_glasso(r, n=200).network.shape
     (3, 3)
     """
+    correlation = as_square_matrix(correlation, "correlation")
     lambdas = lambda_grid(correlation, n_lambda, lambda_min_ratio)
     if precisions is None:
         precisions = glasso_path(correlation, lambdas)

@@ -13,21 +13,20 @@ import math
 import numpy as np
 
 from ..errors import InvalidInputError, SeriesTooShortError
+from ._checks import as_float_array
 
 __all__ = ["Embed", "glla", "glla_matrix", "glla_weights", "NA_DERIVATIVE_MODES"]
 
 NA_DERIVATIVE_MODES = ("none", "kalman", "rowwise", "skipover")
 
 
-def _as_series(x, name: str = "x") -> np.ndarray:
-    try:
-        values = np.asarray(x, dtype=float)
-    except (TypeError, ValueError) as err:
+def _as_series(x, name: str = "x", ndim: int = 1) -> np.ndarray:
+    values = as_float_array(x, name)
+    shape_word = "one-dimensional" if ndim == 1 else "two-dimensional"
+    if values.ndim != ndim:
         raise InvalidInputError(
-            f"{name} must be a numeric vector; convert it with pandas.to_numeric first ({err})"
-        ) from None
-    if values.ndim != 1:
-        raise InvalidInputError(f"{name} must be one-dimensional, got shape {values.shape}")
+            f"{name} must be {shape_word}, got shape {values.shape}"
+        )
     return values
 
 
@@ -43,6 +42,30 @@ def _check_embedding(n_obs: int, n_embed: int, tau: int) -> None:
             f"tau = {tau}: it needs at least (n_embed - 1) * tau + 1 = {span}; lower n_embed "
             "or tau, or drop this series"
         )
+
+
+def _window_index(n_obs: int, n_embed: int, tau: int) -> np.ndarray:
+    """Row ``r``, column ``c`` holds ``r + c * tau``: indexing a series gives its windows."""
+    n_rows = n_obs - (int(n_embed) - 1) * int(tau)
+    return np.arange(n_rows)[:, None] + int(tau) * np.arange(int(n_embed))[None, :]
+
+
+def _check_glla_arguments(n_obs, n_embed, tau, delta, order, na_derivative) -> None:
+    if na_derivative not in NA_DERIVATIVE_MODES:
+        raise InvalidInputError(
+            f"na_derivative must be one of {', '.join(NA_DERIVATIVE_MODES)}; "
+            f"got {na_derivative!r}"
+        )
+    if int(order) != order or order < 0:
+        raise InvalidInputError(f"order must be a non-negative integer, got {order!r}")
+    if not delta > 0:
+        raise InvalidInputError(f"delta must be positive, got {delta!r}")
+    if int(n_embed) == n_embed and n_embed < order + 1:
+        raise InvalidInputError(
+            f"n_embed = {n_embed} cannot identify derivatives up to order {order}; "
+            f"use n_embed >= {int(order) + 1}"
+        )
+    _check_embedding(n_obs, n_embed, tau)
 
 
 def Embed(x, E: int, tau: int = 1) -> np.ndarray:  # noqa: N802 (EGAnet's name)
@@ -77,9 +100,7 @@ def Embed(x, E: int, tau: int = 1) -> np.ndarray:  # noqa: N802 (EGAnet's name)
     """
     values = _as_series(x)
     _check_embedding(values.size, E, tau)
-    n_rows = values.size - (int(E) - 1) * int(tau)
-    index = np.arange(n_rows)[:, None] + int(tau) * np.arange(int(E))[None, :]
-    return values[index]
+    return values[_window_index(values.size, E, tau)]
 
 
 def glla_weights(n_embed: int, tau: int = 1, delta: float = 1, order: int = 2) -> np.ndarray:
@@ -164,21 +185,7 @@ def glla(
     array([9., 6., 2.])
     """
     values = _as_series(x)
-    if na_derivative not in NA_DERIVATIVE_MODES:
-        raise InvalidInputError(
-            f"na_derivative must be one of {', '.join(NA_DERIVATIVE_MODES)}; "
-            f"got {na_derivative!r}"
-        )
-    if int(order) != order or order < 0:
-        raise InvalidInputError(f"order must be a non-negative integer, got {order!r}")
-    if not delta > 0:
-        raise InvalidInputError(f"delta must be positive, got {delta!r}")
-    if int(n_embed) == n_embed and n_embed < order + 1:
-        raise InvalidInputError(
-            f"n_embed = {n_embed} cannot identify derivatives up to order {order}; "
-            f"use n_embed >= {int(order) + 1}"
-        )
-    _check_embedding(values.size, n_embed, tau)
+    _check_glla_arguments(values.size, n_embed, tau, delta, order, na_derivative)
     missing = np.isnan(values)
     if na_derivative == "none" or not missing.any():
         return Embed(values, n_embed, tau) @ glla_weights(n_embed, tau, delta, order)
@@ -223,22 +230,16 @@ def glla_matrix(
     >>> glla_matrix(np.column_stack([np.arange(7.0) ** 2, np.arange(7.0)]), 5).shape
     (3, 2, 3)
     """
-    matrix = np.asarray(values, dtype=float)
-    if matrix.ndim != 2:
-        raise InvalidInputError(f"values must be a 2-D array, got shape {matrix.shape}")
-    missing = np.isnan(matrix).any(axis=0)
-    if na_derivative != "none" and missing.any():
+    matrix = _as_series(values, name="values", ndim=2)
+    _check_glla_arguments(matrix.shape[0], n_embed, tau, delta, order, na_derivative)
+    if na_derivative != "none" and np.isnan(matrix).any():
         return np.stack(
             [glla(column, n_embed, tau, delta, order, na_derivative) for column in matrix.T],
             axis=1,
         )
-    # one embedding and one weight matrix for all columns (the common, fast path)
-    glla(matrix[:, 0], n_embed, tau, delta, order)  # argument checks, clear errors
-    weights = glla_weights(n_embed, tau, delta, order)
-    n_rows = matrix.shape[0] - (int(n_embed) - 1) * int(tau)
-    index = np.arange(n_rows)[:, None] + int(tau) * np.arange(int(n_embed))[None, :]
-    windows = matrix[index]  # (N, E, p)
-    return np.einsum("nep,ek->npk", windows, weights)
+    # One embedding and one weight matrix serve every column: the common, fast path.
+    windows = matrix[_window_index(matrix.shape[0], n_embed, tau)]  # (N, E, p)
+    return np.einsum("nep,ek->npk", windows, glla_weights(n_embed, tau, delta, order))
 
 
 def _glla_skipover(values, missing, n_embed, tau, delta, order) -> np.ndarray:

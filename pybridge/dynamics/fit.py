@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InvalidInputError
+from ._checks import as_float_array, as_square_matrix
 
 __all__ = ["tefi", "matrix_entropy"]
 
@@ -28,11 +29,17 @@ def matrix_entropy(matrix: np.ndarray) -> float:
     -------
     float
 
+    Raises
+    ------
+    InvalidInputError
+        ``matrix`` is not a numeric square matrix.
+
     Examples
     --------
     >>> round(matrix_entropy(np.ones((2, 2))), 6)
     1.386294
     """
+    matrix = as_square_matrix(matrix, "matrix")
     density = matrix / matrix.shape[0]
     with np.errstate(divide="ignore", invalid="ignore"):
         row_terms = (density * (np.log(density.T) / _LOG_BASE)).sum(axis=1)
@@ -67,8 +74,8 @@ def tefi(correlation, wc) -> dict[str, float]:
     >>> tefi(r, [1, 1, 2, 2])["VN.Entropy.Fit"] < tefi(r, [1, 2, 1, 2])["VN.Entropy.Fit"]
     True
     """
-    matrix = np.abs(np.asarray(correlation, dtype=float))
-    labels = np.asarray(pd.Series(wc).astype(float), dtype=float)
+    matrix = np.abs(as_float_array(correlation, "correlation"))
+    labels = as_float_array(pd.Series(wc), "wc")
     if matrix.ndim != 2 or labels.size != matrix.shape[0]:
         raise InvalidInputError(
             f"wc has {labels.size} entries but the correlation matrix is {matrix.shape}; "

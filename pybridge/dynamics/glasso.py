@@ -12,6 +12,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from ._checks import as_square_matrix
+
 __all__ = ["glasso_path"]
 
 
@@ -237,12 +239,17 @@ def glasso_path(
     numpy.ndarray, shape (L, p, p)
         Raw precision matrices (not exactly symmetric, exactly as glasso returns them).
 
+    Raises
+    ------
+    InvalidInputError
+        ``covariance`` is not a numeric square matrix.
+
     Examples
     --------
     >>> s = np.array([[1.0, 0.5, 0.2], [0.5, 1.0, 0.3], [0.2, 0.3, 1.0]])
     >>> glasso_path(s, [0.1, 0.2]).shape
     (2, 3, 3)
     """
-    s = np.ascontiguousarray(covariance, dtype=float)
+    s = np.ascontiguousarray(as_square_matrix(covariance, "covariance"))
     penalties = np.ascontiguousarray(penalties, dtype=float)
     return _path(s, penalties, float(threshold), int(max_sweeps))

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InvalidInputError
+from ._checks import as_float_array
 
 __all__ = ["NetLoads", "net_loads", "net_scores", "LOADING_METHODS"]
 
@@ -37,7 +38,20 @@ class NetLoads:
     wc: pd.Series
 
     def to_dict(self) -> dict:
-        """Plain-type view: ``{"unstd": {...}, "std": {...}, "method": ...}``."""
+        """Plain-type view for JSON and the R package.
+
+        Returns
+        -------
+        dict
+            ``{"unstd": {...}, "std": {...}, "method": str}``; each loadings table in
+            pandas' ``"split"`` layout (``index``, ``columns``, ``data``).
+
+        Examples
+        --------
+        >>> a = np.kron(np.eye(2), np.full((2, 2), 0.4))
+        >>> sorted(net_loads(a, [1, 1, 2, 2]).to_dict()["std"])
+        ['columns', 'data', 'index']
+        """
         return {
             "unstd": self.unstd.to_dict(orient="split"),
             "std": self.std.to_dict(orient="split"),
@@ -180,15 +194,15 @@ def net_loads(A, wc=None, loading_method: str = "revised") -> NetLoads:
         raise InvalidInputError("wc is required when A is a matrix; pass the memberships")
     if isinstance(A, pd.DataFrame):
         names = [str(c) for c in A.columns]
-        network = A.to_numpy(dtype=float)
+        network = as_float_array(A, "A")
     else:
-        network = np.asarray(A, dtype=float)
+        network = as_float_array(A, "A")
         names = None
     if network.ndim != 2 or network.shape[0] != network.shape[1]:
         raise InvalidInputError(f"A must be a square network, got shape {network.shape}")
     if names is None:
         names = [f"V{i + 1}" for i in range(network.shape[0])]
-    memberships = np.asarray(pd.Series(wc).astype(float), dtype=float)
+    memberships = as_float_array(pd.Series(wc), "wc")
     if memberships.size != network.shape[0]:
         raise InvalidInputError(
             f"wc has {memberships.size} entries for {network.shape[0]} nodes; "
@@ -257,7 +271,7 @@ def net_scores(data, A, wc=None, loading_method: str = "revised") -> pd.DataFram
     (20, 2)
     """
     loads = net_loads(A, wc, loading_method)
-    frame = data if isinstance(data, pd.DataFrame) else pd.DataFrame(np.asarray(data, float))
+    frame = data if isinstance(data, pd.DataFrame) else pd.DataFrame(as_float_array(data, "data"))
     variables = list(loads.wc.index)
     if isinstance(data, pd.DataFrame) and set(variables) <= {str(c) for c in frame.columns}:
         frame = frame.rename(columns=str)[variables]
@@ -276,7 +290,7 @@ def net_scores(data, A, wc=None, loading_method: str = "revised") -> pd.DataFram
             f"data has {frame.shape[1]} columns but the network has {len(variables)} "
             "variables; pass the data the network was estimated from"
         )
-    values = frame.to_numpy(dtype=float)
+    values = as_float_array(frame, "data")
     standardized = (values - np.nanmean(values, axis=0)) / np.nanstd(values, axis=0, ddof=1)
     simple = loads.std.loc[variables].to_numpy(copy=True)
     own = np.array([list(loads.std.columns).index(label) for label in loads.wc.to_numpy()])

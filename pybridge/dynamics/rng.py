@@ -42,15 +42,7 @@ def seed_to_state(seed: float | None) -> np.ndarray:
     >>> seed_to_state(1).dtype
     dtype('uint64')
     """
-    z = _seed_integer(seed)
-    words = []
-    for _ in range(4):
-        z = (z + 0x9E3779B97F4A7C15) & _MASK64
-        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
-        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
-        z = z ^ (z >> 31)
-        words.append(z)
-    return np.array(words, dtype=np.uint64)
+    return _splitmix_state(np.uint64(_seed_integer(seed)))
 
 
 @numba.njit(cache=True, nogil=True)
@@ -76,6 +68,7 @@ def next_uint64(state):
 
 @numba.njit(cache=True, nogil=True)
 def next_uniform(state):
+    """Advance a xoshiro256++ state in place and return a uniform on [0, 1)."""
     return np.float64(next_uint64(state)) / 18446744073709551616.0
 
 
@@ -162,7 +155,7 @@ def xoshiro_uniforms(n: int, seed: float | None) -> np.ndarray:
     >>> bool(((xoshiro_uniforms(5, 1) >= 0) & (xoshiro_uniforms(5, 1) < 1)).all())
     True
     """
-    return _outputs(seed_to_state(seed), int(n)).astype(np.float64) / 2.0**64
+    return reproducible_seeds(n, seed) / 2.0**64
 
 
 def _ziggurat_tables():

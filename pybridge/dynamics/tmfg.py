@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._checks import as_square_matrix
+
 __all__ = ["tmfg"]
 
 
@@ -29,13 +31,18 @@ def tmfg(correlation: np.ndarray, partial: bool = False) -> np.ndarray:
     numpy.ndarray, shape (p, p)
         Planar network with ``3p - 6`` edges.
 
+    Raises
+    ------
+    InvalidInputError
+        ``correlation`` is not a numeric square matrix.
+
     Examples
     --------
     >>> r = np.corrcoef(np.random.default_rng(0).normal(size=(40, 6)), rowvar=False)
     >>> int((np.triu(tmfg(r), 1) != 0).sum())
     12
     """
-    signed = np.asarray(correlation, dtype=float)
+    signed = as_square_matrix(correlation, "correlation")
     absolute = np.abs(signed)
     p = absolute.shape[0]
     above_mean = (absolute * (absolute > np.nanmean(absolute))).sum(axis=0)

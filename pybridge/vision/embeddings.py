@@ -42,12 +42,33 @@ EMBEDDING_PREFIX = "e"
 def embedding_columns(frame) -> list[str]:
     """Names of the embedding columns (``e0``, ``e1``, ...) of an embeddings table, in order.
 
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        A table from :func:`image_embeddings` (other columns are ignored).
+
+    Returns
+    -------
+    list of str
+        The embedding column names sorted by their index (``e2`` before ``e10``);
+        empty when the table has none.
+
+    Raises
+    ------
+    InvalidInputError
+        ``frame`` is not a table (it has no columns).
+
     Examples
     --------
     >>> import pandas as pd
     >>> embedding_columns(pd.DataFrame(columns=["image", "e0", "e1", "happy"]))
     ['e0', 'e1']
     """
+    if not hasattr(frame, "columns"):
+        raise InvalidInputError(
+            f"expected an embeddings table (pandas.DataFrame) from pybridge.image_embeddings(), "
+            f"got {type(frame).__name__}"
+        )
     names = [c for c in frame.columns if isinstance(c, str) and c[:1] == EMBEDDING_PREFIX and c[1:].isdigit()]
     return sorted(names, key=lambda c: int(c[1:]))
 
@@ -55,10 +76,26 @@ def embedding_columns(frame) -> list[str]:
 def embeddings_matrix(frame) -> np.ndarray:
     """The ``(n, d)`` float64 embedding block of an :func:`image_embeddings` table.
 
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        A table from :func:`image_embeddings`.
+
+    Returns
+    -------
+    numpy.ndarray of float64, shape (n, d)
+        Columns ``e0 .. e{d-1}`` in order.
+
     Raises
     ------
     InvalidInputError
         If the table has no embedding columns.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> embeddings_matrix(pd.DataFrame({"image": ["a"], "e1": [0.6], "e0": [0.8]}))
+    array([[0.8, 0.6]])
     """
     columns = embedding_columns(frame)
     if not columns:
@@ -69,8 +106,33 @@ def embeddings_matrix(frame) -> np.ndarray:
 
 
 def model_identity(provenance: dict | None) -> dict[str, Any]:
-    """The part of a provenance record that identifies the embedding space."""
+    """The part of a provenance record that identifies the embedding space.
+
+    Parameters
+    ----------
+    provenance : dict or None
+        A provenance record (``result.attrs["pybridge"]`` or ``scorer.provenance()``).
+
+    Returns
+    -------
+    dict
+        ``{"model": ..., "model_id": ..., "revision": ...}``; unknown fields are ``None``.
+
+    Raises
+    ------
+    InvalidInputError
+        ``provenance`` is neither a dict nor ``None``.
+
+    Examples
+    --------
+    >>> model_identity({"model": "oai-base", "model_id": "openai/clip-vit-base-patch32", "device": "cpu"})
+    {'model': 'oai-base', 'model_id': 'openai/clip-vit-base-patch32', 'revision': None}
+    """
     provenance = provenance or {}
+    if not isinstance(provenance, dict):
+        raise InvalidInputError(
+            f"provenance must be a dict (e.g. table.attrs['pybridge']), got {type(provenance).__name__}"
+        )
     return {"model": provenance.get("model"), "model_id": provenance.get("model_id"), "revision": provenance.get("revision")}
 
 
@@ -78,6 +140,28 @@ def check_same_model(expected: dict, found: dict, what: str) -> None:
     """Raise :class:`ModelMismatchError` when two embedding spaces differ.
 
     Only fields known on both sides are compared (a revision may be unknown).
+
+    Parameters
+    ----------
+    expected : dict
+        :func:`model_identity` of the space something was trained in.
+    found : dict
+        :func:`model_identity` of the embeddings offered now.
+    what : str
+        What is being checked, for the message (e.g. ``"these embeddings"``).
+
+    Returns
+    -------
+    None
+
+    Raises
+    ------
+    ModelMismatchError
+        ``model_id`` or ``revision`` is known on both sides and differs.
+
+    Examples
+    --------
+    >>> check_same_model({"model_id": "a"}, {"model_id": "a", "revision": "r1"}, "these embeddings")
     """
     for key in ("model_id", "revision"):
         if expected.get(key) is not None and found.get(key) is not None and expected[key] != found[key]:
@@ -120,13 +204,54 @@ class ImageEmbedder:
         self.columns = [f"{EMBEDDING_PREFIX}{i}" for i in range(dim)]
 
     def prepare(self, faces: list[np.ndarray]):
-        """Preprocess face crops into the model's pixel tensor."""
+        """Preprocess face crops into the model's pixel tensor.
+
+        Parameters
+        ----------
+        faces : list of numpy.ndarray
+            RGB uint8 face crops, shape ``(h, w, 3)`` each.
+
+        Returns
+        -------
+        torch.Tensor
+            Pixel values ready for :meth:`score_prepared`.
+
+        Raises
+        ------
+        TypeError
+            A crop is not an image array.
+
+        Examples
+        --------
+        >>> pixels = embedder.prepare([face])  # doctest: +SKIP
+        """
         from PIL import Image
 
         return self.model.preprocess([Image.fromarray(face) for face in faces])
 
     def score_prepared(self, pixel_values) -> np.ndarray:
-        """Embeddings of preprocessed pixels, ``(n, d)`` float64."""
+        """Embeddings of preprocessed pixels, batched by ``batch_size``.
+
+        Parameters
+        ----------
+        pixel_values : torch.Tensor
+            Output of :meth:`prepare`.
+
+        Returns
+        -------
+        numpy.ndarray of float64, shape (n, d)
+            L2-normalised image embeddings.
+
+        Raises
+        ------
+        RuntimeError
+            The tensor does not fit the model (torch's error).
+
+        Examples
+        --------
+        >>> embedder.score_prepared(embedder.prepare([face])).shape  # doctest: +SKIP
+        (1, 512)
+        """
         import torch
 
         chunks = [
@@ -136,13 +261,45 @@ class ImageEmbedder:
         return torch.cat(chunks).double().numpy()
 
     def score(self, faces: list[np.ndarray]) -> np.ndarray:
-        """Embeddings of RGB uint8 face crops, ``(len(faces), d)``."""
+        """Embeddings of RGB uint8 face crops.
+
+        Parameters
+        ----------
+        faces : list of numpy.ndarray
+            RGB uint8 face crops; an empty list gives an empty ``(0, d)`` array.
+
+        Returns
+        -------
+        numpy.ndarray of float64, shape (len(faces), d)
+
+        Raises
+        ------
+        TypeError
+            As :meth:`prepare`.
+
+        Examples
+        --------
+        >>> embedder.score([face]).shape  # doctest: +SKIP
+        (1, 512)
+        """
         if not faces:
             return np.empty((0, len(self.columns)))
         return self.score_prepared(self.prepare(faces))
 
     def provenance(self) -> dict:
-        """Model provenance plus the embedding width."""
+        """Model provenance plus the embedding width.
+
+        Returns
+        -------
+        dict
+            The model's provenance with ``embedding_dim``; ``labels`` and
+            ``templates`` are ``None`` (embeddings do not depend on them).
+
+        Examples
+        --------
+        >>> embedder.provenance()["embedding_dim"]  # doctest: +SKIP
+        512
+        """
         return {**self.model.provenance(), "embedding_dim": len(self.columns), "labels": None, "templates": None}
 
 
@@ -301,7 +458,18 @@ class EmbeddingMap:
     method: str
 
     def to_dict(self) -> dict:
-        """Coordinates as plain records."""
+        """Coordinates as plain records (for JSON and R).
+
+        Returns
+        -------
+        dict
+            ``{"method": str, "coordinates": list of dict}``; the figure is left out.
+
+        Examples
+        --------
+        >>> result.to_dict()["method"]  # doctest: +SKIP
+        'tsne'
+        """
         return {"method": self.method, "coordinates": self.coordinates.to_dict(orient="records")}
 
 

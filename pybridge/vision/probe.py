@@ -200,6 +200,10 @@ class EmotionProbe(ClassifierMixin, BaseEstimator):
             Fewer than two classes.
         ModelMismatchError
             Embeddings made with a different model than ``model``.
+
+        Examples
+        --------
+        >>> probe = EmotionProbe(model="oai-base").fit(train_paths, train_labels)  # doctest: +SKIP
         """
         embeddings, identity = self._embed(X)
         if identity is not None:
@@ -228,6 +232,15 @@ class EmotionProbe(ClassifierMixin, BaseEstimator):
         ------
         InvalidInputError, InvalidLabelsError
             As :meth:`fit`.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> rng = np.random.default_rng(0)
+        >>> X = np.vstack([rng.normal(1, 0.1, (4, 3)), rng.normal(-1, 0.1, (4, 3))])
+        >>> probe = EmotionProbe().fit_embeddings(X, ["happy"] * 4 + ["sad"] * 4)
+        >>> probe.columns
+        ['happy', 'sad']
         """
         import pandas as pd
 
@@ -373,6 +386,12 @@ class EmotionProbe(ClassifierMixin, BaseEstimator):
             Before ``fit``.
         ModelMismatchError
             Embeddings of another model.
+
+        Examples
+        --------
+        >>> probe.predict_proba(X[:1]).round(2)  # doctest: +SKIP
+           happy   sad
+        0   0.91  0.09
         """
         import pandas as pd
 
@@ -387,9 +406,24 @@ class EmotionProbe(ClassifierMixin, BaseEstimator):
     def predict(self, X: Any) -> np.ndarray:
         """Most probable class per input (``None`` where the input has no embedding).
 
+        Parameters
+        ----------
+        X : images, embeddings table or array
+            As in :meth:`predict_proba`.
+
         Returns
         -------
-        numpy.ndarray of object
+        numpy.ndarray of object, shape (n,)
+
+        Raises
+        ------
+        NotFittedError, ModelMismatchError
+            As :meth:`predict_proba`.
+
+        Examples
+        --------
+        >>> probe.predict(X[:2])  # doctest: +SKIP
+        array(['happy', 'happy'], dtype=object)
         """
         probabilities = self.predict_proba(X).to_numpy()
         labels = np.full(len(probabilities), None, dtype=object)
@@ -400,12 +434,41 @@ class EmotionProbe(ClassifierMixin, BaseEstimator):
     def score(self, X: Any, y: Sequence[Any], sample_weight=None) -> float:
         """Accuracy on the inputs that have an embedding.
 
+        ``score`` keeps scikit-learn's meaning; scoring images for the result tables
+        goes through :meth:`prepare` and :meth:`score_prepared`.
+
+        Parameters
+        ----------
+        X : images, embeddings table or array
+            As in :meth:`predict_proba`.
+        y : sequence
+            True class per input.
+        sample_weight : array-like, optional
+            Weight per input.
+
         Returns
         -------
         float
+            Fraction of correctly predicted inputs among those with an embedding.
+
+        Raises
+        ------
+        InvalidInputError
+            ``y`` does not have one label per input, or no input has an embedding.
+        NotFittedError, ModelMismatchError
+            As :meth:`predict_proba`.
+
+        Examples
+        --------
+        >>> probe.score(X, ["happy"] * 4 + ["sad"] * 4)  # doctest: +SKIP
+        1.0
         """
         predicted = self.predict(X)
         truth = np.asarray([str(v) for v in y], dtype=object)
+        if len(truth) != len(predicted):
+            raise InvalidInputError(
+                f"y has {len(truth)} labels for {len(predicted)} inputs; give one label per input"
+            )
         usable = np.array([p is not None for p in predicted])
         if not usable.any():
             raise InvalidInputError("none of the inputs has an embedding (no faces found); nothing to score")
@@ -427,6 +490,16 @@ class EmotionProbe(ClassifierMixin, BaseEstimator):
         dict
             ``accuracy_mean``, ``accuracy_sd``, ``f1_macro_mean``, ``f1_macro_sd``,
             per-fold ``accuracy`` and ``f1_macro``, ``n``.
+
+        Raises
+        ------
+        InvalidInputError, InvalidLabelsError
+            As :meth:`fit`, or a class with fewer members than ``cv``.
+
+        Examples
+        --------
+        >>> EmotionProbe().cross_validate(X, y, cv=3)["accuracy_mean"]  # doctest: +SKIP
+        0.93
         """
         from sklearn.base import clone
         from sklearn.metrics import accuracy_score, f1_score
@@ -453,13 +526,43 @@ class EmotionProbe(ClassifierMixin, BaseEstimator):
 
     @property
     def columns(self) -> list[str]:
-        """Class names as score columns (the scorer protocol)."""
+        """Class names as score columns (the scorer protocol).
+
+        Returns
+        -------
+        list of str
+
+        Raises
+        ------
+        NotFittedError
+            Before ``fit``.
+
+        Examples
+        --------
+        >>> probe.columns  # doctest: +SKIP
+        ['happy', 'sad']
+        """
         self._check_fitted()
         return [str(c) for c in self.classes_]
 
     @property
     def face_crop(self) -> str:
-        """Face crop of the embedding model (the scorer protocol)."""
+        """Face crop of the embedding model (the scorer protocol).
+
+        Returns
+        -------
+        str
+            The crop rule of ``model``'s spec.
+
+        Raises
+        ------
+        UnknownModelError
+            ``model`` is not a known alias or folder.
+
+        Examples
+        --------
+        >>> EmotionProbe(model="oai-base").face_crop  # doctest: +SKIP
+        """
         from ..models.manager import resolve_spec
 
         return resolve_spec(self.model, self.local_model_path).face_crop
@@ -476,24 +579,75 @@ class EmotionProbe(ClassifierMixin, BaseEstimator):
 
         Together with :meth:`score_prepared` this is what ``image_scores`` and
         ``video_scores`` call; ``score`` keeps scikit-learn's meaning (accuracy).
+
+        Parameters
+        ----------
+        faces : list of numpy.ndarray
+            RGB uint8 face crops.
+
+        Returns
+        -------
+        torch.Tensor
+            Pixel values for :meth:`score_prepared`.
+
+        Raises
+        ------
+        NotFittedError
+            Before ``fit``.
+
+        Examples
+        --------
+        >>> probe.score_prepared(probe.prepare([face]))  # doctest: +SKIP
         """
         self._check_fitted()
         return self._embedder().prepare(faces)
 
     def score_prepared(self, pixel_values) -> np.ndarray:
-        """Class probabilities ``(n, n_classes)`` of pixels from :meth:`prepare`.
+        """Class probabilities of pixels from :meth:`prepare`.
+
+        Parameters
+        ----------
+        pixel_values : torch.Tensor
+            Output of :meth:`prepare`.
+
+        Returns
+        -------
+        numpy.ndarray, shape (n, n_classes)
+            Rows sum to 1; columns follow :attr:`columns`.
 
         Raises
         ------
         ModelMismatchError
             When the loaded model is not the one the probe was trained on.
+
+        Examples
+        --------
+        >>> probe.score_prepared(probe.prepare([face])).shape  # doctest: +SKIP
+        (1, 2)
         """
         embedder = self._embedder()
         check_same_model(self.model_identity_, model_identity(embedder.provenance()), "the scoring model's embeddings")
         return self._proba_matrix(embedder.score_prepared(pixel_values))
 
     def provenance(self) -> dict:
-        """Provenance of scores made by this probe."""
+        """Provenance of scores made by this probe.
+
+        Returns
+        -------
+        dict
+            The embedding model's provenance plus the class labels and the probe's
+            settings (stored in the result table's ``attrs``).
+
+        Raises
+        ------
+        NotFittedError
+            Before ``fit``.
+
+        Examples
+        --------
+        >>> probe.provenance()["scorer"]  # doctest: +SKIP
+        'EmotionProbe'
+        """
         self._check_fitted()
         return {
             **self._loaded_model().provenance(),
@@ -522,6 +676,11 @@ class EmotionProbe(ClassifierMixin, BaseEstimator):
         ------
         NotFittedError
             Before ``fit``.
+
+        Examples
+        --------
+        >>> probe.save(tmp_path / "probe.npz")  # doctest: +SKIP
+        PosixPath('.../probe.npz')
         """
         self._check_fitted()
         target = Path(path)
@@ -563,6 +722,10 @@ class EmotionProbe(ClassifierMixin, BaseEstimator):
         ------
         InvalidInputError
             Missing file, or not a pybridge probe file.
+
+        Examples
+        --------
+        >>> probe = EmotionProbe.load("probe.npz")  # doctest: +SKIP
         """
         source = Path(path)
         if not source.is_file():

@@ -330,6 +330,13 @@ def prefetch(items: Iterable[T], maxsize: int) -> Iterator[T]:
     object
         The items, in order.
 
+    Raises
+    ------
+    InvalidInputError
+        ``maxsize`` < 1 (on the first ``next``, as for any generator).
+    BaseException
+        Whatever iterating ``items`` raised, re-raised in the consumer's thread.
+
     Examples
     --------
     >>> list(prefetch(range(5), maxsize=2))

@@ -532,21 +532,9 @@ def _video_stem(video: str | os.PathLike) -> str:
     return "".join(c if c.isalnum() or c in "-_" else "_" for c in stem) or "video"
 
 
-class _NoBar:
-    def update(self, n: int) -> None:
-        pass
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc) -> None:
-        pass
-
-
 def _progress_bar(total: int, progress: bool | None):
-    show = progress if progress is not None else sys.stderr.isatty()
-    if not show:
-        return _NoBar()
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, unit="frame", desc="scoring video frames")
+    # By default only an interactive terminal gets a bar, so logs and R consoles stay clean.
+    show = progress if progress is not None else sys.stderr.isatty()
+    return tqdm(total=total, unit="frame", desc="scoring video frames", disable=not show)
