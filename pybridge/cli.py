@@ -71,8 +71,7 @@ def _add_model_options(parser: argparse.ArgumentParser) -> None:
 def _cmd_demo(args: argparse.Namespace) -> None:
     from .demo import run_demo
 
-    out = run_demo(out=args.out, video=args.video, model=args.model, offline=args.offline)
-    print(f"report: {Path(out) / 'report.md'}")
+    run_demo(out=args.out, video=args.video, model=args.model, offline=args.offline)
 
 
 def _cmd_image_scores(args: argparse.Namespace) -> None:

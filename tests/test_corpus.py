@@ -123,6 +123,16 @@ def test_killed_job_resumes_without_recomputing(corpus):
     assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
 
 
+def test_output_names_are_readable_distinct_and_typed():
+    from pybridge.corpus import output_name
+
+    first, second = output_name("/a/clip 1.mp4"), output_name(Path("/b/clip 1.mp4"))
+    assert first.startswith("clip_1-") and first.endswith(".parquet") and first != second
+    assert output_name("HTTPS://host/v.mp4?x=1").startswith("v-")
+    with pytest.raises(InvalidInputError, match="a video must be a path or URL string, got int"):
+        output_name(3)
+
+
 def test_bad_corpus_input(tmp_path):
     from pybridge import score_corpus
     from pybridge.corpus import resolve_videos

@@ -19,6 +19,11 @@ Adding ``log s`` back makes the estimate scale-equivariant: multiplying a series
 ``c`` multiplies ``sigma_q`` (and its interval) by ``c`` and leaves ``eta`` and
 ``zeta`` unchanged. Nothing about the amplitude is thrown away.
 
+*Inputs.* The CNN-LSTM reads the standardised series and its observed mask; the
+heads also see summary statistics of the series (sample autocorrelations up to lag
+64 and the log mean squares of its differences of orders 1-4), which carry the
+second-order structure and roughness that identify the oscillator and its noise.
+
 *Admissibility.* The heads predict ``log(-eta dt^2)``, ``log(-zeta dt)`` and the
 log-ratio above, so ``eta < 0``, ``zeta < 0`` and ``sigma_q > 0`` by construction.
 Each head returns a point (trained with squared error) and the 5 % and 95 %
@@ -321,7 +326,8 @@ def _validate_series(values: Any, index: int) -> np.ndarray:
             f"estimator accepts at most {MAX_MISSING_FRACTION:.0%}. Use method='kalman', "
             "which handles missing values exactly"
         )
-    if np.nanstd(array) <= 1e-12 * max(1.0, float(np.nanmax(np.abs(array)))):
+    values = array[observed - observed[0]]
+    if values.std() <= 1e-12 * max(1.0, float(np.abs(values).max())):
         raise InvalidInputError(
             f"{where} is constant; a constant series carries no information about the "
             "oscillator's dynamics"
@@ -344,9 +350,11 @@ def prepare_series(series: np.ndarray) -> PreparedBatch:
 
     Examples
     --------
-    >>> batch = prepare_series(np.array([[1.0, np.nan, 3.0, 2.0]]))
+    >>> batch = prepare_series(np.array([[1.0, np.nan, 3.0, 2.0, 0.0, 1.0]]))
     >>> batch.inputs[0, 1].tolist()
-    [1.0, 0.0, 1.0, 1.0]
+    [1.0, 0.0, 1.0, 1.0, 1.0, 1.0]
+    >>> batch.statistics.shape
+    (1, 44)
     """
     series = np.asarray(series, dtype=float)
     observed = ~np.isnan(series)

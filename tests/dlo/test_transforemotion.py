@@ -186,6 +186,14 @@ def test_recorded_draws_detect_mismatch(fixtures):
         RecordedDraws([{"fn": "rnorm", "standard": [0.1]}]).uniform(1, "x")
 
 
+@pytest.mark.parametrize(
+    "record", [{"standard": [0.1]}, {"fn": "runif"}, {"fn": "runif", "standard": ["a"]}, 0.1]
+)
+def test_recorded_draws_reject_malformed_records(record):
+    with pytest.raises(InvalidInputError, match="draw 1 is not a record with keys 'fn' and 'standard'"):
+        RecordedDraws([record]).uniform(1, "x")
+
+
 def test_generator_draws_are_reproducible_and_well_formed():
     args = dict(dt=0.1, num_steps=120, num_observables=3, eta_n=-0.5, zeta_n=-0.5, eta=-0.5,
                 zeta=-0.5, sigma_q=0.5, sd_observable=0.05, loadings=0.8, window_size=3)

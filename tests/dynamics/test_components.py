@@ -219,3 +219,37 @@ def test_ega_unidimensional_check_overrides_walktrap():
     expected_tefi = tefi(result.correlation, result.wc)["VN.Entropy.Fit"]
     assert result.tefi == expected_tefi
     assert stats.pearsonr(result.net_scores(data)["1"], factor[:, 0])[0] > 0.9
+
+
+@pytest.mark.parametrize(
+    ("call", "argument"),
+    [
+        (lambda: walktrap("x"), "absolute"),
+        (lambda: louvain([["a", "b"], ["c", "d"]]), "matrix"),
+        (lambda: louvain_consensus("x"), "matrix"),
+        (lambda: community_detection("x"), "network"),
+        (lambda: renumber(["a", "b"]), "labels"),
+        (lambda: pairwise_pearson([["x", 1.0]]), "data"),
+        (lambda: polychoric(["a"], [1.0]), "x"),
+        (lambda: polyserial([1.0, 2.0], ["low", "high"]), "ordinal"),
+        (lambda: lambda_grid("x"), "correlation"),
+        (lambda: precision_to_network("x"), "precision"),
+        (lambda: glasso_path("x", [0.1]), "covariance"),
+        (lambda: matrix_entropy("x"), "matrix"),
+        (lambda: net_loads("x", [1, 2]), "A"),
+        (lambda: tefi("x", [1, 2]), "correlation"),
+        (lambda: tefi(np.eye(2), ["a", "b"]), "wc"),
+    ],
+)
+def test_building_blocks_reject_non_numeric_input_by_name(call, argument):
+    with pytest.raises(InvalidInputError, match=rf"^{argument} must be numeric; convert it with pandas"):
+        call()
+
+
+@pytest.mark.parametrize(
+    "call",
+    [lambda: walktrap(np.ones(3)), lambda: louvain(np.ones((2, 3))), lambda: matrix_entropy(np.ones(4))],
+)
+def test_building_blocks_reject_non_square_networks(call):
+    with pytest.raises(InvalidInputError, match="must be a square matrix, got shape"):
+        call()

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from pybridge.dynamics import Embed, glla
-from pybridge.dynamics.embed import glla_weights
+from pybridge.dynamics.embed import glla_matrix, glla_weights
 from pybridge.errors import InvalidInputError, SeriesTooShortError
 
 from .conftest import PARITY_TOL, matrix, max_abs_diff
@@ -101,6 +101,10 @@ def test_kalman_mode_fills_gaps_before_differentiating():
         (lambda: glla(np.arange(9.0), 2, order=2), InvalidInputError, "cannot identify"),
         (lambda: glla(np.arange(9.0), 3, tau=1.5), InvalidInputError, "tau"),
         (lambda: glla(np.arange(9.0), 3, delta=0), InvalidInputError, "delta"),
+        (lambda: glla_matrix([["a", 1.0]] * 6, 3), InvalidInputError, "values must be numeric"),
+        (lambda: glla_matrix(np.arange(9.0), 3), InvalidInputError, "two-dimensional"),
+        (lambda: glla_matrix(np.ones((9, 2)), 3, na_derivative="drop"), InvalidInputError, "na_derivative"),
+        (lambda: glla_matrix(np.ones((3, 2)), 5), SeriesTooShortError, "too short"),
     ],
 )
 def test_bad_arguments_raise_typed_errors(call, error, message):

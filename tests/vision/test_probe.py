@@ -176,6 +176,10 @@ def test_bad_training_input(tiny_clip_dir, data):
     proba = fitted.predict_proba(embeddings)
     assert proba.iloc[:4].notna().all().all() and proba.iloc[4].isna().all()  # NaN row kept in place
     assert fitted.predict(embeddings)[4] is None
+    with pytest.raises(InvalidInputError, match="y has 2 labels for 5 inputs"):
+        fitted.score(embeddings, ["a", "b"])
+    with pytest.raises(InvalidInputError, match="expected an embeddings table"):
+        embeddings_matrix(np.eye(2))
 
 
 def test_probe_as_scorer_matches_probe_on_embeddings(fitted, tiny_clip_dir, data):
