@@ -66,6 +66,7 @@ __all__ = [
     "sample_parameters",
     "simulate_training_batch",
     "training_loss",
+    "interval_score",
     "train",
     "main",
 ]
@@ -308,8 +309,33 @@ def _pearson_loss(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tenso
     return (1.0 - r).mean()
 
 
-def interval_score(lower: torch.Tensor, upper: torch.Tensor, truth: torch.Tensor, alpha: float) -> torch.Tensor:
-    """Interval score of central ``1 - alpha`` intervals (Gneiting & Raftery 2007, eq. 43)."""
+def interval_score(
+    lower: torch.Tensor, upper: torch.Tensor, truth: torch.Tensor, alpha: float
+) -> torch.Tensor:
+    """Interval score of central ``1 - alpha`` intervals (Gneiting & Raftery 2007, eq. 43).
+
+    A proper scoring rule: its expectation is minimised by the ``alpha / 2`` and
+    ``1 - alpha / 2`` quantiles of the truth's distribution.
+
+    Parameters
+    ----------
+    lower, upper : torch.Tensor
+        Interval bounds.
+    truth : torch.Tensor
+        True values (same shape).
+    alpha : float
+        One minus the nominal coverage.
+
+    Returns
+    -------
+    torch.Tensor
+        Width plus ``2 / alpha`` times the distance by which the truth falls outside.
+
+    Examples
+    --------
+    >>> interval_score(torch.tensor([0.0]), torch.tensor([1.0]), torch.tensor([2.0]), 0.1)
+    tensor([21.])
+    """
     return (
         (upper - lower)
         + (2.0 / alpha) * torch.relu(lower - truth)

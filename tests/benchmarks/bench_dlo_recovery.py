@@ -7,12 +7,12 @@ below is used nowhere in training (training draws from ``default_rng([seed, 1])`
 and validates on ``default_rng([seed, 7, k])`` with small training seeds).
 
 For the network, Kalman maximum likelihood (all fits, and for context the fits it
-flags as converged) and GLLA regression it prints, per
-condition and parameter, RMSE, bias, Pearson r and 90 % interval coverage, the
-constant-guess RMSE (median of the true values), the speed per series (network
-batched over all 800 series on one CPU thread, preprocessing included, model
-loaded; Kalman one series
-at a time, timed on 10 series per condition in the same run) and PASS/FAIL for every acceptance criterion.
+flags as converged) and GLLA regression it prints, per condition and parameter,
+RMSE, bias, Pearson r and 90 % interval coverage, the constant-guess RMSE (median
+of the true values), the speed per series (network batched over all 800 series on
+one CPU thread, preprocessing included, model loaded; Kalman one series at a time,
+timed on 10 series per condition in the same run) and PASS/FAIL for every
+acceptance criterion.
 
 Run::
 
