@@ -261,21 +261,8 @@ def _set_dtypes(table, face_selection: str):
     return table
 
 
-class _NoBar:
-    def update(self, n: int) -> None:
-        pass
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc) -> None:
-        pass
-
-
 def _progress_bar(total: int, progress: bool | None):
-    show = progress if progress is not None else sys.stderr.isatty()
-    if not show:
-        return _NoBar()
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, unit="image", desc="scoring images")
+    show = progress if progress is not None else sys.stderr.isatty()
+    return tqdm(total=total, unit="image", desc="scoring images", disable=not show)
