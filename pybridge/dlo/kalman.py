@@ -64,8 +64,11 @@ _GRADIENT_STEP = 1e-5
 _GRADIENT_TOLERANCE = 1e-3
 _N_OPTIMISED_STARTS = 4
 _GRID_PERIODS = (3.0, 6.0, 12.0, 25.0, 50.0, 100.0, 200.0)
-_GRID_RATIOS = (0.05, 0.2, 0.5, 1.0, 2.0)
-_GRID_NOISE_SHARES = (0.0, 0.3)
+# 1.0 is avoided: exactly critical damping takes the slow matrix-exponential path.
+_GRID_RATIOS = (0.05, 0.2, 0.5, 1.2, 2.5)
+# Measurement-noise share of the series' variance searched for each start (the
+# bundled emotion scores have about 1-3 %).
+_LOG_NOISE_SHARE_RANGE = (math.log(1e-4), math.log(0.9))
 
 
 def _filter_sums(y, f11, f12, f21, f22, q11, q12, q22, p11, p12, p22, r2):
@@ -384,26 +387,54 @@ def _ar2_start(y: np.ndarray) -> tuple[float, float] | None:
     return eta, zeta
 
 
-def _starts(y: np.ndarray, fixed_meas: bool) -> list[np.ndarray]:
-    """Candidate starting points (log parameters) for a unit-variance series."""
-    noise_shares = (0.0,) if fixed_meas else _GRID_NOISE_SHARES
-    candidates: list[tuple[float, float, float]] = []
+def _start_theta(eta: float, zeta: float, noise_share: float) -> np.ndarray:
+    """Log parameters of a unit-variance series with ``noise_share`` of measurement noise.
+
+    ``sigma_q`` is set so that the oscillator's stationary variance is the rest of the
+    series' variance.
+    """
+    sigma = math.sqrt(2.0 * eta * zeta * max(1.0 - noise_share, 0.05))
+    meas = math.sqrt(noise_share)
+    lower, upper = np.array(_LOG_BOUNDS).T
+    return np.clip(np.log([-eta, -zeta, sigma, meas]), lower + 1e-6, upper - 1e-6)
+
+
+def _starts(y: np.ndarray, fixed_meas: float | None) -> list[tuple[float, np.ndarray]]:
+    """Candidate starting points for a unit-variance series, with their objective.
+
+    Candidates are the AR(2) mapping and a grid of periods and damping ratios. The
+    noise split matters as much as ``(eta, zeta)``: with too little measurement noise
+    a smooth oscillation has to explain sampling noise by a large ``sigma_q``, so
+    rough, overdamped candidates look best and the optimiser stays in their local
+    optimum (an OU process with negligible measurement noise). Each candidate's
+    measurement-noise share is therefore chosen by a short 1-D search of the
+    likelihood before candidates are ranked. Returns ``(objective, theta)`` pairs,
+    best first.
+    """
+    candidates: list[tuple[float, float]] = []
     ar2 = _ar2_start(y)
     if ar2 is not None:
-        candidates += [(ar2[0], ar2[1], share) for share in noise_shares]
+        candidates.append(ar2)
     for period in _GRID_PERIODS:
         omega = 2.0 * math.pi / period
-        for ratio in _GRID_RATIOS:
-            for share in noise_shares:
-                candidates.append((-(omega**2), -2.0 * ratio * omega, share))
-    starts = []
-    for eta, zeta, share in candidates:
-        sigma = math.sqrt(2.0 * eta * zeta * max(1.0 - share, 0.05))
-        meas = math.sqrt(share) if share > 0 else 0.01
-        theta = np.log([-eta, -zeta, sigma, meas])
-        lower, upper = np.array(_LOG_BOUNDS).T
-        starts.append(np.clip(theta, lower + 1e-6, upper - 1e-6))
-    return starts
+        candidates += [(-(omega**2), -2.0 * ratio * omega) for ratio in _GRID_RATIOS]
+    scored = []
+    for eta, zeta in candidates:
+        if fixed_meas is not None:
+            theta = _start_theta(eta, zeta, min(fixed_meas**2, 1.0))[:3]
+            scored.append((_negloglik(theta, y, fixed_meas), theta))
+            continue
+
+        def objective_of_share(log_share: float, eta=eta, zeta=zeta) -> float:
+            return _negloglik(_start_theta(eta, zeta, math.exp(log_share)), y, None)
+
+        search = scipy.optimize.minimize_scalar(
+            objective_of_share, bounds=_LOG_NOISE_SHARE_RANGE, method="bounded",
+            options={"xatol": 0.05},
+        )
+        scored.append((float(search.fun), _start_theta(eta, zeta, math.exp(search.x))))
+    scored.sort(key=lambda pair: pair[0])
+    return scored
 
 
 def _negloglik(theta: np.ndarray, y: np.ndarray, fixed_meas: float | None) -> float:
@@ -493,11 +524,9 @@ def fit_dlo_kalman(
     def objective(theta: np.ndarray) -> float:
         return _negloglik(theta, scaled, fixed_meas)
 
-    starts = [theta[:n_free] for theta in _starts(scaled, fixed_meas is not None)]
-    screened = sorted(starts, key=objective)[:_N_OPTIMISED_STARTS]
     best = None
-    for start in screened:
-        if objective(start) >= 1e300:
+    for start_value, start in _starts(scaled, fixed_meas)[:_N_OPTIMISED_STARTS]:
+        if start_value >= 1e300:
             continue
         result = scipy.optimize.minimize(
             objective, start, method="L-BFGS-B", bounds=bounds,

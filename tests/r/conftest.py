@@ -106,10 +106,23 @@ def r_results(tmp_path_factory, r_inputs):
 
     out = work / "out"
     out.mkdir()
-    env = dict(os.environ, RETICULATE_PYTHON=sys.executable,
+    # One compute thread on both sides: float32 matrix products then add in the same
+    # order in both processes, whatever the machine's load does to thread scheduling.
+    env = dict(os.environ, RETICULATE_PYTHON=sys.executable, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
                R_LIBS=os.pathsep.join([str(library), os.environ.get("R_LIBS", "")]).rstrip(os.pathsep))
     result = subprocess.run([rscript, str(SCRIPT), str(inputs), str(out)], env=env,
                             capture_output=True, text=True)
     if result.returncode != 0:
         pytest.fail(f"{SCRIPT.name} failed (exit {result.returncode}):\n{result.stderr[-4000:]}")
     return out
+
+
+@pytest.fixture(autouse=True)
+def single_compute_thread():
+    """The Python side of each comparison computes with one thread, like the R side."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
