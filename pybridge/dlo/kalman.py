@@ -14,10 +14,13 @@ squares solution obtained by filtering the series and a constant in the same pas
 
 The likelihood of slow, lightly damped series has a second optimum near
 ``eta -> 0`` (a random walk in the velocity), so the optimiser starts from an AR(2)
-fit mapped to the continuous-time parameters and from a grid of periods, damping
-ratios and noise shares; the best few starts (by likelihood) are optimised and the
-best optimum is kept. Standard errors come from the numerical Hessian of the
-log-likelihood in log-parameters (delta method for the natural ones).
+fit mapped to the continuous-time parameters and from a grid of periods and damping
+ratios. Each candidate's measurement-noise share is chosen by a 1-D likelihood search
+before the candidates are ranked (with the noise share fixed, smooth noisy series rank
+rough overdamped candidates first and end in a poor local optimum); the best few
+starts are optimised and the best optimum is kept. Standard errors come from the
+numerical Hessian of the log-likelihood in log-parameters (delta method for the
+natural ones).
 
 The filter runs compiled with numba when it is installed and in plain Python
 otherwise (same numbers, about 100 times slower).
@@ -63,6 +66,8 @@ _BOUND_TOLERANCE = 1e-3
 _GRADIENT_STEP = 1e-5
 _GRADIENT_TOLERANCE = 1e-3
 _N_OPTIMISED_STARTS = 4
+# Log-likelihood change below which a parameter's effect counts as nil.
+_NEGLIGIBLE_LOGLIK = 1e-4
 _GRID_PERIODS = (3.0, 6.0, 12.0, 25.0, 50.0, 100.0, 200.0)
 # 1.0 is avoided: exactly critical damping takes the slow matrix-exponential path.
 _GRID_RATIOS = (0.05, 0.2, 0.5, 1.2, 2.5)
@@ -394,7 +399,7 @@ def _start_theta(eta: float, zeta: float, noise_share: float) -> np.ndarray:
     series' variance.
     """
     sigma = math.sqrt(2.0 * eta * zeta * max(1.0 - noise_share, 0.05))
-    meas = math.sqrt(noise_share)
+    meas = math.sqrt(max(noise_share, math.exp(2.0 * _LOG_BOUNDS[3][0])))
     lower, upper = np.array(_LOG_BOUNDS).T
     return np.clip(np.log([-eta, -zeta, sigma, meas]), lower + 1e-6, upper - 1e-6)
 
@@ -542,6 +547,15 @@ def fit_dlo_kalman(
 
     theta = best.x
     lower, upper = np.array(bounds).T
+    if fixed_meas is None:
+        # Without measurement noise the likelihood is flat in log(meas_sd) as it goes
+        # to zero, so the optimiser stops anywhere near the lower bound and the
+        # Hessian's sign there is rounding noise: a negligible noise sd is put on
+        # the bound and treated as such.
+        on_bound = theta.copy()
+        on_bound[3] = lower[3]
+        if objective(on_bound) <= best.fun + _NEGLIGIBLE_LOGLIK:
+            theta = on_bound
     at_bound = (theta - lower < _BOUND_TOLERANCE) | (upper - theta < _BOUND_TOLERANCE)
     log_se = np.full(4, np.nan)
     free = ~at_bound
