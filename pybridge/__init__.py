@@ -27,6 +27,7 @@ _EXPORTS: dict[str, str] = {
     "image_scores": "pybridge.vision.image_scoring",
     "image_scores_dir": "pybridge.vision.image_scoring",
     "video_scores": "pybridge.vision.video_scoring",
+    "ShortWindowWarning": "pybridge.vision.video",
     "image_embeddings": "pybridge.vision.embeddings",
     "text_embeddings": "pybridge.vision.embeddings",
     "EmotionProbe": "pybridge.vision.probe",
