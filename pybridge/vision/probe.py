@@ -245,13 +245,11 @@ class EmotionProbe(ClassifierMixin, BaseEstimator):
         import pandas as pd
 
         if isinstance(embeddings, pd.DataFrame):
-            matrix, identity = self._embed(embeddings)
-        else:
-            matrix = np.asarray(embeddings, dtype=np.float64)
-            if matrix.ndim != 2:
-                raise InvalidInputError(f"embeddings must be a 2-D array (n, d); got shape {matrix.shape}")
-            identity = model_identity_
-        return self._fit_matrix(matrix, y, identity)
+            return self.fit(embeddings, y)  # a table carries its model: checked like in fit()
+        matrix = np.asarray(embeddings, dtype=np.float64)
+        if matrix.ndim != 2:
+            raise InvalidInputError(f"embeddings must be a 2-D array (n, d); got shape {matrix.shape}")
+        return self._fit_matrix(matrix, y, model_identity_)
 
     def _model_identity_for_check(self) -> dict:
         from ..models.manager import resolve_spec
