@@ -61,8 +61,23 @@ def _add_model_options(parser: argparse.ArgumentParser) -> None:
         choices=["largest", "left", "right", "none", "all"],
         help="which face to score [largest]",
     )
+    parser.add_argument(
+        "--face-detection-size",
+        type=_detection_size,
+        default=640,
+        help="longest side (pixels) of the copy faces are detected on; 'full' scans full resolution [640]",
+    )
     parser.add_argument("--labels", nargs="+", default=None, help="emotion labels, used verbatim")
     parser.add_argument("--labels-file", default=None, help="file with one label per line")
+
+
+def _detection_size(text: str) -> int | None:
+    if text.lower() in ("full", "none"):
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of pixels or 'full', got {text!r}") from None
 
 
 # ---------------------------------------------------------------------------- commands
@@ -82,6 +97,7 @@ def _cmd_image_scores(args: argparse.Namespace) -> None:
         images,
         _read_labels(args),
         face_selection=args.face_selection,
+        face_detection_size=args.face_detection_size,
         model=args.model,
         local_model_path=args.local_model_path,
         pattern=args.pattern,
@@ -102,6 +118,7 @@ def _cmd_video_scores(args: argparse.Namespace) -> None:
         _read_labels(args),
         nframes=args.nframes,
         face_selection=args.face_selection,
+        face_detection_size=args.face_detection_size,
         start=args.start,
         end=args.end,
         uniform=args.uniform,
@@ -138,6 +155,7 @@ def _cmd_batch(args: argparse.Namespace) -> None:
         model=args.model,
         local_model_path=args.local_model_path,
         face_selection=args.face_selection,
+        face_detection_size=args.face_detection_size,
         batch_size=args.batch_size,
         **extra,
     )

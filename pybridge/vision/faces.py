@@ -1,10 +1,15 @@
 """Face detection, selection and cropping with OpenCV's Haar cascade.
 
-The defaults reproduce transforEmotion's face step, so scores are comparable with
+The defaults follow transforEmotion's face step, so scores are comparable with
 that package: the frontal-face Haar cascade shipped with OpenCV, run on the grey
 image with ``scaleFactor=1.1``, ``minNeighbors=5``, ``minSize=(30, 30)``; one face
 chosen by ``face_selection``; and a crop box grown by a fixed 50 pixels on every
-side and clipped to the image (``crop="padded"``). CNN classifiers trained on tight
+side and clipped to the image (``crop="padded"``). One difference: the scoring
+functions scan a copy whose longest side is at most
+:data:`DEFAULT_DETECTION_SIZE` pixels (boxes are mapped back to full resolution),
+which makes detection on 720p video about four times cheaper at the price of
+missing faces under 48 pixels there; ``face_detection_size=None`` scans the full
+resolution as transforEmotion does. CNN classifiers trained on tight
 face boxes (FER-2013) use ``crop="tight"``.
 
 Examples
@@ -28,6 +33,7 @@ from ..errors import InvalidInputError, MissingDependencyError, ModelLoadError
 __all__ = [
     "FACE_SELECTIONS",
     "PADDING_PX",
+    "DEFAULT_DETECTION_SIZE",
     "FaceBox",
     "FaceDetector",
     "crop_box",
@@ -42,6 +48,11 @@ FACE_SELECTIONS: tuple[str, ...] = ("largest", "left", "right", "none", "all")
 
 #: Pixels added on every side of a detected face by ``crop="padded"`` (transforEmotion's value).
 PADDING_PX = 50
+
+#: Longest side (pixels) of the copy the scoring functions detect faces on by default.
+#: A 720p frame is scanned at half size (four times fewer pixels), so faces must be at
+#: least 48 pixels there; ``None`` scans the full resolution as transforEmotion does.
+DEFAULT_DETECTION_SIZE = 640
 
 
 class FaceBox(NamedTuple):
@@ -71,7 +82,15 @@ class FaceDetector:
     min_neighbors : int, default 5
         Overlapping detections a face needs to be kept.
     min_size : tuple of int, default (30, 30)
-        Smallest face, in pixels (width, height).
+        Smallest face, in pixels (width, height) of the image given to
+        :meth:`detect`.
+    detection_size : int, optional
+        Longest side, in pixels, of the copy the cascade scans. Larger images are
+        shrunk (area interpolation) before detection and the boxes are scaled back,
+        which makes detection on a 720p frame about four times cheaper at
+        ``detection_size=640``. A face must then be at least 24 pixels (the
+        cascade's window) in the shrunk copy, e.g. 48 pixels in a 720p frame at
+        640. ``None`` (default) scans the full resolution, as transforEmotion does.
 
     Raises
     ------
@@ -93,6 +112,7 @@ class FaceDetector:
         scale_factor: float = 1.1,
         min_neighbors: int = 5,
         min_size: tuple[int, int] = (30, 30),
+        detection_size: int | None = None,
     ) -> None:
         if method != "haar":
             raise InvalidInputError(f"unknown face detection method {method!r}; use 'haar'")
@@ -100,6 +120,7 @@ class FaceDetector:
             raise InvalidInputError(f"scale_factor must be > 1; got {scale_factor!r}")
         if int(min_neighbors) < 0:
             raise InvalidInputError(f"min_neighbors must be >= 0; got {min_neighbors!r}")
+        self.detection_size = _check_detection_size(detection_size)
         self.method = method
         self.scale_factor = float(scale_factor)
         self.min_neighbors = int(min_neighbors)
@@ -142,10 +163,19 @@ class FaceDetector:
         import cv2
 
         grey = _to_grey(rgb, cv2)
+        height, width = grey.shape
+        shrink = 1.0
+        if self.detection_size is not None and max(height, width) > self.detection_size:
+            shrink = self.detection_size / max(height, width)
+            size = (max(1, round(width * shrink)), max(1, round(height * shrink)))
+            grey = cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
+        min_size = tuple(max(1, round(side * shrink)) for side in self.min_size)
         found = self._cascade.detectMultiScale(
-            grey, scaleFactor=self.scale_factor, minNeighbors=self.min_neighbors, minSize=self.min_size
+            grey, scaleFactor=self.scale_factor, minNeighbors=self.min_neighbors, minSize=min_size
         )
-        return [FaceBox(*(int(v) for v in box)) for box in found]
+        if shrink == 1.0:
+            return [FaceBox(*(int(v) for v in box)) for box in found]
+        return [_scale_box(box, 1.0 / shrink, width, height) for box in found]
 
     def settings(self) -> dict[str, object]:
         """Return the detector settings for provenance records.
@@ -164,36 +194,49 @@ class FaceDetector:
             "scale_factor": self.scale_factor,
             "min_neighbors": self.min_neighbors,
             "min_size": list(self.min_size),
+            "detection_size": self.detection_size,
         }
 
     def __repr__(self) -> str:
         return (
             f"FaceDetector(method={self.method!r}, scale_factor={self.scale_factor}, "
-            f"min_neighbors={self.min_neighbors}, min_size={self.min_size})"
+            f"min_neighbors={self.min_neighbors}, min_size={self.min_size}, "
+            f"detection_size={self.detection_size})"
         )
 
 
-_DEFAULT_DETECTOR: FaceDetector | None = None
+_SHARED_DETECTORS: dict[int | None, FaceDetector] = {}
 
 
-def default_detector() -> FaceDetector:
+def default_detector(detection_size: int | None = None) -> FaceDetector:
     """Return a shared :class:`FaceDetector` with transforEmotion's settings.
 
     Loading the cascade takes about 10 ms; reusing it keeps one-image calls fast.
 
+    Parameters
+    ----------
+    detection_size : int, optional
+        See :class:`FaceDetector`; one shared detector per value.
+
     Returns
     -------
     FaceDetector
+
+    Raises
+    ------
+    InvalidInputError
+        A bad ``detection_size``.
 
     Examples
     --------
     >>> default_detector() is default_detector()
     True
     """
-    global _DEFAULT_DETECTOR
-    if _DEFAULT_DETECTOR is None:
-        _DEFAULT_DETECTOR = FaceDetector()
-    return _DEFAULT_DETECTOR
+    detection_size = _check_detection_size(detection_size)
+    detector = _SHARED_DETECTORS.get(detection_size)
+    if detector is None:
+        detector = _SHARED_DETECTORS[detection_size] = FaceDetector(detection_size=detection_size)
+    return detector
 
 
 def validate_face_selection(face_selection: str) -> str:
@@ -353,6 +396,31 @@ def _load_haar_cascade():
             f"OpenCV could not load its face cascade {path!r}; reinstall opencv-python-headless 4.x"
         )
     return cascade
+
+
+def _check_detection_size(detection_size) -> int | None:
+    """``None`` or a whole number of pixels >= 48 (R's doubles such as 640 are fine)."""
+    if detection_size is None:
+        return None
+    whole = (
+        isinstance(detection_size, (int, float, np.integer, np.floating))
+        and not isinstance(detection_size, bool)
+        and float(detection_size).is_integer()
+    )
+    if not whole or detection_size < 48:
+        raise InvalidInputError(
+            f"face_detection_size must be None (full resolution) or a whole number of pixels >= 48; "
+            f"got {detection_size!r}"
+        )
+    return int(detection_size)
+
+
+def _scale_box(box, factor: float, width: int, height: int) -> FaceBox:
+    """Map a box found on a shrunk copy back to the original image's pixels."""
+    x, y, w, h = (float(v) * factor for v in box)
+    left, top = min(width - 1, max(0, round(x))), min(height - 1, max(0, round(y)))
+    right, bottom = min(width, round(x + w)), min(height, round(y + h))
+    return FaceBox(left, top, max(1, right - left), max(1, bottom - top))
 
 
 def _to_grey(rgb: np.ndarray, cv2) -> np.ndarray:

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ImageReadError, InvalidInputError
-from .faces import default_detector, validate_face_selection
+from .faces import DEFAULT_DETECTION_SIZE, default_detector, validate_face_selection
 from .images import describe_source, is_url, list_image_files, load_image, to_rgb_array
 from .scoring import build_scorer, result_columns, score_stream, validate_labels
 
@@ -47,6 +47,7 @@ def image_scores(
     scorer: Any = None,
     progress: bool | None = None,
     trust_remote_code: bool | None = None,
+    face_detection_size: int | None = DEFAULT_DETECTION_SIZE,
 ):
     """Score the faces in images against emotion labels.
 
@@ -84,6 +85,12 @@ def image_scores(
         Show a progress bar; by default only when stderr is a terminal.
     trust_remote_code : bool, optional
         Allow a checkpoint's own code to run (default: only aliases that need it).
+    face_detection_size : int or None, default 640
+        Longest side, in pixels, of the copy of each image the face detector scans;
+        larger images are shrunk for detection only (boxes are reported in the
+        original pixels). A face must then be at least 24 pixels in the shrunk copy
+        (48 in a 1280-pixel-wide image). ``None`` scans the full resolution, as
+        transforEmotion does.
 
     Returns
     -------
@@ -122,7 +129,7 @@ def image_scores(
         labels, model, local_model_path, scorer=scorer, templates=templates, batch_size=batch_size,
         device=device, dtype=dtype, trust_remote_code=trust_remote_code,
     )  # fmt: skip
-    detector = None if face_selection == "none" else default_detector()
+    detector = None if face_selection == "none" else default_detector(face_detection_size)
 
     records: list[dict] = []
     with _progress_bar(len(sources), progress) as bar:

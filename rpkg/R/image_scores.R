@@ -23,7 +23,9 @@
 #'   fine-tuned models); used instead of downloading.
 #' @param ... Further arguments for the Python function \code{pybridge.image_scores},
 #'   e.g. \code{batch_size}, \code{device} (\code{"cpu"}, \code{"cuda"}),
-#'   \code{templates} (prompt templates) or \code{scorer} (a trained probe from
+#'   \code{templates} (prompt templates), \code{face_detection_size} (longest side in
+#'   pixels of the copy faces are detected on, default 640; \code{NULL} scans the full
+#'   resolution, as transforEmotion does) or \code{scorer} (a trained probe from
 #'   \code{\link{train_probe}}).
 #'
 #' @return A \code{data.frame} with one row per image (per face with

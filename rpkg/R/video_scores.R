@@ -34,7 +34,9 @@
 #' @param ... Further arguments for the Python function \code{pybridge.video_scores},
 #'   e.g. \code{batch_size}, \code{device}, \code{out} (a .csv or .parquet file the rows
 #'   are written to as they are computed), \code{resume} (continue an interrupted run
-#'   from \code{out}), \code{templates}, \code{scorer} (a trained probe) or
+#'   from \code{out}), \code{templates}, \code{scorer} (a trained probe),
+#'   \code{face_detection_size} (longest side in pixels of the copy faces are detected
+#'   on, default 640; \code{NULL} scans the full resolution, as transforEmotion does) or
 #'   \code{progress}.
 #'
 #' @return A \code{data.frame} with one row per sampled frame: (\code{id} and

@@ -6,9 +6,12 @@ It generates a 720p clip (test pattern with the astronaut's face moving over it,
 fps, x264 ultrafast) and a random-weight CLIP with oai-base's exact architecture
 (ViT-B/32, 224 px) in a temporary folder, then times, each in a fresh process:
 
-- ``pybridge``: ``video_scores(clip, labels, nframes, uniform=True)``: one streamed
-  decoding pass, batched model, label embeddings computed once, decoding / face
-  detection / model overlapping;
+- ``pybridge``: ``video_scores(clip, labels, nframes, uniform=True)`` with its
+  defaults: one streamed decoding pass, faces detected on a copy at most 640 px
+  wide, batched model, label embeddings computed once, decoding / face detection /
+  model overlapping;
+- ``pybridge_full_res_faces``: the same with ``face_detection_size=None`` (faces
+  detected at full resolution, as the baseline does);
 - ``baseline``: what transforEmotion does per sampled frame: seek with OpenCV, write
   the frame as JPEG and read it back, Haar detection on the full frame, then one
   CLIP forward pass with the image and all labels (labels re-encoded every frame);
@@ -34,12 +37,16 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 LABELS = ["happy", "sad", "angry", "fearful", "surprised", "disgusted", "neutral"]
 
 
-def run_pybridge(clip: str, model_dir: str, nframes: int) -> dict:
+def run_pybridge(clip: str, model_dir: str, nframes: int, **options) -> dict:
     from pybridge.vision.video_scoring import video_scores
 
     started = time.perf_counter()
-    table = video_scores(clip, LABELS, nframes=nframes, uniform=True, local_model_path=model_dir)
+    table = video_scores(clip, LABELS, nframes=nframes, uniform=True, local_model_path=model_dir, **options)
     return {"seconds": time.perf_counter() - started, "rows": len(table), "faces": int(table["face_found"].sum())}
+
+
+def run_pybridge_full_res_faces(clip: str, model_dir: str, nframes: int) -> dict:
+    return run_pybridge(clip, model_dir, nframes, face_detection_size=None)
 
 
 def run_baseline(clip: str, model_dir: str, nframes: int) -> dict:
@@ -86,7 +93,7 @@ def measure(kind: str, clip: Path, model_dir: Path, nframes: int) -> dict:
     """Run one variant in a fresh process; add its peak memory."""
     code = (
         "import json, sys; sys.path.insert(0, sys.argv[1]);"
-        "from tests.benchmarks.bench_video_scores import run_pybridge, run_baseline;"
+        "from tests.benchmarks.bench_video_scores import run_pybridge, run_pybridge_full_res_faces, run_baseline;"
         f"print(json.dumps(run_{kind}(sys.argv[2], sys.argv[3], int(sys.argv[4]))))"
     )
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
@@ -111,7 +118,9 @@ def main() -> None:
     parser.add_argument("--nframes", type=int, default=100, help="frames to score [100]")
     parser.add_argument("--keep", default=None, help="reuse/keep clips and model in this folder")
     parser.add_argument(
-        "--variants", default="pybridge,baseline,pybridge_short_clip", help="comma-separated subset to run"
+        "--variants",
+        default="pybridge,baseline,pybridge_full_res_faces,pybridge_short_clip",
+        help="comma-separated subset to run",
     )
     args = parser.parse_args()
     sys.path.insert(0, str(REPO_ROOT))
@@ -135,6 +144,7 @@ def main() -> None:
     runs = {
         "pybridge": ("pybridge", long_clip),
         "baseline": ("baseline", long_clip),
+        "pybridge_full_res_faces": ("pybridge_full_res_faces", long_clip),
         "pybridge_short_clip": ("pybridge", short_clip),
     }
     results = {}
@@ -146,10 +156,11 @@ def main() -> None:
             f"{result['rows']} rows, {result['faces']} faces, peak RSS {result['peak_rss_mb']:.0f} MB",
             flush=True,
         )
-    if "pybridge" in results and "baseline" in results:
-        for measure_name in ("seconds", "cpu_seconds"):
-            ratio = results["baseline"][measure_name] / results["pybridge"][measure_name]
-            print(f"speed ratio baseline / pybridge by {measure_name} ({args.seconds} s clip): {ratio:.1f}x")
+    for variant in ("pybridge", "pybridge_full_res_faces"):
+        if variant in results and "baseline" in results:
+            for measure_name in ("seconds", "cpu_seconds"):
+                ratio = results["baseline"][measure_name] / results[variant][measure_name]
+                print(f"speed ratio baseline / {variant} by {measure_name} ({args.seconds} s clip): {ratio:.1f}x")
     if "pybridge" in results and "pybridge_short_clip" in results:
         print(
             f"peak RSS pybridge: {results['pybridge']['peak_rss_mb']:.0f} MB ({args.seconds} s clip) vs "

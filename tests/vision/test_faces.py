@@ -6,7 +6,16 @@ import numpy as np
 import pytest
 
 from pybridge.errors import InvalidInputError
-from pybridge.vision.faces import PADDING_PX, FaceBox, FaceDetector, crop_box, crop_face, select_faces
+from pybridge.vision.faces import (
+    DEFAULT_DETECTION_SIZE,
+    PADDING_PX,
+    FaceBox,
+    FaceDetector,
+    crop_box,
+    crop_face,
+    default_detector,
+    select_faces,
+)
 
 
 @pytest.fixture(scope="module")
@@ -84,6 +93,7 @@ def test_detector_settings_and_bad_arguments(detector):
         "scale_factor": 1.1,
         "min_neighbors": 5,
         "min_size": [30, 30],
+        "detection_size": None,
     }
     with pytest.raises(InvalidInputError, match="unknown face detection method"):
         FaceDetector("dnn")
@@ -93,3 +103,49 @@ def test_detector_settings_and_bad_arguments(detector):
         detector.detect(np.zeros((40, 40, 3), np.float32))
     with pytest.raises(InvalidInputError, match="shape"):
         detector.detect(np.zeros((40, 40, 4), np.uint8))
+
+
+def _iou(a: FaceBox, b: FaceBox) -> float:
+    width = max(0, min(a.x + a.w, b.x + b.w) - max(a.x, b.x))
+    height = max(0, min(a.y + a.h, b.y + b.h) - max(a.y, b.y))
+    inter = width * height
+    return inter / (a.area + b.area - inter)
+
+
+def test_shrunk_detection_reports_full_resolution_boxes(detector, astronaut):
+    import cv2
+
+    # the photograph blown up to 1536 px: the face is ~285 px wide at full resolution
+    big = cv2.resize(astronaut, (1536, 1536), interpolation=cv2.INTER_CUBIC)
+    full = detector.detect(big)
+    shrunk = FaceDetector(detection_size=512).detect(big)
+    assert len(shrunk) == 1
+    assert max(_iou(box, shrunk[0]) for box in full) > 0.8
+    # the box is in the big image's pixels, around 3 x the 512 px photograph's box
+    reference = detector.detect(astronaut)[0]
+    assert abs(shrunk[0].x - 3 * reference.x) < 40 and abs(shrunk[0].w - 3 * reference.w) < 45
+
+
+def test_images_within_the_detection_size_are_scanned_as_they_are(detector, astronaut):
+    assert FaceDetector(detection_size=512).detect(astronaut) == detector.detect(astronaut)
+    assert FaceDetector(detection_size=640.0).detection_size == 640  # R passes doubles
+
+
+def test_shrunk_detection_misses_faces_below_the_cascade_window(astronaut):
+    import cv2
+
+    small_face = np.full((720, 1280, 3), 90, np.uint8)
+    face = cv2.resize(astronaut[40:190, 150:300], (60, 60), interpolation=cv2.INTER_AREA)  # face ~38 px
+    small_face[300:360, 600:660] = face
+    assert len(FaceDetector().detect(small_face)) == 1
+    # at 640 px the face is ~19 px, under the cascade's 24 px window: the documented trade-off
+    assert FaceDetector(detection_size=640).detect(small_face) == []
+
+
+def test_detection_size_validation_and_sharing():
+    assert default_detector(DEFAULT_DETECTION_SIZE) is default_detector(640)
+    assert default_detector(None) is not default_detector(640)
+    assert default_detector(640).settings()["detection_size"] == 640
+    for bad in (0, 47, 300.5, "640", True):
+        with pytest.raises(InvalidInputError, match="face_detection_size"):
+            FaceDetector(detection_size=bad)
