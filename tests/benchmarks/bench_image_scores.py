@@ -197,6 +197,8 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         "haar_s_per_image": t_detect / n,
         "preprocess_s_per_image": t_preprocess / n,
         "max_abs_diff_vs_baseline": float(agreement),
+        # No pipeline beats its own bare batch-1 encoder: the one-call ratio cannot exceed this.
+        "one_call_speedup_bound": (t_base_single / k) / (t_encoder_single / k),
     }
     print(f"{n} face images of {args.size}x{args.size} px, {len(LABELS)} labels, {k} one-image calls")
     for key, value in results.items():

@@ -16,7 +16,13 @@ fps, x264 ultrafast) and a random-weight CLIP with oai-base's exact architecture
   the frame as JPEG and read it back, Haar detection on the full frame, then one
   CLIP forward pass with the image and all labels (labels re-encoded every frame);
 - ``pybridge`` again on a clip 1/5 as long, to show peak memory does not grow with
-  the clip's length.
+  the clip's length;
+- ``stages``: each stage of pybridge's work alone, one after the other (model load
+  with imports, decoding the sampled frames, face detection at 640 px, the bare image
+  encoder at batch 16 on the detected faces), with wall and CPU seconds. On a machine
+  with few cores their CPU seconds bound what any overlap can reach: the script prints
+  ``baseline / (load + max(encoder wall, CPU of decode + detection + encoder / cores))``
+  as the best ratio possible here.
 
 It prints wall time, peak resident memory (``ru_maxrss`` of each process) and the
 speed ratio. Nothing is asserted; numbers depend on the machine's load.
@@ -47,6 +53,46 @@ def run_pybridge(clip: str, model_dir: str, nframes: int, **options) -> dict:
 
 def run_pybridge_full_res_faces(clip: str, model_dir: str, nframes: int) -> dict:
     return run_pybridge(clip, model_dir, nframes, face_detection_size=None)
+
+
+def run_stages(clip: str, model_dir: str, nframes: int) -> dict:
+    """Time each stage of pybridge's work on its own (wall and CPU seconds)."""
+    import resource
+
+    def cpu() -> float:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return usage.ru_utime + usage.ru_stime
+
+    stages = {}
+
+    def timed(name, function):
+        wall, cpu_before = time.perf_counter(), cpu()
+        result = function()
+        stages[name] = {"wall": time.perf_counter() - wall, "cpu": cpu() - cpu_before}
+        return result
+
+    def load():
+        from pybridge.models import get_model
+        from pybridge.vision.scoring import build_scorer
+
+        return get_model("oai-base", local_model_path=model_dir), build_scorer(LABELS, "oai-base", model_dir)
+
+    model, _ = timed("load", load)
+    from PIL import Image
+
+    from pybridge.vision.faces import FaceDetector, crop_face, select_faces
+    from pybridge.vision.video import iter_video_frames, sample_plan
+
+    plan = sample_plan(nframes=nframes, uniform=True)
+    frames = timed("decode", lambda: [f.rgb for f in iter_video_frames(clip, plan, prefetch_frames=0)])
+    detector = FaceDetector(detection_size=640)
+    boxes = timed("detect", lambda: [select_faces(detector.detect(frame), "largest") for frame in frames])
+    crops = [crop_face(frame, found[0]) for frame, found in zip(frames, boxes) if found]
+    pixels = timed("preprocess", lambda: model.preprocess([Image.fromarray(crop) for crop in crops]))
+    model.encode_pixels(pixels[:16])  # warm-up
+    timed("encoder", lambda: [model.encode_pixels(pixels[i : i + 16]) for i in range(0, len(pixels), 16)])
+    return {"seconds": sum(stage["wall"] for stage in stages.values()), "rows": len(frames), "faces": len(crops),
+            "stages": stages}  # fmt: skip
 
 
 def run_baseline(clip: str, model_dir: str, nframes: int) -> dict:
@@ -93,7 +139,8 @@ def measure(kind: str, clip: Path, model_dir: Path, nframes: int) -> dict:
     """Run one variant in a fresh process; add its peak memory."""
     code = (
         "import json, sys; sys.path.insert(0, sys.argv[1]);"
-        "from tests.benchmarks.bench_video_scores import run_pybridge, run_pybridge_full_res_faces, run_baseline;"
+        "from tests.benchmarks.bench_video_scores import run_pybridge, run_pybridge_full_res_faces, run_baseline,"
+        " run_stages;"
         f"print(json.dumps(run_{kind}(sys.argv[2], sys.argv[3], int(sys.argv[4]))))"
     )
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
@@ -119,7 +166,7 @@ def main() -> None:
     parser.add_argument("--keep", default=None, help="reuse/keep clips and model in this folder")
     parser.add_argument(
         "--variants",
-        default="pybridge,baseline,pybridge_full_res_faces,pybridge_short_clip",
+        default="pybridge,baseline,pybridge_full_res_faces,pybridge_short_clip,stages",
         help="comma-separated subset to run",
     )
     args = parser.parse_args()
@@ -145,6 +192,7 @@ def main() -> None:
         "pybridge": ("pybridge", long_clip),
         "baseline": ("baseline", long_clip),
         "pybridge_full_res_faces": ("pybridge_full_res_faces", long_clip),
+        "stages": ("stages", long_clip),
         "pybridge_short_clip": ("pybridge", short_clip),
     }
     results = {}
@@ -156,6 +204,15 @@ def main() -> None:
             f"{result['rows']} rows, {result['faces']} faces, peak RSS {result['peak_rss_mb']:.0f} MB",
             flush=True,
         )
+    if "stages" in results:
+        stages = results["stages"]["stages"]
+        for name, stage in stages.items():
+            print(f"  stage {name:>10}: {stage['wall']:6.2f} s wall, {stage['cpu']:6.2f} s CPU")
+        if "baseline" in results:
+            work_cpu = sum(stages[name]["cpu"] for name in ("decode", "detect", "preprocess", "encoder"))
+            floor = stages["load"]["wall"] + max(stages["encoder"]["wall"], work_cpu / (os.cpu_count() or 1))
+            print(f"best ratio possible on this machine (perfect overlap of the stages): "
+                  f"{results['baseline']['seconds'] / floor:.1f}x ({floor:.1f} s)")  # fmt: skip
     for variant in ("pybridge", "pybridge_full_res_faces"):
         if variant in results and "baseline" in results:
             for measure_name in ("seconds", "cpu_seconds"):
