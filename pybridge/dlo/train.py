@@ -11,8 +11,8 @@ reads.
 
 Training prior (frame units, i.e. ``dt = 1``)
 --------------------------------------------
-80 % of the series come from the supported range (damped period U(20, 60) frames,
-damping ratio U(0.05, 0.6)), 20 % from a wider envelope (period log-uniform on
+90 % of the series come from the supported range (damped period U(20, 60) frames,
+damping ratio U(0.05, 0.6)), 10 % from a wider envelope (period log-uniform on
 10-100 frames, damping ratio U(0.02, 0.9)), so the edges of the supported range are
 not extrapolation. Measurement noise is absent for a quarter of the series and
 otherwise U(0, 0.5) times the stationary sd of ``x``. The amplitude (stationary sd
@@ -112,7 +112,7 @@ class TrainingPrior:
     supported_ratio: tuple[float, float] = (0.05, 0.6)
     wide_period: tuple[float, float] = (10.0, 100.0)
     wide_ratio: tuple[float, float] = (0.02, 0.9)
-    supported_share: float = 0.8
+    supported_share: float = 0.9
     noise_share: tuple[float, float] = (0.0, 0.5)
     zero_noise_probability: float = 0.25
     amplitude: tuple[float, float] = (0.1, 10.0)
