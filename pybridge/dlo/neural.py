@@ -21,8 +21,12 @@ Adding ``log s`` back makes the estimate scale-equivariant: multiplying a series
 
 *Inputs.* The CNN-LSTM reads the standardised series and its observed mask; the
 heads also see summary statistics of the series (sample autocorrelations up to lag
-64 and the log mean squares of its differences of orders 1-4), which carry the
-second-order structure and roughness that identify the oscillator and its noise.
+64, the log mean squares of its differences of orders 1-4, and the log residual
+variances of least-squares autoregressions of orders 1-8 with the coefficients of
+orders 2 and 4), which carry the second-order structure and roughness that identify
+the oscillator and its noise. A linear path from the statistics to the points sits
+beside the heads: without measurement noise the autoregressions' residual variance
+is nearly linear in the ``sigma_q`` target.
 
 *Admissibility.* The heads predict ``log(-eta dt^2)``, ``log(-zeta dt)`` and the
 log-ratio above, so ``eta < 0``, ``zeta < 0`` and ``sigma_q > 0`` by construction.
@@ -128,8 +132,9 @@ class DLONet(nn.Module):
     orders :data:`DIFFERENCE_ORDERS`: the first summarise the second-order structure
     that identifies a Gaussian oscillator, the second the roughness of the path,
     which pins down ``sigma_q`` relative to the amplitude and reveals measurement
-    noise. With them the network learns from far fewer simulated series than it
-    would from the raw series alone.
+    noise; then the autoregression summaries of :data:`AUTOREGRESSION_ORDERS`
+    (one-step prediction error and coefficients). With them the network learns from
+    far fewer simulated series than it would from the raw series alone.
 
     Parameters
     ----------
@@ -285,7 +290,8 @@ class PreparedBatch:
     statistics : numpy.ndarray
         ``float32`` array ``(n, N_STATISTICS)``: sample autocorrelations at
         :data:`AUTOCORRELATION_LAGS`, then ``log(mean((diff^k z)^2)) / 10`` of the
-        standardised series ``z`` for ``k`` in :data:`DIFFERENCE_ORDERS`.
+        standardised series ``z`` for ``k`` in :data:`DIFFERENCE_ORDERS`, then the
+        autoregression summaries (see ``_autoregression_features``).
     """
 
     def __init__(
@@ -430,6 +436,12 @@ def _autoregression_features(standardised: np.ndarray) -> np.ndarray:
     log_variances = np.empty((n_series, len(AUTOREGRESSION_ORDERS)))
     coefficients = []
     for column, order in enumerate(AUTOREGRESSION_ORDERS):
+        if standardised.shape[1] < 2 * order + 1:
+            # Too short to fit this order (the estimator itself needs 50 frames): neutral values.
+            log_variances[:, column] = 0.0
+            if order in _AUTOREGRESSION_COEFFICIENT_ORDERS:
+                coefficients.append(np.zeros((n_series, order)))
+            continue
         windows = sliding_window_view(standardised, order + 1, axis=1)
         lagged = windows[..., :order][..., ::-1]  # lag 1 first
         target = windows[..., order]
