@@ -14,8 +14,9 @@ Training prior (frame units, i.e. ``dt = 1``)
 90 % of the series come from the supported range (damped period U(20, 60) frames,
 damping ratio U(0.05, 0.6)), 10 % from a wider envelope (period log-uniform on
 10-100 frames, damping ratio U(0.02, 0.9)), so the edges of the supported range are
-not extrapolation. Measurement noise is absent for a quarter of the series and
-otherwise U(0, 0.5) times the stationary sd of ``x``. The amplitude (stationary sd
+not extrapolation. Measurement noise is absent for a quarter of the series; the
+others get noise with sd U(0, 0.1) (the supported range; 60 %) or U(0, 0.5) (40 %)
+times the stationary sd of ``x``. The amplitude (stationary sd
 of ``x``) is log-uniform on 0.1-10; it does not matter to a scale-equivariant
 network but checks that it is. Lengths are U(80, 320) frames for 70 % of the
 batches and log-uniform on 50-1000 otherwise. 15 % of the series get 1-3 interior
@@ -93,7 +94,12 @@ class TrainingPrior:
     supported_share : float
         Probability that a series comes from the supported component.
     noise_share : tuple of float
-        Uniform range of the measurement-noise sd relative to the stationary sd of x.
+        Uniform range of the measurement-noise sd relative to the stationary sd of x
+        in the wide noise component.
+    supported_noise_share : tuple of float
+        Uniform range of the noise share in the supported noise component.
+    supported_noise_probability : float
+        Probability, among series with noise, of the supported noise component.
     zero_noise_probability : float
         Probability of no measurement noise at all.
     amplitude : tuple of float
@@ -114,6 +120,8 @@ class TrainingPrior:
     wide_ratio: tuple[float, float] = (0.02, 0.9)
     supported_share: float = 0.9
     noise_share: tuple[float, float] = (0.0, 0.5)
+    supported_noise_share: tuple[float, float] = (0.0, 0.1)
+    supported_noise_probability: float = 0.6
     zero_noise_probability: float = 0.25
     amplitude: tuple[float, float] = (0.1, 10.0)
     typical_length: tuple[int, int] = (80, 320)
@@ -174,9 +182,12 @@ def sample_parameters(
     eta, zeta = period_damping_to_eta_zeta(period, ratio, dt=1.0)
     amplitude = _log_uniform(rng, prior.amplitude, n)
     sigma_q = amplitude * np.sqrt(2.0 * eta * zeta)
-    noise_share = np.where(
-        rng.random(n) < prior.zero_noise_probability, 0.0, rng.uniform(*prior.noise_share, n)
+    noisy_share = np.where(
+        rng.random(n) < prior.supported_noise_probability,
+        rng.uniform(*prior.supported_noise_share, n),
+        rng.uniform(*prior.noise_share, n),
     )
+    noise_share = np.where(rng.random(n) < prior.zero_noise_probability, 0.0, noisy_share)
     return {
         "eta": eta,
         "zeta": zeta,
@@ -418,6 +429,7 @@ def _validation_sets(seed: int, n_per_condition: int) -> list[tuple[str, dict[st
             gap_probability=0.0,
             zero_noise_probability=0.0,
             noise_share=(noise, noise),
+            supported_noise_share=(noise, noise),
         )
         rng = np.random.default_rng([seed, 7, condition])
         batch = simulate_training_batch(rng, n_per_condition, prior, length)
