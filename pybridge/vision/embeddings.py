@@ -24,7 +24,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..errors import InvalidInputError, ModelMismatchError
-from .scoring import label_embeddings, validate_labels
+from .scoring import encode_pixels_in_batches, label_embeddings, preprocess_faces, validate_labels
 
 __all__ = [
     "EmbeddingMap",
@@ -225,9 +225,7 @@ class ImageEmbedder:
         --------
         >>> pixels = embedder.prepare([face])  # doctest: +SKIP
         """
-        from PIL import Image
-
-        return self.model.preprocess([Image.fromarray(face) for face in faces])
+        return preprocess_faces(self.model, faces)
 
     def score_prepared(self, pixel_values) -> np.ndarray:
         """Embeddings of preprocessed pixels, batched by ``batch_size``.
@@ -252,13 +250,7 @@ class ImageEmbedder:
         >>> embedder.score_prepared(embedder.prepare([face])).shape  # doctest: +SKIP
         (1, 512)
         """
-        import torch
-
-        chunks = [
-            self.model.encode_pixels(pixel_values[i : i + self.batch_size])
-            for i in range(0, len(pixel_values), self.batch_size)
-        ]
-        return torch.cat(chunks).double().numpy()
+        return encode_pixels_in_batches(self.model, pixel_values, self.batch_size).double().numpy()
 
     def score(self, faces: list[np.ndarray]) -> np.ndarray:
         """Embeddings of RGB uint8 face crops.

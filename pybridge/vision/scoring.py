@@ -42,7 +42,9 @@ __all__ = [
     "Scorer",
     "ZeroShotScorer",
     "build_scorer",
+    "encode_pixels_in_batches",
     "label_embeddings",
+    "preprocess_faces",
     "result_columns",
     "score_frames",
     "score_stream",
@@ -172,6 +174,68 @@ def _fill(template: str, label: str) -> str:
 _TEXT_CACHE: "weakref.WeakKeyDictionary[Any, dict[tuple, Any]]" = weakref.WeakKeyDictionary()
 
 
+def preprocess_faces(model, faces: Sequence[np.ndarray]):
+    """Turn RGB uint8 face crops into the model's pixel tensor (CPU work, thread-safe).
+
+    Parameters
+    ----------
+    model : LoadedEmbeddingModel
+        From :func:`pybridge.models.get_model`.
+    faces : sequence of numpy.ndarray
+        RGB uint8 crops, shape ``(h, w, 3)`` each.
+
+    Returns
+    -------
+    torch.Tensor
+        ``(n, 3, H, W)`` pixel values on the CPU.
+
+    Raises
+    ------
+    TypeError
+        A crop is not an image array.
+
+    Examples
+    --------
+    >>> pixels = preprocess_faces(model, [face])  # doctest: +SKIP
+    """
+    from PIL import Image
+
+    return model.preprocess([Image.fromarray(face) for face in faces])
+
+
+def encode_pixels_in_batches(model, pixel_values, batch_size: int):
+    """L2-normalised image embeddings of preprocessed pixels, ``batch_size`` at a time.
+
+    Parameters
+    ----------
+    model : LoadedEmbeddingModel
+    pixel_values : torch.Tensor
+        From :func:`preprocess_faces`.
+    batch_size : int
+        Images per forward pass.
+
+    Returns
+    -------
+    torch.Tensor
+        ``(n, d)`` float32 on the CPU.
+
+    Raises
+    ------
+    RuntimeError
+        The tensor does not fit the model (torch's error).
+
+    Examples
+    --------
+    >>> encode_pixels_in_batches(model, preprocess_faces(model, [face]), 16).shape  # doctest: +SKIP
+    torch.Size([1, 512])
+    """
+    import torch
+
+    return torch.cat(
+        [model.encode_pixels(pixel_values[i : i + batch_size]) for i in range(0, len(pixel_values), batch_size)]
+    )
+
+
 def label_embeddings(model, labels: Sequence[str], templates: Sequence[str] | None = None):
     """Return the (cached) L2-normalised text embeddings of the labels.
 
@@ -251,19 +315,11 @@ class ZeroShotScorer:
 
     def prepare(self, faces: list[np.ndarray]):
         """Preprocess face crops into the model's pixel tensor (CPU work, thread-safe)."""
-        from PIL import Image
-
-        return self.model.preprocess([Image.fromarray(face) for face in faces])
+        return preprocess_faces(self.model, faces)
 
     def score_prepared(self, pixel_values) -> np.ndarray:
         """Scores for pixels returned by :meth:`prepare`, ``(n, len(columns))``."""
-        import torch
-
-        image_embeddings = [
-            self.model.encode_pixels(pixel_values[i : i + self.batch_size])
-            for i in range(0, len(pixel_values), self.batch_size)
-        ]
-        return self.probabilities(torch.cat(image_embeddings))
+        return self.probabilities(encode_pixels_in_batches(self.model, pixel_values, self.batch_size))
 
     def score(self, faces: list[np.ndarray]) -> np.ndarray:
         """Score RGB uint8 face crops.
