@@ -515,7 +515,9 @@ def score_frames(
         Which face to score; ``"none"`` scores the whole image without detection;
         ``"all"`` gives one record per face.
     detector : FaceDetector, optional
-        Defaults to transforEmotion's Haar settings.
+        Defaults to :func:`~pybridge.vision.faces.default_detector` (transforEmotion's
+        Haar settings on a copy at most 640 pixels on its longest side, as in
+        :func:`~pybridge.vision.image_scoring.image_scores`).
     batch_size : int, default 16
         Images handled per step.
 

@@ -121,7 +121,7 @@ def video_scores(
     face_detection_size : int or None, default 640
         Longest side, in pixels, of the copy of each frame the face detector scans
         (boxes are reported in full-resolution pixels). Shrinking makes detection
-        about four times cheaper on 720p video; faces must then be at least 48
+        about three times cheaper on 720p video; faces must then be at least 48
         pixels tall in a 720p frame. ``None`` scans the full frame, as
         transforEmotion does (slower; finds faces down to 30 pixels).
 
@@ -315,8 +315,6 @@ def iter_video_score_chunks(
     import pandas as pd
 
     columns = ["frame", "time_s", *result_columns(scorer.columns, face_selection)]
-    if detector is None and face_selection != "none":
-        detector = default_detector(DEFAULT_DETECTION_SIZE)
     in_flight: dict[int, SampledFrame] = {}
 
     def keyed_frames() -> Iterator[tuple[int, SampledFrame]]:
