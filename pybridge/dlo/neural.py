@@ -21,10 +21,12 @@ Adding ``log s`` back makes the estimate scale-equivariant: multiplying a series
 
 *Inputs.* The CNN-LSTM reads the standardised series and its observed mask; the
 heads also see summary statistics of the series (sample autocorrelations up to lag
-64, the log mean squares of its differences of orders 1-4, and the log residual
+64, the log mean squares of its differences of orders 1-4, the log residual
 variances of least-squares autoregressions of orders 1-8 with the coefficients of
-orders 2 and 4), which carry the second-order structure and roughness that identify
-the oscillator and its noise. A linear path from the statistics to the points sits
+orders 2 and 4, and the log power of the tapered periodogram in 12 frequency bands),
+which carry the second-order structure and roughness that identify the oscillator
+and its noise. The statistics enter standardised by their means and sds under the
+training prior (stored with the weights). A linear path from the statistics to the points sits
 beside the heads: without measurement noise the autoregressions' residual variance
 is nearly linear in the ``sigma_q`` target.
 
@@ -64,6 +66,9 @@ __all__ = [
     "PARAMETERS",
     "AUTOCORRELATION_LAGS",
     "DIFFERENCE_ORDERS",
+    "AUTOREGRESSION_ORDERS",
+    "SPECTRUM_BAND_EDGES",
+    "N_STATISTICS",
     "MIN_LENGTH",
     "MAX_LENGTH",
     "MAX_MISSING_FRACTION",
@@ -112,11 +117,17 @@ given too."""
 
 _AUTOREGRESSION_COEFFICIENT_ORDERS = (2, 4)
 
+SPECTRUM_BAND_EDGES = tuple(float(edge) for edge in np.geomspace(0.01, 0.5, 13))
+"""Edges (cycles per frame) of the frequency bands whose log mean power of the
+Hann-tapered periodogram is given to the heads."""
+
 N_STATISTICS = (
     len(AUTOCORRELATION_LAGS)
     + len(DIFFERENCE_ORDERS)
     + len(AUTOREGRESSION_ORDERS)
     + sum(_AUTOREGRESSION_COEFFICIENT_ORDERS)
+    + len(SPECTRUM_BAND_EDGES)
+    - 1
 )
 
 
@@ -133,7 +144,9 @@ class DLONet(nn.Module):
     that identifies a Gaussian oscillator, the second the roughness of the path,
     which pins down ``sigma_q`` relative to the amplitude and reveals measurement
     noise; then the autoregression summaries of :data:`AUTOREGRESSION_ORDERS`
-    (one-step prediction error and coefficients). With them the network learns from
+    (one-step prediction error and coefficients) and the log band powers of the
+    tapered periodogram between the :data:`SPECTRUM_BAND_EDGES`, whose
+    high-frequency floor measures white measurement noise. With them the network learns from
     far fewer simulated series than it would from the raw series alone.
 
     Parameters
@@ -150,10 +163,22 @@ class DLONet(nn.Module):
         Width of the summary-statistics embedding.
     head_hidden : int, default 64
         Hidden width of each parameter head.
+    statistics_layers : int, default 2
+        Hidden layers of the summary-statistics embedding.
     target_center, target_scale : sequence of float, optional
         Affine map from the heads' normalised outputs to the transformed parameters
         (``log(-eta)``, ``log(-zeta)``, ``log(sigma_q / sd)`` in frame units); set
         by training from the training prior and stored with the weights.
+    statistics_center, statistics_scale : sequence of float, optional
+        Means and sds of the :data:`N_STATISTICS` summary statistics under the
+        training prior, used to standardise them; set by training and stored with
+        the weights (default: no standardisation).
+
+    Raises
+    ------
+    InvalidInputError
+        If the layer lists differ in length or the statistics moments do not have
+        :data:`N_STATISTICS` values.
 
     Notes
     -----
@@ -171,8 +196,11 @@ class DLONet(nn.Module):
         lstm_hidden: int = 64,
         statistics_hidden: int = 64,
         head_hidden: int = 64,
+        statistics_layers: int = 2,
         target_center: Sequence[float] = (0.0, 0.0, 0.0),
         target_scale: Sequence[float] = (1.0, 1.0, 1.0),
+        statistics_center: Sequence[float] | None = None,
+        statistics_scale: Sequence[float] | None = None,
     ) -> None:
         super().__init__()
         if not len(conv_channels) == len(kernel_sizes) == len(strides):
@@ -186,6 +214,7 @@ class DLONet(nn.Module):
             "lstm_hidden": int(lstm_hidden),
             "statistics_hidden": int(statistics_hidden),
             "head_hidden": int(head_hidden),
+            "statistics_layers": int(statistics_layers),
         }
         layers: list[nn.Module] = []
         channels_in = self.n_inputs
@@ -197,9 +226,12 @@ class DLONet(nn.Module):
             channels_in = channels
         self.encoder = nn.Sequential(*layers)
         self.lstm = nn.LSTM(channels_in, lstm_hidden, batch_first=True)
-        self.statistics_encoder = nn.Sequential(
-            nn.Linear(N_STATISTICS, statistics_hidden), nn.GELU()
-        )
+        statistics_layers_list: list[nn.Module] = []
+        width_in = N_STATISTICS
+        for _ in range(int(statistics_layers)):
+            statistics_layers_list += [nn.Linear(width_in, statistics_hidden), nn.GELU()]
+            width_in = statistics_hidden
+        self.statistics_encoder = nn.Sequential(*statistics_layers_list)
         summary_size = 2 * lstm_hidden + 1 + statistics_hidden
         # point, raw lower offset, raw upper offset
         self.heads = nn.ModuleDict(
@@ -220,11 +252,25 @@ class DLONet(nn.Module):
         self.noise_head = nn.Linear(summary_size, 1)
         self.register_buffer("target_center", torch.tensor(list(target_center), dtype=torch.float32))
         self.register_buffer("target_scale", torch.tensor(list(target_scale), dtype=torch.float32))
+        # The statistics differ by orders of magnitude in spread (an autocorrelation near
+        # 1 that varies in its third decimal carries the measurement noise), so they enter
+        # standardised with the training prior's mean and sd.
+        center = [0.0] * N_STATISTICS if statistics_center is None else list(statistics_center)
+        spread = [1.0] * N_STATISTICS if statistics_scale is None else list(statistics_scale)
+        if len(center) != N_STATISTICS or len(spread) != N_STATISTICS:
+            raise InvalidInputError(
+                f"statistics_center and statistics_scale need {N_STATISTICS} values each"
+            )
+        self.register_buffer("statistics_center", torch.tensor(center, dtype=torch.float32))
+        self.register_buffer("statistics_scale", torch.tensor(spread, dtype=torch.float32))
 
     def summarize(
         self, inputs: torch.Tensor, log_length: torch.Tensor, statistics: torch.Tensor
     ) -> torch.Tensor:
-        """Fixed-size summary of each series (see the class docstring)."""
+        """Fixed-size summary of each series (see the class docstring).
+
+        ``statistics`` must already be standardised (see :meth:`standardise_statistics`).
+        """
         features = self.encoder(inputs).transpose(1, 2)
         outputs, (hidden, _) = self.lstm(features)
         return torch.cat(
@@ -258,6 +304,7 @@ class DLONet(nn.Module):
             transformed parameters, in :data:`PARAMETERS` order) and ``log_noise``
             of shape ``(batch,)``.
         """
+        statistics = self.standardise_statistics(statistics)
         summary = self.summarize(inputs, log_length, statistics)
         raw = torch.stack([self.heads[name](summary) for name in PARAMETERS], dim=1)
         point = raw[..., 0] + self.statistics_skip(statistics)
@@ -270,6 +317,10 @@ class DLONet(nn.Module):
             "upper": anchor + F.softplus(raw[..., 2]),
             "log_noise": self.noise_head(summary)[:, 0],
         }
+
+    def standardise_statistics(self, statistics: torch.Tensor) -> torch.Tensor:
+        """Centre and scale the summary statistics with the training prior's moments."""
+        return (statistics - self.statistics_center) / self.statistics_scale
 
     def transformed(self, normalised: torch.Tensor) -> torch.Tensor:
         """Map normalised outputs to ``log(-eta)``, ``log(-zeta)``, ``log(sigma_q / sd)``."""
@@ -291,7 +342,8 @@ class PreparedBatch:
         ``float32`` array ``(n, N_STATISTICS)``: sample autocorrelations at
         :data:`AUTOCORRELATION_LAGS`, then ``log(mean((diff^k z)^2)) / 10`` of the
         standardised series ``z`` for ``k`` in :data:`DIFFERENCE_ORDERS`, then the
-        autoregression summaries (see ``_autoregression_features``).
+        autoregression summaries (see ``_autoregression_features``), then the log
+        band powers of the tapered periodogram (see ``_log_band_power``).
     """
 
     def __init__(
@@ -376,7 +428,7 @@ def prepare_series(series: np.ndarray) -> PreparedBatch:
     >>> batch.inputs[0, 1].tolist()
     [1.0, 0.0, 1.0, 1.0, 1.0, 1.0]
     >>> batch.statistics.shape
-    (1, 58)
+    (1, 70)
     """
     series = np.asarray(series, dtype=float)
     observed = ~np.isnan(series)
@@ -394,6 +446,7 @@ def prepare_series(series: np.ndarray) -> PreparedBatch:
             _autocorrelation(standardised),
             _log_difference_power(standardised),
             _autoregression_features(standardised),
+            _log_band_power(standardised),
         ],
         axis=1,
     )
@@ -454,6 +507,31 @@ def _autoregression_features(standardised: np.ndarray) -> np.ndarray:
         if order in _AUTOREGRESSION_COEFFICIENT_ORDERS:
             coefficients.append(beta)
     return np.concatenate([log_variances, *coefficients], axis=1).astype(np.float32)
+
+
+def _log_band_power(standardised: np.ndarray) -> np.ndarray:
+    """Log mean power of the Hann-tapered periodogram in each band of
+    :data:`SPECTRUM_BAND_EDGES`, divided by 10.
+
+    White measurement noise is a flat floor under the oscillator's spectrum, which
+    falls as the fourth power of frequency: in the log spectrum the floor stands out,
+    while in the autocorrelations it is a change in the third decimal of lag 1. The
+    taper keeps the leakage of the spectral peak below that floor; zero padding to a
+    fixed size puts frequencies in every band whatever the length.
+    """
+    length = standardised.shape[1]
+    size = max(2048, 1 << int(np.ceil(np.log2(length))))
+    taper = np.hanning(length + 2)[1:-1]
+    spectrum = np.fft.rfft(standardised * taper, n=size, axis=1)
+    power = np.abs(spectrum) ** 2 / np.sum(taper**2)
+    frequencies = np.fft.rfftfreq(size)
+    edges = np.array(SPECTRUM_BAND_EDGES)
+    band = np.searchsorted(edges, frequencies, side="right") - 1
+    features = np.empty((standardised.shape[0], edges.size - 1))
+    for index in range(edges.size - 1):
+        inside = band == index
+        features[:, index] = np.log(power[:, inside].mean(axis=1) + 1e-30) / 10.0
+    return features.astype(np.float32)
 
 
 def _autocorrelation(standardised: np.ndarray) -> np.ndarray:

@@ -16,8 +16,9 @@ Training prior (frame units, i.e. ``dt = 1``)
 damping ratio U(0.05, 0.6)), 10 % from a wider envelope (period log-uniform on
 10-100 frames, damping ratio U(0.02, 0.9)), so the edges of the supported range are
 not extrapolation. Measurement noise is absent for a quarter of the series; the
-others get noise with sd U(0, 0.1) (the supported range; 60 %) or U(0, 0.5) (40 %)
-times the stationary sd of ``x``. The amplitude (stationary sd
+others get noise with sd U(0, 0.2) (80 %: the supported range, 0-10 %, with a margin
+so that 10 % is not an edge of the prior) or U(0, 0.5) (20 %) times the stationary sd
+of ``x``. The amplitude (stationary sd
 of ``x``) is log-uniform on 0.1-10; it does not matter to a scale-equivariant
 network but checks that it is. Lengths are U(80, 320) frames for 70 % of the
 batches and log-uniform on 50-1000 otherwise. 15 % of the series get 1-3 interior
@@ -121,8 +122,8 @@ class TrainingPrior:
     wide_ratio: tuple[float, float] = (0.02, 0.9)
     supported_share: float = 0.9
     noise_share: tuple[float, float] = (0.0, 0.5)
-    supported_noise_share: tuple[float, float] = (0.0, 0.1)
-    supported_noise_probability: float = 0.6
+    supported_noise_share: tuple[float, float] = (0.0, 0.2)
+    supported_noise_probability: float = 0.8
     zero_noise_probability: float = 0.25
     amplitude: tuple[float, float] = (0.1, 10.0)
     typical_length: tuple[int, int] = (80, 320)
@@ -274,12 +275,22 @@ def simulate_training_batch(
     }
 
 
-def _target_normalisation(prior: TrainingPrior, seed: int) -> tuple[list[float], list[float]]:
-    """Mean and sd of the transformed targets under the prior (from a pilot sample)."""
+def _normalisation(prior: TrainingPrior, seed: int) -> dict[str, list[float]]:
+    """Means and sds of the transformed targets and of the statistics under the prior.
+
+    From a pilot sample of lengths drawn like the training batches'.
+    """
     rng = np.random.default_rng([seed, 99])
-    batch = simulate_training_batch(rng, 4096, prior, length=200)
-    targets = batch["targets"].astype(float)
-    return targets.mean(axis=0).tolist(), targets.std(axis=0).tolist()
+    batches = [simulate_training_batch(rng, 256, prior) for _ in range(16)]
+    targets = np.concatenate([batch["targets"] for batch in batches]).astype(float)
+    statistics = np.concatenate([batch["statistics"] for batch in batches]).astype(float)
+    return {
+        "target_center": targets.mean(axis=0).tolist(),
+        "target_scale": targets.std(axis=0).tolist(),
+        "statistics_center": statistics.mean(axis=0).tolist(),
+        # A floor keeps a statistic that happens to be constant in the pilot finite.
+        "statistics_scale": np.maximum(statistics.std(axis=0), 1e-6).tolist(),
+    }
 
 
 def _implied_autocorrelation(log_neg_eta: torch.Tensor, log_neg_zeta: torch.Tensor, lags: torch.Tensor) -> torch.Tensor:
@@ -536,8 +547,8 @@ def train(
     torch.set_num_threads(int(threads))
     torch.manual_seed(seed)
     rng = np.random.default_rng([seed, 1])
-    center, scale = _target_normalisation(prior, seed)
-    net = DLONet(**architecture, target_center=center, target_scale=scale)
+    normalisation = _normalisation(prior, seed)
+    net = DLONet(**architecture, **normalisation)
     net.train()
     optimizer = torch.optim.AdamW(net.parameters(), lr=learning_rate, weight_decay=weight_decay)
     warmup = min(warmup_steps, max(steps - 1, 0))
@@ -586,8 +597,8 @@ def train(
         "transformed_targets": [
             "log(-eta * dt^2)", "log(-zeta * dt)", "log(sigma_q * dt^1.5 / sd(series))",
         ],
-        "target_center": center,
-        "target_scale": scale,
+        "target_center": normalisation["target_center"],
+        "target_scale": normalisation["target_scale"],
         "training": {
             "command": command,
             "seed": seed,
