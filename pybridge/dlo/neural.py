@@ -710,6 +710,10 @@ def estimate_neural(
     ratios 0.02-0.9 and measurement noise up to 50 % of the process' standard
     deviation; it is validated on periods 20-60 frames, damping ratios 0.05-0.6 and
     series of 100-300 frames. Outside that range prefer ``method="kalman"``.
+    On 100-frame series its RMSE is within 3-4 % of that of the exact posterior
+    mean (the Kalman likelihood integrated over the validated ranges), and below
+    Kalman maximum likelihood's (``tests/benchmarks/bench_dlo_information_limit.py``
+    and ``bench_dlo_recovery.py``).
 
     Examples
     --------
