@@ -26,9 +26,9 @@ variances of least-squares autoregressions of orders 1-8 with the coefficients o
 orders 2 and 4, and the log power of the tapered periodogram in 12 frequency bands),
 which carry the second-order structure and roughness that identify the oscillator
 and its noise. The statistics enter standardised by their means and sds under the
-training prior (stored with the weights). A linear path from the statistics to the points sits
-beside the heads: without measurement noise the autoregressions' residual variance
-is nearly linear in the ``sigma_q`` target.
+training prior (stored with the weights). A linear path from the statistics to the
+points sits beside the heads: without measurement noise the autoregressions'
+residual variance is nearly linear in the ``sigma_q`` target.
 
 *Admissibility.* The heads predict ``log(-eta dt^2)``, ``log(-zeta dt)`` and the
 log-ratio above, so ``eta < 0``, ``zeta < 0`` and ``sigma_q > 0`` by construction.
@@ -146,8 +146,8 @@ class DLONet(nn.Module):
     noise; then the autoregression summaries of :data:`AUTOREGRESSION_ORDERS`
     (one-step prediction error and coefficients) and the log band powers of the
     tapered periodogram between the :data:`SPECTRUM_BAND_EDGES`, whose
-    high-frequency floor measures white measurement noise. With them the network learns from
-    far fewer simulated series than it would from the raw series alone.
+    high-frequency floor measures white measurement noise. With them the network
+    learns from far fewer simulated series than it would from the raw series alone.
 
     Parameters
     ----------
