@@ -78,9 +78,8 @@ def run_stages(clip: str, model_dir: str, nframes: int) -> dict:
         return get_model("oai-base", local_model_path=model_dir), build_scorer(LABELS, "oai-base", model_dir)
 
     model, _ = timed("load", load)
-    from PIL import Image
-
     from pybridge.vision.faces import FaceDetector, crop_face, select_faces
+    from pybridge.vision.scoring import encode_pixels_in_batches, preprocess_faces
     from pybridge.vision.video import iter_video_frames, sample_plan
 
     plan = sample_plan(nframes=nframes, uniform=True)
@@ -88,9 +87,9 @@ def run_stages(clip: str, model_dir: str, nframes: int) -> dict:
     detector = FaceDetector(detection_size=640)
     boxes = timed("detect", lambda: [select_faces(detector.detect(frame), "largest") for frame in frames])
     crops = [crop_face(frame, found[0]) for frame, found in zip(frames, boxes) if found]
-    pixels = timed("preprocess", lambda: model.preprocess([Image.fromarray(crop) for crop in crops]))
+    pixels = timed("preprocess", lambda: preprocess_faces(model, crops))
     model.encode_pixels(pixels[:16])  # warm-up
-    timed("encoder", lambda: [model.encode_pixels(pixels[i : i + 16]) for i in range(0, len(pixels), 16)])
+    timed("encoder", lambda: encode_pixels_in_batches(model, pixels, 16))
     return {"seconds": sum(stage["wall"] for stage in stages.values()), "rows": len(frames), "faces": len(crops),
             "stages": stages}  # fmt: skip
 
