@@ -29,7 +29,8 @@
 #'   \code{\link{train_probe}}).
 #'
 #' @return A \code{data.frame} with one row per image (per face with
-#'   \code{face_selection = "all"}): \code{image}, \code{face_found}, the face box
+#'   \code{face_selection = "all"}): \code{image}, \code{face_found}, \code{face_score}
+#'   (the detector's confidence; \code{NA} for the Haar detector), the face box
 #'   \code{face_x}, \code{face_y}, \code{face_w}, \code{face_h} (pixels),
 #'   \code{reason} (why a row has no scores, else \code{NA}), then one column per label
 #'   in the order given. The attribute \code{"provenance"} records the model, its

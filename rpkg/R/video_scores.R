@@ -41,7 +41,8 @@
 #'
 #' @return A \code{data.frame} with one row per sampled frame: (\code{id} and
 #'   \code{video} when several videos are given), \code{frame} (index in the file),
-#'   \code{time_s} (presentation time in seconds), \code{face_found}, the face box
+#'   \code{time_s} (presentation time in seconds), \code{face_found}, \code{face_score}
+#'   (the detector's confidence; \code{NA} for the Haar detector), the face box
 #'   (\code{face_x}, \code{face_y}, \code{face_w}, \code{face_h}), \code{reason}, then one
 #'   column per label named exactly as the label. Frames without a face keep their row
 #'   with \code{NA} scores. For \code{EGAnet::dynEGA()} keep the \code{id} and label
