@@ -319,9 +319,9 @@ plot.emotion_evaluation <- function(x, type = "both", ...) {
   plots <- list()
   if (type %in% c("both", "confusion_matrix") && !is.null(data$confusion_matrix)) {
     plots$confusion_matrix <- ggplot2::ggplot(
-      data$confusion_matrix, ggplot2::aes(x = Actual, y = Predicted, fill = Count)) +
+      data$confusion_matrix, columns_aes(x = "Actual", y = "Predicted", fill = "Count")) +
       ggplot2::geom_tile(colour = "white") +
-      ggplot2::geom_text(ggplot2::aes(label = Count)) +
+      ggplot2::geom_text(columns_aes(label = "Count")) +
       ggplot2::scale_fill_gradient(low = "white", high = "steelblue") +
       ggplot2::labs(title = "Confusion matrix", x = "Reference class", y = "Predicted class") +
       ggplot2::theme_minimal()
@@ -333,7 +333,7 @@ plot.emotion_evaluation <- function(x, type = "both", ...) {
       metric = rep(c("precision", "recall", "f1"), each = nrow(per_class)),
       value = c(per_class$precision, per_class$recall, per_class$f1),
       stringsAsFactors = FALSE)
-    plots$metrics <- ggplot2::ggplot(long, ggplot2::aes(x = class, y = value, fill = metric)) +
+    plots$metrics <- ggplot2::ggplot(long, columns_aes(x = "class", y = "value", fill = "metric")) +
       ggplot2::geom_col(position = "dodge") +
       ggplot2::scale_y_continuous(limits = c(0, 1)) +
       ggplot2::labs(title = "Per-class metrics", x = "Class", y = "Value", fill = "Metric") +
@@ -347,5 +347,7 @@ plot.emotion_evaluation <- function(x, type = "both", ...) {
   if (length(plots) == 1) plots[[1]] else plots
 }
 
-# Columns named in ggplot2::aes() above.
-utils::globalVariables(c("Actual", "Predicted", "Count", "value", "metric"))
+# ggplot2 aesthetics from column names, without non-standard evaluation in this package
+columns_aes <- function(...) {
+  do.call(ggplot2::aes, lapply(list(...), as.name))
+}

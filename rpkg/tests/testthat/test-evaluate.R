@@ -127,6 +127,8 @@ test_that("plot() returns ggplot objects and return_plot adds plot data", {
   plots <- plot(result)
   expect_s3_class(plots$confusion_matrix, "ggplot")
   expect_s3_class(plots$metrics, "ggplot")
+  built <- ggplot2::ggplot_build(plots$confusion_matrix)
+  expect_identical(sum(built$data[[2]]$label), 60)
   expect_s3_class(plot(result, type = "metrics"), "ggplot")
   expect_error(plot(result, type = "roc"), class = "pybridge_invalid_input")
 })
