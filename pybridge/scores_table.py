@@ -62,6 +62,7 @@ __all__ = [
     "face_series_column",
     "score_columns",
     "split_face_series",
+    "transforemotion_shape",
     "metadata_columns",
     "set_dtypes",
     "records_to_table",
@@ -431,3 +432,44 @@ def split_face_series(
             identity = int(face) if float(face).is_integer() else face
             series.append(({**keys, face_column: identity}, rows))
     return series
+
+
+def transforemotion_shape(table: pd.DataFrame, keep: Sequence[str] = ()) -> pd.DataFrame:
+    """The table as transforEmotion returned it: only the label columns.
+
+    transforEmotion's ``image_scores()`` and ``video_scores()`` gave one column per
+    label and nothing else (a row of NaN where no face was found), and scripts index
+    ``scores[, 1]`` or compare the column names with the labels. This drops every
+    other column of a scores table; the rows, including those without a face, stay.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A scores table.
+    keep : sequence of str, optional
+        Columns to keep in front of the labels (e.g. ``["image_id"]``, as
+        transforEmotion's ``image_scores_dir()`` had).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``keep`` then the score columns, with the provenance record kept in ``attrs``.
+
+    Raises
+    ------
+    InvalidInputError
+        A ``keep`` column is not in the table.
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"image": ["a.jpg"], "face_found": [True], "happy": [0.9], "sad": [0.1]})
+    >>> transforemotion_shape(table).columns.tolist()
+    ['happy', 'sad']
+    """
+    keep = list(keep)
+    missing = [column for column in keep if column not in table.columns]
+    if missing:
+        raise InvalidInputError(f"columns {missing} are not in the table; it has {list(table.columns)}")
+    shaped = table[keep + score_columns(table, exclude=keep)].reset_index(drop=True)
+    shaped.attrs = dict(table.attrs)
+    return shaped

@@ -48,6 +48,7 @@ from .video import (
     probe_video,
     sample_plan,
 )
+from .youtube import resolve_video_source
 
 __all__ = ["iter_video_score_chunks", "video_scores"]
 
@@ -84,7 +85,10 @@ def video_scores(
     ----------
     video : str, path-like, or list of these
         Video file(s) in any container/codec ffmpeg reads, or http(s) URLs (streamed
-        by ffmpeg). A list adds a ``video`` column.
+        by ffmpeg). A YouTube URL is downloaded once into the pybridge cache with the
+        optional ``pytubefix`` package (``pip install "pybridge[youtube]"``) and scored
+        from there; the ``video`` column then names the cached file. A list adds a
+        ``video`` column.
     labels : list of str
         Emotion labels, used verbatim as prompts and as column names, in this order.
         For fixed-class models (``"cnn-fer"``) a subset of the classes, or ``None``
@@ -162,7 +166,10 @@ def video_scores(
         A video that is missing, empty, corrupt, truncated before its header, or
         has no video stream (the message names it). Raised before the model loads.
     DownloadError
-        An http(s) URL that cannot be fetched.
+        An http(s) URL that cannot be fetched, or a YouTube video that cannot be
+        downloaded (no network).
+    MissingDependencyError
+        A YouTube URL without ``pytubefix`` installed.
     InvalidInputError
         Bad sampling arguments, ``face_selection``, ``batch_size``, ``out`` suffix,
         an existing ``out`` without ``resume=True``, or ``resume=True`` on a file
@@ -215,6 +222,7 @@ def video_scores(
     import pandas as pd
 
     sources, several = _video_list(video)
+    sources = [resolve_video_source(source) for source in sources]  # YouTube pages -> files
     plan = sample_plan(nframes=nframes, ffreq=ffreq, uniform=uniform, start=start, end=end)
     validate_face_selection(face_selection)
     if scorer is None and labels is not None:
