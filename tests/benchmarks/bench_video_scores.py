@@ -152,13 +152,13 @@ def run_stages(clip: str, model_dir: str, nframes: int) -> dict:
 
 def run_baseline(clip: str, model_dir: str, nframes: int) -> dict:
     """transforEmotion's per-frame loop, re-created with the same libraries (fp32)."""
+    started = time.perf_counter()  # the load includes the imports, as pybridge's does
     import cv2
     import numpy as np
     import torch
     from PIL import Image
     from transformers import CLIPModel, CLIPProcessor
 
-    started = time.perf_counter()
     model = CLIPModel.from_pretrained(model_dir).eval()
     processor = CLIPProcessor.from_pretrained(model_dir)
     cascade = cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_default.xml")
