@@ -32,7 +32,9 @@
 #' @param save_dir,video_name Where \code{save_frames} writes (defaults \code{"temp/"}
 #'   and \code{"temp"}, as in transforEmotion).
 #' @param ... Further arguments for the Python function \code{pybridge.video_scores},
-#'   e.g. \code{batch_size}, \code{device}, \code{out} (a .csv or .parquet file the rows
+#'   e.g. \code{batch_size}, \code{device}, \code{precision} (as in
+#'   \code{\link{image_scores}}; \code{resume} refuses a file written in another
+#'   precision), \code{out} (a .csv or .parquet file the rows
 #'   are written to as they are computed), \code{resume} (continue an interrupted run
 #'   from \code{out}), \code{templates}, \code{scorer} (a trained probe),
 #'   \code{face_detection_size} (longest side in pixels of the copy faces are detected
@@ -45,7 +47,8 @@
 #'
 #' @return A \code{data.frame} with one row per sampled frame: (\code{id} and
 #'   \code{video} when several videos are given), \code{frame} (index in the file),
-#'   \code{time_s} (presentation time in seconds), \code{face_found}, the face box
+#'   \code{time_s} (presentation time in seconds), \code{face_found}, \code{face_score}
+#'   (the detector's confidence; \code{NA} for the Haar detector), the face box
 #'   (\code{face_x}, \code{face_y}, \code{face_w}, \code{face_h}), \code{reason}, then one
 #'   column per label named exactly as the label. Frames without a face keep their row
 #'   with \code{NA} scores. For \code{EGAnet::dynEGA()} keep the \code{id} and label

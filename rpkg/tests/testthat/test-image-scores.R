@@ -4,8 +4,8 @@ test_that("image_scores() returns one row per image with the labels as columns",
   skip_if_no_python()
   scores <- image_scores(face_image_path(), labels, local_model_path = tiny_clip_path())
   expect_s3_class(scores, "data.frame")
-  expect_identical(names(scores), c("image", "face_found", "face_x", "face_y", "face_w",
-                                    "face_h", "reason", labels))
+  expect_identical(names(scores), c("image", "face_found", "face_score", "face_x", "face_y",
+                                    "face_w", "face_h", "reason", labels))
   expect_identical(nrow(scores), 1L)
   expect_true(scores$face_found)
   expect_equal(sum(unlist(scores[labels])), 1, tolerance = 1e-6)
