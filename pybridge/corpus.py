@@ -377,7 +377,7 @@ def score_corpus(
         second; default: when stderr is a terminal.
     **video_scores_kwargs
         Passed to :func:`pybridge.video_scores` (``nframes``, ``uniform``, ``model``,
-        ``local_model_path``, ``face_selection``, ``batch_size``, ...).
+        ``local_model_path``, ``face_selection``, ``batch_size``, ``precision``, ...).
 
     Returns
     -------

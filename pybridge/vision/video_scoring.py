@@ -74,6 +74,7 @@ def video_scores(
     progress: bool | None = None,
     device: Any = None,
     dtype: Any = None,
+    precision: Any = None,
     scorer: Any = None,
     templates: Any = None,
     trust_remote_code: bool | None = None,
@@ -128,8 +129,13 @@ def video_scores(
         clashing name gets a ``-1``, ``-2``, ... suffix.
     progress : bool, optional
         Show a progress bar; by default only when stderr is a terminal.
-    device, dtype : optional
-        Force the device (``"cpu"``, ``"cuda"``, ``"mps"``) or weight dtype.
+    device : optional
+        Force the device (``"cpu"``, ``"cuda"``, ``"mps"``).
+    dtype : optional
+        Older name of ``precision``.
+    precision : {None, "fp32", "bf16", "fp16"}, optional
+        Numeric precision of the model, as in :func:`pybridge.image_scores`;
+        ``resume=True`` refuses a file written in another precision.
     scorer : Scorer, optional
         An already-built scorer (e.g. a fitted :class:`pybridge.EmotionProbe`);
         replaces ``model``.
@@ -234,7 +240,7 @@ def video_scores(
 
     built = build_scorer(
         labels, model, local_model_path, scorer=scorer, templates=templates, batch_size=batch_size,
-        device=device, dtype=dtype, trust_remote_code=trust_remote_code,
+        device=device, dtype=dtype, precision=precision, trust_remote_code=trust_remote_code,
     )  # fmt: skip
     detector = None if face_selection == "none" else default_detector(face_detection_size)
     id_columns = (["video"] if several else []) + ["frame", "time_s"]
@@ -405,7 +411,8 @@ def _frames_done(done, name: str | None) -> int:
 
 def _scorer_identity(scorer) -> dict[str, Any]:
     provenance = scorer.provenance()
-    keys = ("model", "alias", "model_id", "source", "revision", "backend", "labels", "templates")
+    # precision belongs here: fp32 and bf16 rows of one series would differ in the third decimal
+    keys = ("model", "alias", "model_id", "source", "revision", "backend", "precision", "labels", "templates")
     return {key: provenance[key] for key in keys if key in provenance}
 
 
@@ -450,7 +457,7 @@ class _OutputFile:
             if previous != json.loads(json.dumps(settings, default=str)):
                 raise InvalidInputError(
                     f"cannot resume {os.fspath(self.path)!r}: it was written with other settings "
-                    f"({self.settings_file.name} differs: sampling, labels, model or face_selection); "
+                    f"({self.settings_file.name} differs: sampling, labels, model, precision or face_selection); "
                     "use the same arguments or a new out="
                 )
         done = self._read_done()

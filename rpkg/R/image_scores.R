@@ -23,6 +23,8 @@
 #'   fine-tuned models); used instead of downloading.
 #' @param ... Further arguments for the Python function \code{pybridge.image_scores},
 #'   e.g. \code{batch_size}, \code{device} (\code{"cpu"}, \code{"cuda"}),
+#'   \code{precision} (\code{"fp32"}, the CPU default; \code{"bf16"}, several times
+#'   faster on CPUs with AMX or AVX512-BF16; \code{"fp16"} on a GPU),
 #'   \code{templates} (prompt templates), \code{face_detection_size} (longest side in
 #'   pixels of the copy faces are detected on, default 640; \code{NULL} scans the full
 #'   resolution, as transforEmotion does) or \code{scorer} (a trained probe from
