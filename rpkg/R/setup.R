@@ -90,12 +90,13 @@ setup_modules <- function(envname = "pybridge",
   source <- python_package_source(python_package)
   modules <- extra_modules(extras)
 
-  if (reticulate::py_available() || nzchar(Sys.getenv("RETICULATE_PYTHON"))) {
-    report <- setup_existing_python(source, extras, modules, pip_options)
-  } else {
-    report <- setup_environment(envname, method, python, source, extras, modules,
-                                pip_options, ...)
-  }
+  report <- with_python_library_path(
+    if (reticulate::py_available() || nzchar(Sys.getenv("RETICULATE_PYTHON"))) {
+      setup_existing_python(source, extras, modules, pip_options)
+    } else {
+      setup_environment(envname, method, python, source, extras, modules, pip_options, ...)
+    }
+  )
   report$method <- if (is.na(report$envname)) NA_character_ else method
   report$modules <- c("pybridge", modules)
   report$source <- source$label
@@ -161,6 +162,29 @@ BUNDLE_FOLDER <- "python-package"
 
 signal_setup_error <- function(message, kinds = character()) {
   pybridge_abort(c("setup_error", kinds), message, call = NULL)
+}
+
+# R puts its own and the system's library folders first in LD_LIBRARY_PATH
+# (R_HOME/etc/ldpaths). A Python whose libpython is a shared library (pyenv, ...) then
+# loads the system's libpython of the same minor version instead of its own, e.g. one
+# without the ssl module, and pip cannot download anything. The Python processes of
+# the set-up (virtualenv creation, pip, the probe) therefore run without those folders;
+# the loader still finds system libraries there, after the interpreter's own.
+with_python_library_path <- function(code) {
+  old <- Sys.getenv("LD_LIBRARY_PATH", unset = NA)
+  if (!is.na(old) && .Platform$OS.type == "unix") {
+    Sys.setenv(LD_LIBRARY_PATH = python_library_path(old))
+    on.exit(Sys.setenv(LD_LIBRARY_PATH = old), add = TRUE)
+  }
+  code
+}
+
+python_library_path <- function(path) {
+  entries <- strsplit(path, ":", fixed = TRUE)[[1]]
+  r_library <- normalizePath(file.path(R.home(), "lib"), mustWork = FALSE)
+  added_by_r <- grepl("^/(usr/)?lib(32|64)?(/[^/]+-linux-gnu[^/]*)?/?$", entries) |
+    normalizePath(entries, mustWork = FALSE) == r_library
+  paste(entries[nzchar(entries) & !added_by_r], collapse = ":")
 }
 
 # Python modules that must import for each extra of the Python package.

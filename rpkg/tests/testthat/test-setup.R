@@ -148,3 +148,16 @@ test_that("setup_modules() stops with what it found when the module is another p
   expect_true("pybridge_setup_error" %in% outcome$second$class)
   expect_match(outcome$second$message, "would clash with this project's module", fixed = TRUE)
 })
+
+test_that("Python processes of the set-up do not see R's library folders first", {
+  r_library <- file.path(R.home(), "lib")
+  path <- paste(r_library, "/usr/lib/x86_64-linux-gnu", "/opt/cuda/lib64", "/lib64", sep = ":")
+  expect_identical(python_library_path(path), "/opt/cuda/lib64")
+  expect_identical(python_library_path(""), "")
+  before <- Sys.getenv("LD_LIBRARY_PATH", unset = NA)
+  Sys.setenv(LD_LIBRARY_PATH = path)
+  seen <- with_python_library_path(Sys.getenv("LD_LIBRARY_PATH"))
+  expect_identical(seen, "/opt/cuda/lib64")
+  expect_identical(Sys.getenv("LD_LIBRARY_PATH"), path)
+  if (is.na(before)) Sys.unsetenv("LD_LIBRARY_PATH") else Sys.setenv(LD_LIBRARY_PATH = before)
+})
