@@ -145,7 +145,7 @@ def test_quantisation_refusals(tiny_open_clip_dir, tiny_clip_dir, monkeypatch):
     monkeypatch.setattr(
         importlib.util, "find_spec", lambda name, *a: None if name == "bitsandbytes" else real_find_spec(name, *a)
     )
-    with pytest.raises(QuantizationNotSupportedError, match=r"needs bitsandbytes.*pybridge\[quant\].*quantization='none'"):
+    with pytest.raises(QuantizationNotSupportedError, match=r"needs bitsandbytes.*pybridge-emotion\[quant\].*quantization='none'"):
         get_model("q", local_model_path=tiny_clip_dir, quantization="nf4")
 
 
