@@ -34,7 +34,16 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from ..errors import ImageReadError, InvalidInputError, InvalidLabelsError
-from .faces import FaceBox, FaceDetector, crop_face, default_detector, select_faces, validate_face_selection
+from ..scores_table import BOX_COLUMNS, NO_FACE_REASON
+from ..validation import check_integer
+from .faces import (
+    FaceBox,
+    FaceDetector,
+    crop_face,
+    default_detector,
+    select_faces,
+    validate_face_selection,
+)
 
 __all__ = [
     "PROMPT_ENSEMBLES",
@@ -45,7 +54,6 @@ __all__ = [
     "encode_pixels_in_batches",
     "label_embeddings",
     "preprocess_faces",
-    "result_columns",
     "score_frames",
     "score_stream",
     "validate_labels",
@@ -60,9 +68,6 @@ PROMPT_ENSEMBLES: dict[str, tuple[str, ...]] = {
         "a face that looks {}.",
     ),
 }
-
-FACE_COLUMNS: tuple[str, ...] = ("face_found", "face_x", "face_y", "face_w", "face_h", "reason")
-NO_FACE_REASON = "no face detected"
 
 
 @runtime_checkable
@@ -144,7 +149,29 @@ def validate_labels(labels: Any, *, min_labels: int = 1) -> list[str]:
     return labels
 
 
-def _normalise_templates(templates: Any) -> tuple[str, ...] | None:
+def normalise_templates(templates: Any) -> tuple[str, ...] | None:
+    """Check prompt templates and return them as a tuple (a named ensemble expanded).
+
+    Parameters
+    ----------
+    templates : None, str or sequence of str
+        ``None`` (labels verbatim), a name in :data:`PROMPT_ENSEMBLES`, one template or
+        several; each holds ``{}`` (or ``{label}``) where the label goes.
+
+    Returns
+    -------
+    tuple of str or None
+
+    Raises
+    ------
+    InvalidInputError
+        Not strings, empty, or a template without a place for the label.
+
+    Examples
+    --------
+    >>> normalise_templates("a photo of a {} face.")
+    ('a photo of a {} face.',)
+    """
     if templates is None:
         return None
     if isinstance(templates, str):
@@ -308,8 +335,8 @@ class ZeroShotScorer:
     def __init__(self, model, labels: Sequence[str], templates: Any = None, batch_size: int = 16) -> None:
         self.model = model
         self.columns = validate_labels(labels, min_labels=2 if model.probability == "softmax" else 1)
-        self.templates = _normalise_templates(templates)
-        self.batch_size = _check_batch_size(batch_size)
+        self.templates = normalise_templates(templates)
+        self.batch_size = check_integer(batch_size, "batch_size", 1)
         self.face_crop = getattr(model, "face_crop", model.spec.face_crop)
         self.text_embeddings = label_embeddings(model, self.columns, self.templates)
 
@@ -485,17 +512,6 @@ def build_scorer(
 # ---------------------------------------------------------------------------- the face pipeline
 
 
-def result_columns(scorer_columns: Sequence[str], face_selection: str) -> list[str]:
-    """Column order of records from :func:`score_frames` (without leading id columns).
-
-    Examples
-    --------
-    >>> result_columns(["happy"], "all")
-    ['face_id', 'face_found', 'face_x', 'face_y', 'face_w', 'face_h', 'reason', 'happy']
-    """
-    return (["face_id"] if face_selection == "all" else []) + list(FACE_COLUMNS) + list(scorer_columns)
-
-
 def score_frames(
     frames: Iterable[np.ndarray],
     scorer,
@@ -525,7 +541,7 @@ def score_frames(
     -------
     list of dict
         One record per frame (per face with ``"all"``), keys as in
-        :func:`result_columns` plus ``"_source"`` (the index of the frame). A frame
+        :func:`pybridge.scores_table.face_columns` plus ``"_source"`` (the index of the frame). A frame
         without a face keeps its record: ``face_found`` False, NaN box and scores,
         and ``reason``.
 
@@ -583,7 +599,7 @@ def score_stream(
         The records of one chunk, in input order.
     """
     validate_face_selection(face_selection)
-    batch_size = _check_batch_size(batch_size)
+    batch_size = check_integer(batch_size, "batch_size", 1)
     detector = detector if detector is not None or face_selection == "none" else default_detector()
     prepare = getattr(scorer, "prepare", None)
     score_prepared = getattr(scorer, "score_prepared", None)
@@ -657,9 +673,9 @@ def _record(key, face_selection, face_id, box: FaceBox | None, *, found: bool, s
     if face_selection == "all":
         record["face_id"] = face_id
     record["face_found"] = found
-    record.update(
-        zip(("face_x", "face_y", "face_w", "face_h"), box if box is not None else (math.nan,) * 4)
-    )
+    # the Haar detector gives no confidence
+    record["face_score"] = math.nan
+    record.update(zip(BOX_COLUMNS, box if box is not None else (math.nan,) * 4))
     record["reason"] = reason
     record["_scored"] = scored
     return record
@@ -678,12 +694,6 @@ def _chunked(items: Iterable, size: int) -> Iterator[list]:
             chunk = []
     if chunk:
         yield chunk
-
-
-def _check_batch_size(batch_size: Any) -> int:
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise InvalidInputError(f"batch_size must be a positive integer; got {batch_size!r}")
-    return int(batch_size)
 
 
 def _list_or_none(values):

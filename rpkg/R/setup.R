@@ -191,7 +191,7 @@ python_library_path <- function(path) {
 extra_modules <- function(extras) {
   known <- list(quant = c("bitsandbytes", "accelerate"), openclip = "open_clip",
                 siglip = c("sentencepiece", "google.protobuf"), dist = "distributed",
-                r = "rpy2")
+                r = "rpy2", youtube = "pytubefix")
   unlist(known[intersect(extras, names(known))], use.names = FALSE)
 }
 
