@@ -283,8 +283,12 @@ def package_versions() -> dict[str, str]:
 @functools.lru_cache(maxsize=1)
 def _installed_versions() -> tuple[tuple[str, str], ...]:
     # reading package metadata costs milliseconds per package: far too slow for every call
-    versions = []
-    for name in ("pybridge", "torch", "transformers", "open_clip_torch", "opencv-python-headless", "pillow", "numpy"):
+    # pybridge's own version comes from the module: its distribution is called
+    # pybridge-emotion, and a distribution named "pybridge" would be another project
+    from pybridge import __version__
+
+    versions = [("pybridge", __version__)]
+    for name in ("torch", "transformers", "open_clip_torch", "opencv-python-headless", "pillow", "numpy"):
         try:
             versions.append((name, metadata.version(name)))
         except metadata.PackageNotFoundError:

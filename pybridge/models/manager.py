@@ -239,8 +239,8 @@ def _resolve_quantization(spec: ModelSpec, quantization: str | None, device) -> 
     if missing:
         raise QuantizationNotSupportedError(
             f"4-bit NF4 quantization needs {' and '.join(missing)}, which {'is' if len(missing) == 1 else 'are'} not "
-            f"installed: pip install 'pybridge[quant]'. Or load without it: quantization='none' (with dtype='float16' "
-            f"on a GPU; {spec.alias!r} then needs about {_unquantised_memory(spec)})"
+            f"installed: pip install 'pybridge-emotion[quant]'. Or load without it: quantization='none' "
+            f"(with dtype='float16' on a GPU; {spec.alias!r} then needs about {_unquantised_memory(spec)})"
         )
     return "nf4"
 
