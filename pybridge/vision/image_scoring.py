@@ -18,15 +18,16 @@ from __future__ import annotations
 import os
 import sys
 import warnings
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..errors import ImageReadError, InvalidInputError
-from .faces import DEFAULT_DETECTION_SIZE, default_detector, validate_face_selection
+from .faces import DEFAULT_DETECTION_SIZE, default_detector
 from .images import describe_source, is_url, list_image_files, load_image, to_rgb_array
-from .scoring import build_scorer, result_columns, score_stream, validate_labels
+from .scoring import build_scorer, check_scoring_arguments, result_columns, score_stream
 
 __all__ = ["image_scores", "image_scores_dir"]
 
@@ -121,15 +122,16 @@ def image_scores(
     """
     import pandas as pd
 
-    validate_face_selection(face_selection)
-    sources = _expand_inputs(images, pattern, recursive)
-    if scorer is None and labels is not None:
-        validate_labels(labels)  # fail before a model is loaded
+    labels = check_scoring_arguments(
+        labels, scorer=scorer, model=model, local_model_path=local_model_path, face_selection=face_selection,
+        batch_size=batch_size, templates=templates,
+    )  # fmt: skip
+    detector = None if face_selection == "none" else default_detector(face_detection_size)
+    sources = _expand_inputs(images, pattern, recursive)  # all of this fails before a model is loaded
     built = build_scorer(
         labels, model, local_model_path, scorer=scorer, templates=templates, batch_size=batch_size,
         device=device, dtype=dtype, trust_remote_code=trust_remote_code,
     )  # fmt: skip
-    detector = None if face_selection == "none" else default_detector(face_detection_size)
 
     records: list[dict] = []
     with _progress_bar(len(sources), progress) as bar:
@@ -224,6 +226,10 @@ def _expand_inputs(images: Any, pattern: str | None, recursive: bool) -> list[An
         raise InvalidInputError("images is None; pass a file, folder, URL, PIL image, array or a list of them")
     if isinstance(images, (str, os.PathLike, np.ndarray)) or _is_pil(images):
         images = [images]
+    if isinstance(images, (Mapping, set, frozenset)):
+        raise InvalidInputError(
+            f"images must be a path, URL, PIL image, array or a list of them; got a {type(images).__name__}"
+        )
     try:
         items = list(images)
     except TypeError:
