@@ -30,9 +30,11 @@ save(do.call(simulate_video, c(cases[[1]]$args, list(seed = 7L))), "simulate_vid
 save(estimate_dlo(inputs$series, dt = inputs$dt, method = "kalman"), "estimate_kalman")
 save(estimate_dlo(inputs$series, dt = inputs$dt, method = "glla"), "estimate_glla")
 
-dynamic <- dynEGA(inputs$dyn_data, seed = 1, level = c("population", "individual"))
-save(list(wc = dynamic$population$wc, network = dynamic$population$network,
-          tefi = dynamic$population$TEFI, derivatives = dynamic$derivatives),
+dynamic <- dynEGA(inputs$dyn_data, seed = 1, level = c("population", "individual"),
+                  verbose = FALSE)
+save(list(wc = dynamic$dynEGA$population$wc, network = dynamic$dynEGA$population$network,
+          tefi = dynamic$dynEGA$population$TEFI,
+          derivatives = dynamic$Derivatives$EstimatesDF),
      "dynega")
 if (requireNamespace("EGAnet", quietly = TRUE)) {
   live <- EGAnet::dynEGA(inputs$dyn_data, n.embed = 5, level = "population", seed = 1,
