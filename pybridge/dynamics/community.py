@@ -30,12 +30,12 @@ __all__ = [
     "ALGORITHMS",
     "IGRAPH_ALGORITHMS",
     "community_detection",
+    "igraph_membership",
+    "leiden",
     "louvain",
     "louvain_consensus",
     "renumber",
     "walktrap",
-    "leiden",
-    "igraph_membership",
 ]
 
 #: igraph algorithms besides walktrap and Leiden, by EGAnet's names.
