@@ -21,7 +21,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +29,8 @@ from typing import Any, Sequence
 import pandas as pd
 
 from .errors import InvalidInputError, MissingDependencyError
+from .progress import progress_bar
+from .scores_table import get_provenance, set_dtypes, set_provenance
 from .vision.images import is_url
 
 __all__ = ["score_corpus", "CorpusResult", "resolve_videos", "VIDEO_EXTENSIONS"]
@@ -159,7 +160,8 @@ def read_corpus(out: str | os.PathLike) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        All rows, ordered by video then frame.
+        All rows, ordered by video then frame, with the scores table's dtypes and the
+        labels in its provenance (:mod:`pybridge.scores_table`).
 
     Raises
     ------
@@ -176,9 +178,12 @@ def read_corpus(out: str | os.PathLike) -> pd.DataFrame:
     files = sorted(folder.glob("*.parquet"))
     if not files:
         return pd.DataFrame()
-    frame = pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
+    parts = [pd.read_parquet(f) for f in files]
+    frame = set_dtypes(pd.concat(parts, ignore_index=True))
     order = [c for c in ("video", "frame") if c in frame.columns]
-    return frame.sort_values(order, kind="stable").reset_index(drop=True) if order else frame
+    if order:
+        frame = frame.sort_values(order, kind="stable").reset_index(drop=True)
+    return set_provenance(frame, get_provenance(parts[0]))
 
 
 def resolve_videos(
@@ -302,7 +307,10 @@ def _score_one_video(video: str, destination: str, labels: list[str] | None, opt
     except Exception as err:  # noqa: BLE001 - one bad video must not stop a corpus
         return {"video": video, "status": "failed", "reason": f"{type(err).__name__}: {err}", "n_rows": 0}
     rows.insert(0, "video", video)
+    # keep what tells the score columns apart (the labels), not the per-run details
+    recorded = get_provenance(rows)
     rows.attrs = {}
+    set_provenance(rows, {key: recorded[key] for key in ("labels", "model", "model_id") if key in recorded})
     target = Path(destination)
     temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     rows.to_parquet(temporary, index=False)
@@ -369,7 +377,7 @@ def score_corpus(
         second; default: when stderr is a terminal.
     **video_scores_kwargs
         Passed to :func:`pybridge.video_scores` (``nframes``, ``uniform``, ``model``,
-        ``local_model_path``, ``face_selection``, ``batch_size``, ...).
+        ``local_model_path``, ``face_selection``, ``batch_size``, ``precision``, ...).
 
     Returns
     -------
@@ -441,7 +449,7 @@ def score_corpus(
                 )
                 for video in pending
             ]
-            bar = _progress_bar(len(items), skipped, progress)
+            bar = progress_bar(len(items), progress, unit="video", desc="corpus", initial=skipped)
             for future in as_completed(futures):
                 outcome = future.result()
                 if outcome["status"] == "scored":
@@ -475,12 +483,3 @@ def score_corpus(
         seconds=time.perf_counter() - started,
         failures=pd.DataFrame(failures, columns=["video", "reason"]),
     )
-
-
-def _progress_bar(total: int, already_done: int, progress: bool | None):
-    from tqdm.auto import tqdm
-
-    # By default only an interactive terminal gets a bar, so logs and R consoles stay clean.
-    show = progress if progress is not None else sys.stderr.isatty()
-    return tqdm(total=total, initial=already_done, unit="video", desc="corpus", disable=not show)
-

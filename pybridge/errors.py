@@ -34,6 +34,7 @@ __all__ = [
     "ModelNotAvailableError",
     "ModelLoadError",
     "QuantizationNotSupportedError",
+    "PrecisionNotSupportedError",
     "ModelMismatchError",
     "NotFittedError",
     "MissingDependencyError",
@@ -132,6 +133,12 @@ class QuantizationNotSupportedError(ModelError):
     """The requested quantisation cannot run on this platform."""
 
     kind = "quantization_unsupported"
+
+
+class PrecisionNotSupportedError(ModelError):
+    """The requested numeric precision (bf16, fp16) is not computed natively by this device."""
+
+    kind = "precision_unsupported"
 
 
 class ModelMismatchError(ModelError, ValueError):

@@ -31,12 +31,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import scipy.linalg
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from .dlo.simulate import dlo_autocorrelation, measurement_noise_share
 from .errors import InvalidInputError
+from .scores_table import face_series_column, score_columns, split_face_series
 
 __all__ = [
     "plot_emotion_series",
@@ -48,11 +49,9 @@ __all__ = [
     "dlo_autocorrelation",
 ]
 
-# Columns of image/video score tables that describe the face or the frame, not an emotion.
-_SCORE_METADATA = frozenset(
-    {"video", "image", "frame", "time_s", "face_id", "face_found", "face_x", "face_y",
-     "face_w", "face_h", "reason", "id", "clip", "time", "step", "series"}
-)
+# Id and time columns of the other tables drawn here (net_scores, simulations); the
+# scores table's own metadata columns are declared in pybridge.scores_table.
+_OTHER_ID_COLUMNS = frozenset({"id", "clip", "time", "step", "series"})
 _DLO_PARAMETERS = ("eta", "zeta", "sigma_q")
 _PARAMETER_LABELS = {"eta": "η (frequency)", "zeta": "ζ (damping)", "sigma_q": "σ_q (noise)"}
 _X_LABELS = {"time_s": "time (s)", "frame": "frame"}
@@ -117,7 +116,15 @@ def plot_emotion_series(
         raise InvalidInputError(f"x must be 'time_s' (seconds) or 'frame', got {x!r}")
     _require_columns(frame, [x], "scores")
     label_list = _value_columns(frame, labels, exclude={x, by} if by else {x})
-    groups = _groups(frame, by)
+    if face_series_column(frame) is None:
+        groups = _groups(frame, by)
+    else:
+        # several faces per frame: one panel per video and face
+        groups = _checked_panels([
+            (" ".join(str(value) if name == by else f"{name.removesuffix('_id')} {value}"
+                      for name, value in keys.items()), part)
+            for keys, part in split_face_series(frame, by=by)
+        ], "video and face")
 
     fig, axes = _panel_grid(len(groups), sharex=False, sharey=True)
     colours = _colours(len(label_list))
@@ -309,65 +316,6 @@ def plot_network_scores(
         ax.margins(x=0)
     _legend_outside(fig, axes[0], len(columns))
     return _finish(fig, path, title)
-
-
-def dlo_autocorrelation(
-    eta: float, zeta: float, lags: np.ndarray, dt: float = 1.0, noise_share: float = 0.0
-) -> np.ndarray:
-    """Autocorrelation of a stationary DLO level at the given lags.
-
-    Parameters
-    ----------
-    eta, zeta : float
-        DLO parameters (both < 0), per unit of time.
-    lags : array of int
-        Lags in samples.
-    dt : float, default 1.0
-        Time between samples.
-    noise_share : float, default 0.0
-        Share of the observed variance that is measurement noise; it lowers every
-        autocorrelation except lag 0 by the factor ``1 - noise_share``.
-
-    Returns
-    -------
-    numpy.ndarray
-        ``corr(x[t], x[t + lag])`` for each lag. It does not depend on ``sigma_q``.
-
-    Raises
-    ------
-    InvalidInputError
-        ``eta`` or ``zeta`` is not negative, or ``dt`` is not positive.
-
-    Notes
-    -----
-    For the drift ``A = [[0, 1], [eta, zeta]]`` the stationary covariance is
-    ``P = diag(1 / (-2 eta zeta), 1 / (-2 zeta))`` up to the factor ``sigma_q^2`` and the
-    lag-``h`` covariance is ``expm(A h) P``; its top-left entry over ``P[0, 0]`` is the
-    autocorrelation.
-
-    Examples
-    --------
-    >>> np.round(dlo_autocorrelation(-1.0, -0.5, np.array([0, 1]), dt=0.25), 4)
-    array([1.    , 0.9702])
-    """
-    if not (eta < 0 and zeta < 0):
-        raise InvalidInputError(
-            f"the implied autocorrelation needs a stable oscillator (eta < 0, zeta < 0), got "
-            f"eta={eta}, zeta={zeta}"
-        )
-    if not dt > 0:
-        raise InvalidInputError(f"dt must be positive, got {dt}")
-    drift = np.array([[0.0, 1.0], [eta, zeta]])
-    variance_x = 1.0 / (-2.0 * eta * zeta)
-    # x and v are uncorrelated at stationarity, so P's off-diagonal is zero
-    stationary = np.diag([variance_x, 1.0 / (-2.0 * zeta)])
-    step = scipy.linalg.expm(drift * dt)
-    lag_array = np.asarray(lags, dtype=int)
-    out = np.empty(lag_array.shape, dtype=float)
-    for index, lag in np.ndenumerate(lag_array):
-        covariance = np.linalg.matrix_power(step, int(lag)) @ stationary
-        out[index] = covariance[0, 0] / variance_x
-    return np.where(lag_array == 0, 1.0, out * (1.0 - noise_share))
 
 
 def plot_dlo_autocorrelation(
@@ -673,11 +621,7 @@ def _value_columns(frame: pd.DataFrame, chosen: Sequence[str] | None, exclude: s
         if not_numeric:
             raise InvalidInputError(f"columns {not_numeric} are not numeric and cannot be drawn")
         return columns
-    columns = [
-        c for c in frame.columns
-        if c not in exclude and c not in _SCORE_METADATA
-        and pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])
-    ]
+    columns = score_columns(frame, exclude=set(exclude) | _OTHER_ID_COLUMNS)
     if not columns:
         raise InvalidInputError(
             "found no numeric value columns to draw; name them explicitly "
@@ -689,10 +633,13 @@ def _value_columns(frame: pd.DataFrame, chosen: Sequence[str] | None, exclude: s
 def _groups(frame: pd.DataFrame, by: str | None) -> list[tuple[Any, pd.DataFrame]]:
     if by is None or by not in frame.columns:
         return [(None, frame)]
-    groups = [(name, group) for name, group in frame.groupby(by, sort=False)]
+    return _checked_panels(list(frame.groupby(by, sort=False)), f"values of {by!r}")
+
+
+def _checked_panels(groups: list[tuple[Any, pd.DataFrame]], what: str) -> list[tuple[Any, pd.DataFrame]]:
     if len(groups) > _MAX_PANELS:
         raise InvalidInputError(
-            f"{len(groups)} values of {by!r} would give {len(groups)} panels; draw at most "
+            f"{len(groups)} {what} would give {len(groups)} panels; draw at most "
             f"{_MAX_PANELS} at a time (select a subset of rows first)"
         )
     return groups
@@ -852,8 +799,7 @@ def _noise_share(row: pd.Series, eta: float, zeta: float) -> float:
     sigma_q, meas_sd = float(row["sigma_q"]), float(row["meas_sd"])
     if not (np.isfinite(sigma_q) and np.isfinite(meas_sd)) or meas_sd <= 0:
         return 0.0
-    variance_x = sigma_q**2 / (2.0 * eta * zeta)
-    return meas_sd**2 / (variance_x + meas_sd**2)
+    return measurement_noise_share(eta, zeta, sigma_q, meas_sd)
 
 
 def _row_names(table: pd.DataFrame, prefix: str | None) -> list[str]:

@@ -36,6 +36,8 @@ __all__ = [
     "DLOSimulation",
     "simulate_dlo",
     "stationary_covariance",
+    "dlo_autocorrelation",
+    "measurement_noise_share",
     "exact_discretization",
     "eta_zeta_to_period_damping",
     "period_damping_to_eta_zeta",
@@ -177,6 +179,99 @@ def stationary_covariance(eta: Any, zeta: Any, sigma_q: Any) -> np.ndarray:
     cov[..., 0, 0] = sigma_a**2 / (2.0 * eta_a * zeta_a)
     cov[..., 1, 1] = -(sigma_a**2) / (2.0 * zeta_a)
     return cov
+
+
+def dlo_autocorrelation(
+    eta: float, zeta: float, lags: np.ndarray, dt: float = 1.0, noise_share: float = 0.0
+) -> np.ndarray:
+    """Autocorrelation of a stationary DLO level at the given lags.
+
+    Parameters
+    ----------
+    eta, zeta : float
+        DLO parameters (both < 0), per unit of time.
+    lags : array of int
+        Lags in samples.
+    dt : float, default 1.0
+        Time between samples.
+    noise_share : float, default 0.0
+        Share of the observed variance that is measurement noise; it lowers every
+        autocorrelation except lag 0 by the factor ``1 - noise_share``.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``corr(x[t], x[t + lag])`` for each lag. It does not depend on ``sigma_q``.
+
+    Raises
+    ------
+    UnstableParametersError
+        ``eta`` or ``zeta`` is not negative (an :class:`InvalidInputError`).
+    InvalidInputError
+        ``dt`` is not positive.
+
+    Notes
+    -----
+    For the drift ``A = [[0, 1], [eta, zeta]]`` the stationary covariance is
+    ``P = diag(1 / (2 eta zeta), -1 / (2 zeta))`` up to the factor ``sigma_q^2``
+    (:func:`stationary_covariance`) and the
+    lag-``h`` covariance is ``expm(A h) P``; its top-left entry over ``P[0, 0]`` is the
+    autocorrelation.
+
+    Examples
+    --------
+    >>> np.round(dlo_autocorrelation(-1.0, -0.5, np.array([0, 1]), dt=0.25), 4)
+    array([1.    , 0.9702])
+    """
+    if not (eta < 0 and zeta < 0):
+        raise UnstableParametersError(
+            f"the implied autocorrelation needs a stable oscillator (eta < 0, zeta < 0), got "
+            f"eta={eta}, zeta={zeta}"
+        )
+    if not dt > 0:
+        raise InvalidInputError(f"dt must be positive, got {dt}")
+    drift = np.array([[0.0, 1.0], [eta, zeta]])
+    stationary = stationary_covariance(eta, zeta, 1.0)
+    variance_x = stationary[0, 0]
+    step = scipy.linalg.expm(drift * dt)
+    lag_array = np.asarray(lags, dtype=int)
+    out = np.empty(lag_array.shape, dtype=float)
+    for index, lag in np.ndenumerate(lag_array):
+        covariance = np.linalg.matrix_power(step, int(lag)) @ stationary
+        out[index] = covariance[0, 0] / variance_x
+    return np.where(lag_array == 0, 1.0, out * (1.0 - noise_share))
+
+
+def measurement_noise_share(eta: float, zeta: float, sigma_q: float, meas_sd: float) -> float:
+    """Share of the observed variance that is measurement noise, for a stationary DLO.
+
+    Parameters
+    ----------
+    eta, zeta : float
+        DLO parameters (both < 0).
+    sigma_q : float
+        Noise intensity of the latent level.
+    meas_sd : float
+        Standard deviation of the measurement noise.
+
+    Returns
+    -------
+    float
+        ``meas_sd^2 / (Var x + meas_sd^2)`` with ``Var x`` from
+        :func:`stationary_covariance`.
+
+    Raises
+    ------
+    UnstableParametersError
+        ``eta`` or ``zeta`` is not negative.
+
+    Examples
+    --------
+    >>> measurement_noise_share(-0.5, -0.5, 1.0, 1.0)
+    0.3333333333333333
+    """
+    variance_x = float(stationary_covariance(eta, zeta, sigma_q)[0, 0])
+    return meas_sd**2 / (variance_x + meas_sd**2)
 
 
 def _transition_matrix(eta: np.ndarray, zeta: np.ndarray, dt: float) -> np.ndarray:

@@ -306,6 +306,7 @@ def image_embeddings(
     batch_size: int = 16,
     device: Any = None,
     dtype: Any = None,
+    precision: Any = None,
     progress: bool | None = None,
     trust_remote_code: bool | None = None,
     as_array: bool = False,
@@ -327,8 +328,12 @@ def image_embeddings(
         Folder search options.
     batch_size : int, default 16
         Faces per forward pass.
-    device, dtype : optional
-        Force the device or weight dtype.
+    device : optional
+        Force the device.
+    dtype : optional
+        Older name of ``precision``.
+    precision : {None, "fp32", "bf16", "fp16"}, optional
+        Numeric precision of the model, as in :func:`pybridge.image_scores`.
     progress : bool, optional
         Progress bar (default: when stderr is a terminal).
     trust_remote_code : bool, optional
@@ -358,7 +363,8 @@ def image_embeddings(
     from ..models import get_model
     from .image_scoring import image_scores
 
-    kwargs = {k: v for k, v in {"device": device, "dtype": dtype, "trust_remote_code": trust_remote_code}.items() if v is not None}
+    options = {"device": device, "dtype": dtype, "precision": precision, "trust_remote_code": trust_remote_code}
+    kwargs = {key: value for key, value in options.items() if value is not None}
     embedder = ImageEmbedder(get_model(model, local_model_path, **kwargs), batch_size=batch_size)
     table = image_scores(
         images, None, face_selection, pattern=pattern, recursive=recursive, batch_size=batch_size,
@@ -374,6 +380,7 @@ def text_embeddings(
     templates: Any = None,
     *,
     device: Any = None,
+    precision: Any = None,
     as_array: bool = False,
 ):
     """L2-normalised text embeddings of labels (averaged over prompt templates).
@@ -393,6 +400,8 @@ def text_embeddings(
         Prompt templates with ``{}`` for the label, or an ensemble name (``"face"``).
     device : optional
         Force the device.
+    precision : {None, "fp32", "bf16", "fp16"}, optional
+        Numeric precision of the model, as in :func:`pybridge.image_scores`.
     as_array : bool, default False
         Return the ``(n, d)`` array only.
 
@@ -418,7 +427,8 @@ def text_embeddings(
     from .scoring import _normalise_templates
 
     texts = validate_labels(labels)
-    loaded = get_model(model, local_model_path, **({"device": device} if device is not None else {}))
+    options = {"device": device, "precision": precision}
+    loaded = get_model(model, local_model_path, **{key: value for key, value in options.items() if value is not None})
     if getattr(loaded, "kind", "embedding") != "embedding":
         raise InvalidInputError(f"{loaded.spec.alias!r} has no text encoder; use a CLIP-like model")
     matrix = label_embeddings(loaded, texts, _normalise_templates(templates)).double().numpy()

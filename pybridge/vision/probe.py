@@ -74,6 +74,8 @@ class EmotionProbe(ClassifierMixin, BaseEstimator):
         Faces per forward pass when embedding images.
     device : str, optional
         Device of the embedding model.
+    precision : {None, "fp32", "bf16", "fp16"}, optional
+        Numeric precision of the embedding model (see :func:`pybridge.image_scores`).
     random_state : int, optional
         Seed of the MLP.
 
@@ -109,6 +111,7 @@ class EmotionProbe(ClassifierMixin, BaseEstimator):
         batch_size: int = 16,
         device: str | None = None,
         random_state: int | None = None,
+        precision: str | None = None,
     ) -> None:
         self.model = model
         self.local_model_path = local_model_path
@@ -122,13 +125,15 @@ class EmotionProbe(ClassifierMixin, BaseEstimator):
         self.batch_size = batch_size
         self.device = device
         self.random_state = random_state
+        self.precision = precision
 
     # ------------------------------------------------------------------ embeddings
 
     def _loaded_model(self):
         from ..models import get_model
 
-        return get_model(self.model, self.local_model_path, **({"device": self.device} if self.device else {}))
+        options = {"device": self.device, "precision": self.precision}
+        return get_model(self.model, self.local_model_path, **{key: value for key, value in options.items() if value})
 
     def _model_identity(self) -> dict:
         return model_identity(self._loaded_model().provenance())

@@ -34,7 +34,15 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from ..errors import ImageReadError, InvalidInputError, InvalidLabelsError
-from .faces import FaceBox, FaceDetector, crop_face, default_detector, select_faces, validate_face_selection
+from ..scores_table import BOX_COLUMNS, NO_FACE_REASON
+from .faces import (
+    FaceBox,
+    FaceDetector,
+    crop_face,
+    default_detector,
+    select_faces,
+    validate_face_selection,
+)
 
 __all__ = [
     "PROMPT_ENSEMBLES",
@@ -45,7 +53,6 @@ __all__ = [
     "encode_pixels_in_batches",
     "label_embeddings",
     "preprocess_faces",
-    "result_columns",
     "score_frames",
     "score_stream",
     "validate_labels",
@@ -60,9 +67,6 @@ PROMPT_ENSEMBLES: dict[str, tuple[str, ...]] = {
         "a face that looks {}.",
     ),
 }
-
-FACE_COLUMNS: tuple[str, ...] = ("face_found", "face_x", "face_y", "face_w", "face_h", "reason")
-NO_FACE_REASON = "no face detected"
 
 
 @runtime_checkable
@@ -485,17 +489,6 @@ def build_scorer(
 # ---------------------------------------------------------------------------- the face pipeline
 
 
-def result_columns(scorer_columns: Sequence[str], face_selection: str) -> list[str]:
-    """Column order of records from :func:`score_frames` (without leading id columns).
-
-    Examples
-    --------
-    >>> result_columns(["happy"], "all")
-    ['face_id', 'face_found', 'face_x', 'face_y', 'face_w', 'face_h', 'reason', 'happy']
-    """
-    return (["face_id"] if face_selection == "all" else []) + list(FACE_COLUMNS) + list(scorer_columns)
-
-
 def score_frames(
     frames: Iterable[np.ndarray],
     scorer,
@@ -525,7 +518,7 @@ def score_frames(
     -------
     list of dict
         One record per frame (per face with ``"all"``), keys as in
-        :func:`result_columns` plus ``"_source"`` (the index of the frame). A frame
+        :func:`pybridge.scores_table.face_columns` plus ``"_source"`` (the index of the frame). A frame
         without a face keeps its record: ``face_found`` False, NaN box and scores,
         and ``reason``.
 
@@ -657,9 +650,9 @@ def _record(key, face_selection, face_id, box: FaceBox | None, *, found: bool, s
     if face_selection == "all":
         record["face_id"] = face_id
     record["face_found"] = found
-    record.update(
-        zip(("face_x", "face_y", "face_w", "face_h"), box if box is not None else (math.nan,) * 4)
-    )
+    # the Haar detector gives no confidence
+    record["face_score"] = math.nan
+    record.update(zip(BOX_COLUMNS, box if box is not None else (math.nan,) * 4))
     record["reason"] = reason
     record["_scored"] = scored
     return record

@@ -19,7 +19,6 @@ import io
 import json
 import math
 import os
-import sys
 import warnings
 from collections.abc import Iterator
 from dataclasses import asdict
@@ -29,10 +28,27 @@ from typing import Any
 import numpy as np
 
 from ..errors import ImageReadError, InvalidInputError
-from .faces import DEFAULT_DETECTION_SIZE, FaceBox, FaceDetector, crop_face, default_detector, validate_face_selection
+from ..progress import progress_bar
+from ..scores_table import face_columns, set_dtypes, set_provenance
+from .faces import (
+    DEFAULT_DETECTION_SIZE,
+    FaceBox,
+    FaceDetector,
+    crop_face,
+    default_detector,
+    validate_face_selection,
+)
 from .images import is_url
-from .scoring import build_scorer, result_columns, score_stream, validate_labels
-from .video import SampledFrame, SamplePlan, ShortWindowWarning, iter_video_frames, probe_video, sample_plan
+from .scoring import build_scorer, score_stream, validate_labels
+from .video import (
+    SampledFrame,
+    SamplePlan,
+    ShortWindowWarning,
+    iter_video_frames,
+    probe_video,
+    sample_plan,
+)
+from .youtube import resolve_video_source
 
 __all__ = ["iter_video_score_chunks", "video_scores"]
 
@@ -58,6 +74,7 @@ def video_scores(
     progress: bool | None = None,
     device: Any = None,
     dtype: Any = None,
+    precision: Any = None,
     scorer: Any = None,
     templates: Any = None,
     trust_remote_code: bool | None = None,
@@ -69,7 +86,10 @@ def video_scores(
     ----------
     video : str, path-like, or list of these
         Video file(s) in any container/codec ffmpeg reads, or http(s) URLs (streamed
-        by ffmpeg). A list adds a ``video`` column.
+        by ffmpeg). A YouTube URL is downloaded once into the pybridge cache with the
+        optional ``pytubefix`` package (``pip install "pybridge[youtube]"``) and scored
+        from there; the ``video`` column then names the cached file. A list adds a
+        ``video`` column.
     labels : list of str
         Emotion labels, used verbatim as prompts and as column names, in this order.
         For fixed-class models (``"cnn-fer"``) a subset of the classes, or ``None``
@@ -109,8 +129,13 @@ def video_scores(
         clashing name gets a ``-1``, ``-2``, ... suffix.
     progress : bool, optional
         Show a progress bar; by default only when stderr is a terminal.
-    device, dtype : optional
-        Force the device (``"cpu"``, ``"cuda"``, ``"mps"``) or weight dtype.
+    device : optional
+        Force the device (``"cpu"``, ``"cuda"``, ``"mps"``).
+    dtype : optional
+        Older name of ``precision``.
+    precision : {None, "fp32", "bf16", "fp16"}, optional
+        Numeric precision of the model, as in :func:`pybridge.image_scores`;
+        ``resume=True`` refuses a file written in another precision.
     scorer : Scorer, optional
         An already-built scorer (e.g. a fitted :class:`pybridge.EmotionProbe`);
         replaces ``model``.
@@ -128,10 +153,12 @@ def video_scores(
     Returns
     -------
     pandas.DataFrame
-        One row per sampled frame (per face with ``"all"``), in time order:
-        (``video``), ``frame`` (0-based index of the frame in the file),
-        ``time_s`` (its presentation time in seconds), (``face_id``),
-        ``face_found``, ``face_x``, ``face_y``, ``face_w``, ``face_h`` (face box in
+        One row per sampled frame (per face with ``"all"``), in time order, the
+        columns of :mod:`pybridge.scores_table`: (``video``), ``frame`` (0-based
+        index of the frame in the file), ``time_s`` (its presentation time in
+        seconds), (``face_id``), ``face_found``, ``face_score`` (the detector's
+        confidence; NaN for the Haar detector), ``face_x``, ``face_y``, ``face_w``,
+        ``face_h`` (face box in
         pixels of the upright frame; NaN without a face), ``reason`` (why a row has
         no scores: no face, or a frame that could not be decoded; else None), then
         one column per label. A frame without a face, or that cannot be decoded, is
@@ -145,7 +172,10 @@ def video_scores(
         A video that is missing, empty, corrupt, truncated before its header, or
         has no video stream (the message names it). Raised before the model loads.
     DownloadError
-        An http(s) URL that cannot be fetched.
+        An http(s) URL that cannot be fetched, or a YouTube video that cannot be
+        downloaded (no network).
+    MissingDependencyError
+        A YouTube URL without ``pytubefix`` installed.
     InvalidInputError
         Bad sampling arguments, ``face_selection``, ``batch_size``, ``out`` suffix,
         an existing ``out`` without ``resume=True``, or ``resume=True`` on a file
@@ -198,6 +228,7 @@ def video_scores(
     import pandas as pd
 
     sources, several = _video_list(video)
+    sources = [resolve_video_source(source) for source in sources]  # YouTube pages -> files
     plan = sample_plan(nframes=nframes, ffreq=ffreq, uniform=uniform, start=start, end=end)
     validate_face_selection(face_selection)
     if scorer is None and labels is not None:
@@ -209,11 +240,11 @@ def video_scores(
 
     built = build_scorer(
         labels, model, local_model_path, scorer=scorer, templates=templates, batch_size=batch_size,
-        device=device, dtype=dtype, trust_remote_code=trust_remote_code,
+        device=device, dtype=dtype, precision=precision, trust_remote_code=trust_remote_code,
     )  # fmt: skip
     detector = None if face_selection == "none" else default_detector(face_detection_size)
     id_columns = (["video"] if several else []) + ["frame", "time_s"]
-    columns = id_columns + result_columns(built.columns, face_selection)
+    columns = id_columns + face_columns(built.columns, face_selection)
     settings = {
         "sampling": asdict(plan),
         "face_selection": face_selection,
@@ -225,7 +256,7 @@ def video_scores(
     frame_folder = _FrameFolder(save_frames) if save_frames is not None else None
 
     tables = [done] if len(done) else []
-    with _progress_bar(plan.nframes * len(sources), progress) as bar:
+    with progress_bar(plan.nframes * len(sources), progress, unit="frame", desc="scoring video frames") as bar:
         for source in sources:
             name = str(source)
             skip = _frames_done(done, name if several else None)
@@ -247,10 +278,10 @@ def video_scores(
             for message in shortfalls:
                 warnings.warn(message, ShortWindowWarning, stacklevel=2)
     table = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=columns)
-    table = _set_dtypes(table[columns], face_selection, several)
+    table = set_dtypes(table[columns])
     if sink is not None:
         sink.finish(table)
-    table.attrs["pybridge"] = {
+    set_provenance(table, {
         **built.provenance(),
         "sampling": asdict(plan),
         "face_selection": face_selection,
@@ -259,7 +290,7 @@ def video_scores(
         "batch_size": batch_size,
         "decoder": _decoder_version(),
         "videos": {str(source): asdict(info) for source, info in infos.items()},
-    }
+    })
     return table
 
 
@@ -298,7 +329,7 @@ def iter_video_score_chunks(
     ------
     pandas.DataFrame
         ``batch_size`` frames at a time: ``frame``, ``time_s``, then
-        :func:`~pybridge.vision.scoring.result_columns`. Memory stays bounded by a
+        :func:`~pybridge.scores_table.face_columns`. Memory stays bounded by a
         few chunks whatever the video's length.
 
     Raises
@@ -314,7 +345,7 @@ def iter_video_score_chunks(
     """
     import pandas as pd
 
-    columns = ["frame", "time_s", *result_columns(scorer.columns, face_selection)]
+    columns = ["frame", "time_s", *face_columns(scorer.columns, face_selection)]
     in_flight: dict[int, SampledFrame] = {}
 
     def keyed_frames() -> Iterator[tuple[int, SampledFrame]]:
@@ -380,23 +411,9 @@ def _frames_done(done, name: str | None) -> int:
 
 def _scorer_identity(scorer) -> dict[str, Any]:
     provenance = scorer.provenance()
-    keys = ("model", "alias", "model_id", "source", "revision", "backend", "labels", "templates")
+    # precision belongs here: fp32 and bf16 rows of one series would differ in the third decimal
+    keys = ("model", "alias", "model_id", "source", "revision", "backend", "precision", "labels", "templates")
     return {key: provenance[key] for key in keys if key in provenance}
-
-
-def _set_dtypes(table, face_selection: str, several: bool):
-    table["time_s"] = table["time_s"].astype("float64")
-    frame = table["frame"].astype("float64")
-    table["frame"] = frame if frame.isna().any() else frame.astype("int64")
-    table["face_found"] = table["face_found"].astype(bool)
-    for column in ("face_x", "face_y", "face_w", "face_h"):
-        table[column] = table[column].astype("float64")
-    if face_selection == "all":
-        table["face_id"] = table["face_id"].astype("float64")
-    table["reason"] = table["reason"].astype(object).where(table["reason"].notna(), None)
-    if several:
-        table["video"] = table["video"].astype(str)
-    return table
 
 
 def _decoder_version() -> str:
@@ -440,7 +457,7 @@ class _OutputFile:
             if previous != json.loads(json.dumps(settings, default=str)):
                 raise InvalidInputError(
                     f"cannot resume {os.fspath(self.path)!r}: it was written with other settings "
-                    f"({self.settings_file.name} differs: sampling, labels, model or face_selection); "
+                    f"({self.settings_file.name} differs: sampling, labels, model, precision or face_selection); "
                     "use the same arguments or a new out="
                 )
         done = self._read_done()
@@ -536,11 +553,3 @@ def _video_stem(video: str | os.PathLike) -> str:
     name = text.rstrip("/").rsplit("/", 1)[-1].split("?", 1)[0] if is_url(text) else Path(text).name
     stem = name.rsplit(".", 1)[0] if "." in name else name
     return "".join(c if c.isalnum() or c in "-_" else "_" for c in stem) or "video"
-
-
-def _progress_bar(total: int, progress: bool | None):
-    from tqdm.auto import tqdm
-
-    # By default only an interactive terminal gets a bar, so logs and R consoles stay clean.
-    show = progress if progress is not None else sys.stderr.isatty()
-    return tqdm(total=total, unit="frame", desc="scoring video frames", disable=not show)

@@ -15,9 +15,13 @@
 #' left after the id column is taken out (EGAnet's rule). Without an id column a
 #' \code{video} column (several videos scored together) is the id.
 #'
-#' \strong{Variables} are all other columns except the frame-description columns of
-#' \code{video_scores()} (\code{frame}, \code{time_s}, \code{face_found}, the face
-#' box, \code{reason}, \code{image}), unless \code{columns} names them.
+#' \strong{Variables} are the label columns of a scores table: all other columns
+#' except the metadata columns of \code{video_scores()} (\code{frame},
+#' \code{time_s}, \code{video}, \code{face_id}, \code{track_id},
+#' \code{face_found}, \code{face_score}, the face box, \code{reason}), unless
+#' \code{columns} names them. Without an id column, a table with several faces per
+#' frame (\code{face_selection = "all"}) gets one id per video and face (e.g.
+#' \code{"clip.mp4 track 2"}).
 #'
 #' Options EGAnet has that pybridge does not run (\code{model = "BGGM"},
 #' \code{corr = "cor_auto"}, \code{uni.method = "expand"},

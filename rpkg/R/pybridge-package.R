@@ -24,6 +24,7 @@
 #' \code{unreadable_image},
 #' \code{unreadable_video}, \code{model_error}, \code{unknown_model},
 #' \code{model_not_available}, \code{model_load}, \code{quantization_unsupported},
+#' \code{precision_unsupported},
 #' \code{model_mismatch}, \code{not_fitted}, \code{missing_dependency},
 #' \code{download} and \code{estimation}. Warnings from Python become R warnings of
 #' class \code{pybridge_warning}. Any other Python exception (a bug) is signalled

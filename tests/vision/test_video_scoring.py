@@ -21,7 +21,7 @@ from pybridge.vision.video_scoring import video_scores
 from tests.helpers import media
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-FACE_COLUMNS = ["face_found", "face_x", "face_y", "face_w", "face_h", "reason"]
+FACE_COLUMNS = ["face_found", "face_score", "face_x", "face_y", "face_w", "face_h", "reason"]
 
 
 class MeanColourScorer:
