@@ -59,7 +59,8 @@ save(list(
 # each track is its own series
 save(estimate_dlo(inputs$all_faces, dt = 0.2, method = "kalman"), "all_faces_dlo")
 per_face <- dynEGA(inputs$all_faces, seed = 1, level = c("population", "individual"),
-                   na.derivative = "kalman")
-save(list(variables = unlist(per_face$methods$variables), individual = names(per_face$individual),
-          derivatives = per_face$derivatives),
+                   na.derivative = "kalman", verbose = FALSE)
+save(list(variables = sub("\\.DerivOrd1$", "", names(per_face$dynEGA$population$wc)),
+          individual = names(per_face$dynEGA$individual),
+          derivatives = per_face$Derivatives$EstimatesDF),
      "all_faces_dynega")
