@@ -151,7 +151,7 @@ ega_object <- function(plain, class = "EGA") {
   names(methods) <- gsub("_", ".", names(methods), fixed = TRUE)
   network <- square(plain$network)
   attr(network, "methods") <- methods
-  wc <- nan_to_na(as.double(plain$wc))
+  wc <- nan_as_na(as.double(plain$wc))
   names(wc) <- labels
   dim.variables <- data.frame(items = labels, dimension = unname(wc),
                               stringsAsFactors = FALSE)
@@ -163,13 +163,14 @@ ega_object <- function(plain, class = "EGA") {
     correlation = square(plain$correlation),
     n = as.double(plain$n),
     dim.variables = dim.variables,
-    TEFI = nan_to_na(as.double(plain$tefi))
+    TEFI = nan_as_na(as.double(plain$tefi))
   ), unidimensional = list(uni.method = methods$uni.method,
                            unidimensional = isTRUE(plain$unidimensional)),
   class = class)
 }
 
-nan_to_na <- function(x) {
+# NaN from Python -> NA, elementwise (EGAnet marks unassigned nodes with NA).
+nan_as_na <- function(x) {
   x[is.nan(x)] <- NA_real_
   x
 }

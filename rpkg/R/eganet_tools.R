@@ -209,9 +209,9 @@ tefi <- function(data, structure = NULL, verbose = TRUE) {
   values <- as.matrix(data)
   fit <- from_python(py_call("tefi", unname(values * 1), as.list(as.double(structure)),
                              .object = python_glue()))
-  data.frame(VN.Entropy.Fit = nan_to_na(as.double(fit$VN.Entropy.Fit)),
-             Total.Correlation = nan_to_na(as.double(fit$Total.Correlation)),
-             Average.Entropy = nan_to_na(as.double(fit$Average.Entropy)))
+  data.frame(VN.Entropy.Fit = nan_as_na(as.double(fit$VN.Entropy.Fit)),
+             Total.Correlation = nan_as_na(as.double(fit$Total.Correlation)),
+             Average.Entropy = nan_as_na(as.double(fit$Average.Entropy)))
 }
 
 #' Derivatives by GLLA and time-delay embedding (EGAnet's glla and Embed)
@@ -245,7 +245,7 @@ glla <- function(x, n.embed, tau, delta, order,
                                 tau = as_count(tau), delta = delta, order = as_count(order),
                                 na_derivative = eganet_choice(na.derivative, "na.derivative",
                                                               "none")))
-  values <- matrix(nan_to_na(as.double(values)), ncol = order + 1)
+  values <- matrix(nan_as_na(as.double(values)), ncol = order + 1)
   colnames(values) <- paste0("DerivOrd", 0:order)
   values
 }
@@ -255,5 +255,5 @@ glla <- function(x, n.embed, tau, delta, order,
 Embed <- function(x, E, tau) {
   values <- from_python(py_call("Embed", as.list(as.double(x)), E = as_count(E),
                                 tau = as_count(tau)))
-  matrix(nan_to_na(as.double(values)), ncol = E)
+  matrix(nan_as_na(as.double(values)), ncol = E)
 }
