@@ -38,6 +38,7 @@ from matplotlib.lines import Line2D
 from .dlo.simulate import dlo_autocorrelation, measurement_noise_share
 from .errors import InvalidInputError
 from .scores_table import face_series_column, score_columns, split_face_series
+from .validation import require_columns, require_frame
 
 __all__ = [
     "plot_emotion_series",
@@ -56,6 +57,7 @@ _DLO_PARAMETERS = ("eta", "zeta", "sigma_q")
 _PARAMETER_LABELS = {"eta": "η (frequency)", "zeta": "ζ (damping)", "sigma_q": "σ_q (noise)"}
 _X_LABELS = {"time_s": "time (s)", "frame": "frame"}
 _UNASSIGNED_COLOUR = "#bdbdbd"
+_NETWORK_LAYOUTS = ("kamada_kawai", "circle", "spring")
 _MAX_PANELS = 24
 
 
@@ -111,10 +113,10 @@ def plot_emotion_series(
     >>> len(fig.axes)
     1
     """
-    frame = _require_frame(scores, "scores")
+    frame = require_frame(scores, "scores", task="draw")
     if x not in _X_LABELS:
         raise InvalidInputError(f"x must be 'time_s' (seconds) or 'frame', got {x!r}")
-    _require_columns(frame, [x], "scores")
+    require_columns(frame, [x], "scores")
     label_list = _value_columns(frame, labels, exclude={x, by} if by else {x})
     if face_series_column(frame) is None:
         groups = _groups(frame, by)
@@ -153,14 +155,16 @@ def plot_network(
     wc: pd.Series | Sequence[Any] | None = None,
     *,
     ax: Axes | None = None,
+    layout: str = "kamada_kawai",
     path: str | PathLike[str] | None = None,
     title: str | None = None,
 ) -> Figure:
     """Draw a weighted network with nodes coloured by community.
 
-    The layout is Kamada-Kawai (python-igraph) started from a circle, so the same
-    network always gives the same picture. Edge width grows with the absolute weight;
-    positive edges are solid green, negative ones dashed red (the qgraph convention).
+    The one network figure of pybridge (``EGAResult.plot`` draws with it). The default
+    layout is Kamada-Kawai (python-igraph) started from a circle, so the same network
+    always gives the same picture. Edge width grows with the absolute weight; positive
+    edges are solid green, negative ones dashed red (the qgraph convention).
 
     Parameters
     ----------
@@ -173,6 +177,9 @@ def plot_network(
         ``network.wc`` when ``network`` has one.
     ax : matplotlib.axes.Axes, optional
         Draw into these axes instead of a new figure.
+    layout : {"kamada_kawai", "circle", "spring"}, default "kamada_kawai"
+        Node placement: Kamada-Kawai with strong edges short, nodes on a circle in
+        variable order, or igraph's Fruchterman-Reingold on the absolute weights.
     path : str or path-like, optional
         Where to save the figure.
     title : str, optional
@@ -186,7 +193,8 @@ def plot_network(
     ------
     InvalidInputError
         The weight matrix is not square and symmetric with matching names, has
-        non-finite values, or ``wc`` does not have one entry per node.
+        non-finite values, ``wc`` does not have one entry per node, or the layout is
+        unknown.
 
     Examples
     --------
@@ -197,6 +205,8 @@ def plot_network(
     >>> fig.axes[0].get_title()
     ''
     """
+    if layout not in _NETWORK_LAYOUTS:
+        raise InvalidInputError(f"layout must be one of {', '.join(_NETWORK_LAYOUTS)}; got {layout!r}")
     weights = _weight_matrix(network)
     names = [str(c) for c in weights.columns]
     if wc is None:
@@ -208,7 +218,7 @@ def plot_network(
         ax = fig.add_subplot()
     else:
         fig = ax.figure
-    coords = _network_layout(weights.to_numpy())
+    coords = _network_layout(weights.to_numpy(), layout)
     matrix = weights.to_numpy()
     strongest = float(np.abs(matrix).max()) or 1.0
     for i, j in zip(*np.triu_indices(len(names), k=1)):
@@ -295,9 +305,9 @@ def plot_network_scores(
     >>> fig.axes[0].get_xlabel()
     'time point'
     """
-    frame = _require_frame(scores, "scores")
+    frame = require_frame(scores, "scores", task="draw")
     if x is not None:
-        _require_columns(frame, [x], "scores")
+        require_columns(frame, [x], "scores")
     exclude = {c for c in (x, by) if c is not None}
     columns = _value_columns(frame, communities, exclude=exclude)
     groups = _groups(frame, by)
@@ -375,8 +385,8 @@ def plot_dlo_autocorrelation(
     1
     """
     series_list = _series_list(series)
-    table = _require_frame(estimates, "estimates")
-    _require_columns(table, ["eta", "zeta"], "estimates")
+    table = require_frame(estimates, "estimates", task="draw")
+    require_columns(table, ["eta", "zeta"], "estimates")
     if len(series_list) != len(table):
         raise InvalidInputError(
             f"got {len(series_list)} series but {len(table)} rows of estimates; pass one "
@@ -460,11 +470,11 @@ def plot_dlo_intervals(
     >>> len(fig.axes)
     1
     """
-    table = _require_frame(estimates, "estimates")
+    table = require_frame(estimates, "estimates", task="draw")
     parameter_list = list(parameters)
-    _require_columns(table, parameter_list, "estimates")
+    require_columns(table, parameter_list, "estimates")
     if truth is not None:
-        _require_columns(_require_frame(truth, "truth"), parameter_list, "truth")
+        require_columns(require_frame(truth, "truth", task="draw"), parameter_list, "truth")
         if len(truth) != len(table):
             raise InvalidInputError(
                 f"truth has {len(truth)} rows but estimates has {len(table)}; they must match"
@@ -540,11 +550,11 @@ def plot_recovery(
     >>> "RMSE" in fig.axes[0].texts[0].get_text()
     True
     """
-    true_table = _require_frame(truth, "truth")
-    estimate_table = _require_frame(estimates, "estimates")
+    true_table = require_frame(truth, "truth", task="draw")
+    estimate_table = require_frame(estimates, "estimates", task="draw")
     parameter_list = list(parameters)
-    _require_columns(true_table, parameter_list, "truth")
-    _require_columns(estimate_table, parameter_list, "estimates")
+    require_columns(true_table, parameter_list, "truth")
+    require_columns(estimate_table, parameter_list, "estimates")
     if len(true_table) != len(estimate_table):
         raise InvalidInputError(
             f"truth has {len(true_table)} rows but estimates has {len(estimate_table)}; pass "
@@ -595,28 +605,12 @@ def _finish(fig: Figure, path: str | PathLike[str] | None, title: str | None) ->
     return fig
 
 
-def _require_frame(data: Any, name: str) -> pd.DataFrame:
-    if not isinstance(data, pd.DataFrame):
-        raise InvalidInputError(f"{name} must be a pandas DataFrame, got {type(data).__name__}")
-    if data.empty:
-        raise InvalidInputError(f"{name} has no rows; there is nothing to draw")
-    return data
-
-
-def _require_columns(frame: pd.DataFrame, columns: Sequence[str], name: str) -> None:
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise InvalidInputError(
-            f"{name} has no column(s) {missing}; available: {[str(c) for c in frame.columns]}"
-        )
-
-
 def _value_columns(frame: pd.DataFrame, chosen: Sequence[str] | None, exclude: set[Any]) -> list[Any]:
     if chosen is not None:
         if isinstance(chosen, str):
             chosen = [chosen]
         columns = list(chosen)
-        _require_columns(frame, columns, "the table")
+        require_columns(frame, columns, "the table")
         not_numeric = [c for c in columns if not pd.api.types.is_numeric_dtype(frame[c])]
         if not_numeric:
             raise InvalidInputError(f"columns {not_numeric} are not numeric and cannot be drawn")
@@ -720,22 +714,25 @@ def _membership(wc: Any, nodes: pd.Index) -> list[Any]:
     return values
 
 
-def _network_layout(matrix: np.ndarray) -> np.ndarray:
+def _network_layout(matrix: np.ndarray, layout: str = "kamada_kawai") -> np.ndarray:
     import igraph
 
     n = matrix.shape[0]
     angles = 2 * np.pi * np.arange(n) / max(n, 1)
     circle = np.column_stack([np.cos(angles), np.sin(angles)])
     rows, cols = np.nonzero(np.triu(matrix, k=1))
-    if n < 3 or rows.size == 0:
+    if n < 3 or rows.size == 0 or layout == "circle":
         return circle
     graph = igraph.Graph(n=n, edges=list(zip(rows.tolist(), cols.tolist())))
     strength = np.abs(matrix[rows, cols])
-    # Kamada-Kawai reads weights as lengths: strong partial correlations sit close; the
-    # range is kept narrow so weak edges do not push their nodes off to the margin
-    lengths = (1.0 + 1.5 * (1.0 - strength / strength.max())).tolist()
-    layout = graph.layout_kamada_kawai(seed=circle.tolist(), weights=lengths)
-    coords = np.asarray(layout.coords, dtype=float)
+    if layout == "spring":
+        placed = graph.layout_fruchterman_reingold(weights=strength.tolist())
+    else:
+        # Kamada-Kawai reads weights as lengths: strong partial correlations sit close;
+        # the range is kept narrow so weak edges do not push their nodes off to the margin
+        lengths = (1.0 + 1.5 * (1.0 - strength / strength.max())).tolist()
+        placed = graph.layout_kamada_kawai(seed=circle.tolist(), weights=lengths)
+    coords = np.asarray(placed.coords, dtype=float)
     coords -= coords.mean(axis=0)
     scale = np.abs(coords).max()
     return coords / scale if scale > 0 else circle

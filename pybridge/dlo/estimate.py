@@ -12,9 +12,9 @@ import pandas as pd
 
 from ..errors import InvalidInputError, MissingDependencyError, PyBridgeError
 from ..scores_table import metadata_columns, score_columns, split_face_series
+from ..validation import as_observed_series, check_dt
 from .glla_regression import fit_dlo_glla
-from .kalman import _as_series, fit_dlo_kalman
-from .simulate import _check_dt
+from .kalman import MIN_OBSERVATIONS, fit_dlo_kalman
 
 __all__ = ["estimate_dlo"]
 
@@ -181,14 +181,14 @@ def estimate_dlo(
         if spacing.size == 0:
             raise InvalidInputError("cannot infer dt: time_s has fewer than two distinct values")
         dt = float(np.median(spacing))
-    dt = _check_dt(dt)
+    dt = check_dt(dt)
 
     collected = _collect_series(series, labels)
     usable: list[int] = []
     failures: dict[int, str] = {}
     for index, (keys, values) in enumerate(collected):
         try:
-            _as_series(values)
+            as_observed_series(values, MIN_OBSERVATIONS)
             usable.append(index)
         except PyBridgeError as err:
             if on_error == "raise":

@@ -22,7 +22,6 @@ and the more readable (damped period, damping ratio).
 
 from __future__ import annotations
 
-import operator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +30,7 @@ import pandas as pd
 import scipy.linalg
 
 from ..errors import InvalidInputError, UnstableParametersError
+from ..validation import check_dt, check_integer
 
 __all__ = [
     "DLOSimulation",
@@ -49,7 +49,7 @@ __all__ = [
 # because cosh/sinh(delta dt)/delta lose digits to cancellation near critical damping.
 _SERIES_THRESHOLD = 1e-8
 # Below this |l1 - l2| dt (near critical damping) the eigenvalue formula for Q cancels.
-_NEAR_CRITICAL = 1e-3
+NEAR_CRITICAL = 1e-3
 # Where Q / S falls below this on the diagonal, S - F S F^T has lost more than three
 # digits to cancellation and Van Loan's method is the accurate one.
 _CANCELLATION_LIMIT = 1e-3
@@ -85,32 +85,6 @@ def as_generator(seed: Any) -> np.random.Generator:
         raise InvalidInputError(
             f"seed must be None, a non-negative integer or a numpy Generator, got {seed!r}"
         ) from err
-
-
-def _check_dt(dt: Any) -> float:
-    try:
-        value = float(dt)
-    except (TypeError, ValueError) as err:
-        raise InvalidInputError(f"dt must be a positive number, got {dt!r}") from err
-    if not np.isfinite(value) or value <= 0:
-        raise InvalidInputError(
-            f"dt must be a positive finite number (time between samples), got {dt!r}"
-        )
-    return value
-
-
-def _check_count(value: Any, name: str, minimum: int = 1) -> int:
-    if isinstance(value, (bool, np.bool_)):
-        raise InvalidInputError(f"{name} must be an integer, got {value!r}")
-    try:
-        count = operator.index(value)
-    except TypeError as err:
-        raise InvalidInputError(
-            f"{name} must be an integer, got {value!r} ({type(value).__name__})"
-        ) from err
-    if count < minimum:
-        raise InvalidInputError(f"{name} must be at least {minimum}, got {count}")
-    return count
 
 
 def _check_parameters(eta: Any, zeta: Any, sigma_q: Any) -> tuple[np.ndarray, ...]:
@@ -331,7 +305,7 @@ def _noise_covariance_eigen(
     it is reliable.
     """
     half_gap = np.sqrt(np.asarray(zeta**2 / 4.0 + eta, dtype=complex))
-    reliable = np.abs(half_gap) * dt >= _NEAR_CRITICAL
+    reliable = np.abs(half_gap) * dt >= NEAR_CRITICAL
     gap = np.where(reliable, 2.0 * half_gap, 1.0)
     first, second = zeta / 2.0 + gap / 2.0, zeta / 2.0 - gap / 2.0
     i11 = dt * _exp_integral(2.0 * first * dt)
@@ -435,7 +409,7 @@ def exact_discretization(
     >>> F.shape, bool(Q[0, 0] > 0)
     ((2, 2), True)
     """
-    dt = _check_dt(dt)
+    dt = check_dt(dt)
     eta_a, zeta_a, sigma_a = _check_parameters(eta, zeta, sigma_q)
     if method == "van_loan":
         transition, noise = _van_loan(eta_a, zeta_a, sigma_a, dt)
@@ -489,7 +463,7 @@ def eta_zeta_to_period_damping(eta: Any, zeta: Any, dt: float = 1.0) -> tuple[An
     >>> [round(float(v), 10) for v in eta_zeta_to_period_damping(eta, zeta, dt=0.25)]
     [40.0, 0.2]
     """
-    dt = _check_dt(dt)
+    dt = check_dt(dt)
     eta_a, zeta_a, _ = _check_parameters(eta, zeta, 0.0)
     omega0 = np.sqrt(-eta_a)
     ratio = -zeta_a / (2.0 * omega0)
@@ -535,7 +509,7 @@ def period_damping_to_eta_zeta(
     >>> round(eta, 4), round(zeta, 4)
     (-1.5951, -0.2526)
     """
-    dt = _check_dt(dt)
+    dt = check_dt(dt)
     period = np.asarray(period_frames, dtype=float)
     ratio = np.asarray(damping_ratio, dtype=float)
     if not np.all(np.isfinite(period) & (period > 0)):
@@ -729,9 +703,9 @@ def simulate_dlo(
     >>> sim.to_frame().columns[:6].tolist()
     ['series', 'step', 'time', 'x', 'v', 'y']
     """
-    n_steps = _check_count(n_steps, "n_steps")
-    n_series = _check_count(n_series, "n_series")
-    dt = _check_dt(dt)
+    n_steps = check_integer(n_steps, "n_steps")
+    n_series = check_integer(n_series, "n_series")
+    dt = check_dt(dt)
     _check_parameters(eta, zeta, sigma_q)
     eta_s = _per_series(eta, "eta", n_series)
     zeta_s = _per_series(zeta, "zeta", n_series)

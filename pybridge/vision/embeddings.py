@@ -24,7 +24,12 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..errors import InvalidInputError, ModelMismatchError
-from .scoring import encode_pixels_in_batches, label_embeddings, preprocess_faces, validate_labels
+from .scoring import (
+    encode_pixels_in_batches,
+    label_embeddings,
+    preprocess_faces,
+    validate_labels,
+)
 
 __all__ = [
     "EmbeddingMap",
@@ -424,14 +429,14 @@ def text_embeddings(
     import pandas as pd
 
     from ..models import get_model
-    from .scoring import _normalise_templates
+    from .scoring import normalise_templates
 
     texts = validate_labels(labels)
     options = {"device": device, "precision": precision}
     loaded = get_model(model, local_model_path, **{key: value for key, value in options.items() if value is not None})
     if getattr(loaded, "kind", "embedding") != "embedding":
         raise InvalidInputError(f"{loaded.spec.alias!r} has no text encoder; use a CLIP-like model")
-    matrix = label_embeddings(loaded, texts, _normalise_templates(templates)).double().numpy()
+    matrix = label_embeddings(loaded, texts, normalise_templates(templates)).double().numpy()
     if as_array:
         return matrix
     table = pd.DataFrame(matrix, index=pd.Index(texts, name="label"), columns=[f"e{i}" for i in range(matrix.shape[1])])

@@ -133,7 +133,7 @@ def image_scores(
     >>> scores[["image", "happy"]]  # doctest: +SKIP
     """
     validate_face_selection(face_selection)
-    sources = _expand_inputs(images, pattern, recursive)
+    sources = expand_inputs(images, pattern, recursive)
     if scorer is None and labels is not None:
         validate_labels(labels)  # fail before a model is loaded
     built = build_scorer(
@@ -226,10 +226,33 @@ def image_scores_dir(
     )
 
 
-# ---------------------------------------------------------------------------- internals
+def expand_inputs(images: Any, pattern: str | None, recursive: bool) -> list[Any]:
+    """The image sources of an ``images`` argument, folders expanded into their files.
 
+    Parameters
+    ----------
+    images : path, URL, PIL image, array, or a list of them
+        As :func:`image_scores` takes them.
+    pattern : str, optional
+        Glob for the files of a folder.
+    recursive : bool
+        Search folders recursively.
 
-def _expand_inputs(images: Any, pattern: str | None, recursive: bool) -> list[Any]:
+    Returns
+    -------
+    list
+        One source per image, in order.
+
+    Raises
+    ------
+    InvalidInputError
+        ``None``, an item that cannot be an image, or no image at all.
+
+    Examples
+    --------
+    >>> expand_inputs(["a.jpg", "b.png"], None, False)
+    ['a.jpg', 'b.png']
+    """
     if images is None:
         raise InvalidInputError("images is None; pass a file, folder, URL, PIL image, array or a list of them")
     if isinstance(images, (str, os.PathLike, np.ndarray)) or _is_pil(images):
@@ -254,6 +277,9 @@ def _expand_inputs(images: Any, pattern: str | None, recursive: bool) -> list[An
     if not sources:
         raise InvalidInputError("no images given; pass at least one file, folder, URL, PIL image or array")
     return sources
+
+
+# ---------------------------------------------------------------------------- internals
 
 
 def _is_pil(value: Any) -> bool:

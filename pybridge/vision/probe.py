@@ -35,8 +35,19 @@ from typing import Any, Sequence
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 
-from ..errors import InvalidInputError, InvalidLabelsError, ModelMismatchError, NotFittedError
-from .embeddings import ImageEmbedder, check_same_model, embedding_columns, embeddings_matrix, model_identity
+from ..errors import (
+    InvalidInputError,
+    InvalidLabelsError,
+    ModelMismatchError,
+    NotFittedError,
+)
+from .embeddings import (
+    ImageEmbedder,
+    check_same_model,
+    embedding_columns,
+    embeddings_matrix,
+    model_identity,
+)
 
 __all__ = ["EmotionProbe"]
 
@@ -154,11 +165,11 @@ class EmotionProbe(ClassifierMixin, BaseEstimator):
         return self._embed_images(X), self._model_identity()
 
     def _embed_images(self, images: Any) -> np.ndarray:
-        from .image_scoring import _expand_inputs, image_scores
+        from .image_scoring import expand_inputs, image_scores
 
         if self.face_selection == "all":
             raise InvalidInputError("EmotionProbe needs one face per image; use face_selection 'largest', 'left', 'right' or 'none'")
-        sources = _expand_inputs(images, None, False)
+        sources = expand_inputs(images, None, False)
         cache = self.__dict__.setdefault("_embedding_cache", OrderedDict())
         keys = [_cache_key(source, self.face_selection) for source in sources]
         missing = [i for i, key in enumerate(keys) if key is None or key not in cache]
@@ -313,10 +324,10 @@ class EmotionProbe(ClassifierMixin, BaseEstimator):
         self.layers_ = [(coef.T.copy(), intercept.copy())]
 
     def _zero_shot_prior(self, width: int) -> np.ndarray:
-        from .scoring import _normalise_templates, label_embeddings
+        from .scoring import label_embeddings, normalise_templates
 
         loaded = self._loaded_model()
-        texts = label_embeddings(loaded, [str(c) for c in self.classes_], _normalise_templates(self.templates))
+        texts = label_embeddings(loaded, [str(c) for c in self.classes_], normalise_templates(self.templates))
         prior = texts.double().numpy() * float(loaded.logit_scale)
         if prior.shape[1] != width:
             raise ModelMismatchError(

@@ -35,6 +35,7 @@ import numpy as np
 
 from ..errors import ImageReadError, InvalidInputError, InvalidLabelsError
 from ..scores_table import BOX_COLUMNS, NO_FACE_REASON
+from ..validation import check_integer
 from .faces import (
     FaceBox,
     FaceDetector,
@@ -148,7 +149,29 @@ def validate_labels(labels: Any, *, min_labels: int = 1) -> list[str]:
     return labels
 
 
-def _normalise_templates(templates: Any) -> tuple[str, ...] | None:
+def normalise_templates(templates: Any) -> tuple[str, ...] | None:
+    """Check prompt templates and return them as a tuple (a named ensemble expanded).
+
+    Parameters
+    ----------
+    templates : None, str or sequence of str
+        ``None`` (labels verbatim), a name in :data:`PROMPT_ENSEMBLES`, one template or
+        several; each holds ``{}`` (or ``{label}``) where the label goes.
+
+    Returns
+    -------
+    tuple of str or None
+
+    Raises
+    ------
+    InvalidInputError
+        Not strings, empty, or a template without a place for the label.
+
+    Examples
+    --------
+    >>> normalise_templates("a photo of a {} face.")
+    ('a photo of a {} face.',)
+    """
     if templates is None:
         return None
     if isinstance(templates, str):
@@ -312,8 +335,8 @@ class ZeroShotScorer:
     def __init__(self, model, labels: Sequence[str], templates: Any = None, batch_size: int = 16) -> None:
         self.model = model
         self.columns = validate_labels(labels, min_labels=2 if model.probability == "softmax" else 1)
-        self.templates = _normalise_templates(templates)
-        self.batch_size = _check_batch_size(batch_size)
+        self.templates = normalise_templates(templates)
+        self.batch_size = check_integer(batch_size, "batch_size", 1)
         self.face_crop = getattr(model, "face_crop", model.spec.face_crop)
         self.text_embeddings = label_embeddings(model, self.columns, self.templates)
 
@@ -576,7 +599,7 @@ def score_stream(
         The records of one chunk, in input order.
     """
     validate_face_selection(face_selection)
-    batch_size = _check_batch_size(batch_size)
+    batch_size = check_integer(batch_size, "batch_size", 1)
     detector = detector if detector is not None or face_selection == "none" else default_detector()
     prepare = getattr(scorer, "prepare", None)
     score_prepared = getattr(scorer, "score_prepared", None)
@@ -671,12 +694,6 @@ def _chunked(items: Iterable, size: int) -> Iterator[list]:
             chunk = []
     if chunk:
         yield chunk
-
-
-def _check_batch_size(batch_size: Any) -> int:
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise InvalidInputError(f"batch_size must be a positive integer; got {batch_size!r}")
-    return int(batch_size)
 
 
 def _list_or_none(values):
