@@ -13,7 +13,7 @@ Models are cached per process by :mod:`pybridge.models`, so each Dask worker loa
 model once, on its first task, and reuses it for every later video.
 
 Nothing of Dask is imported unless :func:`score_corpus` runs; install it with
-``pip install "pybridge[dist]"``.
+``pip install "pybridge-emotion[dist]"``.
 """
 
 from __future__ import annotations
@@ -407,7 +407,7 @@ def score_corpus(
         from distributed import Client, LocalCluster, as_completed
     except ImportError as err:
         raise MissingDependencyError(
-            'corpus scoring runs on Dask; install it with: pip install "pybridge[dist]"'
+            'corpus scoring runs on Dask; install it with: pip install "pybridge-emotion[dist]"'
         ) from err
 
     items = resolve_videos(videos, pattern=pattern, recursive=recursive)

@@ -87,7 +87,7 @@ def video_scores(
     video : str, path-like, or list of these
         Video file(s) in any container/codec ffmpeg reads, or http(s) URLs (streamed
         by ffmpeg). A YouTube URL is downloaded once into the pybridge cache with the
-        optional ``pytubefix`` package (``pip install "pybridge[youtube]"``) and scored
+        optional ``pytubefix`` package (``pip install "pybridge-emotion[youtube]"``) and scored
         from there; the ``video`` column then names the cached file. A list adds a
         ``video`` column.
     labels : list of str

@@ -33,7 +33,8 @@
 #' @section Options:
 #' \describe{
 #'   \item{\code{pybridge.python_package}}{What \code{setup_modules()} installs
-#'     (package name, local folder or wheel).}
+#'     instead of the bundled wheel (a clone's folder, a wheel file or
+#'     \code{"pybridge-emotion"} with a version).}
 #'   \item{\code{pybridge.envname}}{Name of the environment made by
 #'     \code{setup_modules()}, looked up when Python starts (default "pybridge").}
 #' }

@@ -74,7 +74,7 @@
 #'     deletes files.
 #'   \item Any video file or http(s) video URL works. YouTube URLs need the optional
 #'     Python package 'pytubefix' (\code{setup_modules(extras = "youtube")} or
-#'     \code{pip install "pybridge[youtube]"}); without it, or without network, the
+#'     \code{pip install "pybridge-emotion[youtube]"}); without it, or without network, the
 #'     error has class \code{pybridge_missing_dependency} or \code{pybridge_download}.
 #'     A downloaded YouTube video is kept in pybridge's cache and reused.
 #' }

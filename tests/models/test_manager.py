@@ -127,7 +127,7 @@ def test_custom_code_from_fake_hub_alias(tiny_custom_code_dir):
 
 
 def test_nf4_quantisation_on_cpu(tiny_quantisable_clip_dir):
-    pytest.importorskip("bitsandbytes", reason="4-bit test needs bitsandbytes (pybridge[quant])")
+    pytest.importorskip("bitsandbytes", reason="4-bit test needs bitsandbytes (pybridge-emotion[quant])")
     full = get_model("quant", local_model_path=tiny_quantisable_clip_dir)
     quantised = get_model("quant", local_model_path=tiny_quantisable_clip_dir, quantization="nf4")
     assert quantised.quantization == "nf4" and quantised.provenance()["quantization"] == "nf4"
@@ -150,7 +150,7 @@ def test_quantisation_refusals(tiny_open_clip_dir, tiny_clip_dir, monkeypatch):
     monkeypatch.setattr(
         importlib.util, "find_spec", lambda name, *a: None if name == "bitsandbytes" else real_find_spec(name, *a)
     )
-    with pytest.raises(QuantizationNotSupportedError, match=r"needs bitsandbytes.*pybridge\[quant\].*quantization='none'"):
+    with pytest.raises(QuantizationNotSupportedError, match=r"needs bitsandbytes.*pybridge-emotion\[quant\].*quantization='none'"):
         get_model("q", local_model_path=tiny_clip_dir, quantization="nf4")
 
 

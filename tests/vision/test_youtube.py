@@ -77,7 +77,7 @@ def test_no_network_is_a_download_error_and_leaves_no_file(monkeypatch, tmp_path
 
 def test_missing_pytubefix_is_a_typed_error_before_any_model(monkeypatch):
     monkeypatch.setitem(sys.modules, "pytubefix", None)  # import fails
-    with pytest.raises(MissingDependencyError, match=r'pip install "pybridge\[youtube\]"'):
+    with pytest.raises(MissingDependencyError, match=r'pip install "pybridge-emotion\[youtube\]"'):
         video_scores(URL, ["happy", "sad"], model="no-such-model")
     with pytest.raises(InvalidInputError, match="not a YouTube video URL"):
         fetch_youtube_video("https://example.org/v.mp4")
