@@ -57,6 +57,12 @@ def _add_model_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", default="oai-base", help="model alias (see `pybridge models list`) [oai-base]")
     parser.add_argument("--local-model-path", default=None, help="load the model from this local folder")
     parser.add_argument("--device", default=None, help="cpu, cuda, cuda:1, mps [automatic]")
+    parser.add_argument(
+        "--precision",
+        default=None,
+        choices=["fp32", "bf16", "fp16"],
+        help="numeric precision of the model; bf16 on a CPU needs AMX or AVX512-BF16 [fp32 on CPU, fp16 on GPU]",
+    )
     parser.add_argument("--batch-size", type=_positive_int, default=16, help="images per forward pass [16]")
     parser.add_argument(
         "--face-selection",
@@ -103,22 +109,26 @@ def _cmd_demo(args: argparse.Namespace) -> None:
     run_demo(out=args.out, video=args.video, model=args.model, offline=args.offline)
 
 
+def _scoring_options(args: argparse.Namespace) -> dict:
+    """The options image and video scoring share, from the parsed command line."""
+    return {
+        "face_selection": args.face_selection,
+        "face_detection_size": args.face_detection_size,
+        "model": args.model,
+        "local_model_path": args.local_model_path,
+        "batch_size": args.batch_size,
+        "device": args.device,
+        "precision": args.precision,
+        "progress": True,
+    }
+
+
 def _cmd_image_scores(args: argparse.Namespace) -> None:
     from .vision.image_scoring import image_scores
 
     images = args.paths[0] if len(args.paths) == 1 else list(args.paths)
     frame = image_scores(
-        images,
-        _read_labels(args),
-        face_selection=args.face_selection,
-        face_detection_size=args.face_detection_size,
-        model=args.model,
-        local_model_path=args.local_model_path,
-        pattern=args.pattern,
-        recursive=args.recursive,
-        batch_size=args.batch_size,
-        device=args.device,
-        progress=True,
+        images, _read_labels(args), pattern=args.pattern, recursive=args.recursive, **_scoring_options(args)
     )
     _write_table(frame, args.out)
 
@@ -131,20 +141,14 @@ def _cmd_video_scores(args: argparse.Namespace) -> None:
         videos,
         _read_labels(args),
         nframes=args.nframes,
-        face_selection=args.face_selection,
-        face_detection_size=args.face_detection_size,
         start=args.start,
         end=args.end,
         uniform=args.uniform,
         ffreq=args.ffreq,
-        model=args.model,
-        local_model_path=args.local_model_path,
-        batch_size=args.batch_size,
-        device=args.device,
         out=args.out,
         resume=args.resume,
         save_frames=args.save_frames,
-        progress=True,
+        **_scoring_options(args),
     )
     if args.out is None:
         _write_table(frame, None)
@@ -155,23 +159,14 @@ def _cmd_video_scores(args: argparse.Namespace) -> None:
 def _cmd_batch(args: argparse.Namespace) -> None:
     from .corpus import score_corpus
 
-    extra = {}
+    options = _scoring_options(args)
+    del options["progress"]  # the corpus job shows its own progress
     if args.nframes is not None:
-        extra["nframes"] = args.nframes
+        options["nframes"] = args.nframes
     if args.uniform:
-        extra["uniform"] = True
+        options["uniform"] = True
     summary = score_corpus(
-        args.source,
-        _read_labels(args),
-        args.out,
-        n_workers=args.n_workers,
-        scheduler=args.scheduler,
-        model=args.model,
-        local_model_path=args.local_model_path,
-        face_selection=args.face_selection,
-        face_detection_size=args.face_detection_size,
-        batch_size=args.batch_size,
-        **extra,
+        args.source, _read_labels(args), args.out, n_workers=args.n_workers, scheduler=args.scheduler, **options
     )
     print(summary)
 

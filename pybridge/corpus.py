@@ -13,7 +13,7 @@ Models are cached per process by :mod:`pybridge.models`, so each Dask worker loa
 model once, on its first task, and reuses it for every later video.
 
 Nothing of Dask is imported unless :func:`score_corpus` runs; install it with
-``pip install "pybridge[dist]"``.
+``pip install "pybridge-emotion[dist]"``.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +32,8 @@ import numpy as np
 
 from .errors import InvalidInputError, MissingDependencyError, ServiceUnavailableError, library_errors
 from .limits import limit, run_with_deadline
+from .progress import progress_bar
+from .scores_table import get_provenance, set_dtypes, set_provenance
 from .vision.images import is_url
 from .vision.run_record import differences, input_identity, read_record, result_settings, write_record
 from .vision.video_scoring import check_video_arguments
@@ -166,7 +167,8 @@ def read_corpus(out: str | os.PathLike) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        All rows, ordered by video then frame.
+        All rows, ordered by video then frame, with the scores table's dtypes and the
+        labels in its provenance (:mod:`pybridge.scores_table`).
 
     Raises
     ------
@@ -183,9 +185,12 @@ def read_corpus(out: str | os.PathLike) -> pd.DataFrame:
     files = sorted(folder.glob("*.parquet"))
     if not files:
         return pd.DataFrame()
-    frame = pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
+    parts = [pd.read_parquet(f) for f in files]
+    frame = set_dtypes(pd.concat(parts, ignore_index=True))
     order = [c for c in ("video", "frame") if c in frame.columns]
-    return frame.sort_values(order, kind="stable").reset_index(drop=True) if order else frame
+    if order:
+        frame = frame.sort_values(order, kind="stable").reset_index(drop=True)
+    return set_provenance(frame, get_provenance(parts[0]))
 
 
 def resolve_videos(
@@ -319,7 +324,10 @@ def _score_one_video(video: str, destination: str, labels: list[str] | None, opt
     except Exception as err:  # noqa: BLE001 - one bad video must not stop a corpus
         return {"video": video, "status": "failed", "reason": f"{type(err).__name__}: {err}", "n_rows": 0}
     rows.insert(0, "video", video)
+    # keep what tells the score columns apart (the labels), not the per-run details
+    recorded = get_provenance(rows)
     rows.attrs = {}
+    set_provenance(rows, {key: recorded[key] for key in ("labels", "model", "model_id") if key in recorded})
     target = Path(destination)
     temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     rows.to_parquet(temporary, index=False)
@@ -386,7 +394,7 @@ def score_corpus(
         second; default: when stderr is a terminal.
     **video_scores_kwargs
         Passed to :func:`pybridge.video_scores` (``nframes``, ``uniform``, ``model``,
-        ``local_model_path``, ``face_selection``, ``batch_size``, ...).
+        ``local_model_path``, ``face_selection``, ``batch_size``, ``precision``, ...).
 
     Returns
     -------
@@ -424,7 +432,7 @@ def score_corpus(
         from distributed import Client, LocalCluster, as_completed
     except ImportError as err:
         raise MissingDependencyError(
-            'corpus scoring runs on Dask; install it with: pip install "pybridge[dist]"'
+            'corpus scoring runs on Dask; install it with: pip install "pybridge-emotion[dist]"'
         ) from err
 
     if n_workers is not None and (
@@ -479,7 +487,7 @@ def score_corpus(
                 )
                 for video in pending
             ]
-            bar = _progress_bar(len(items), skipped, progress)
+            bar = progress_bar(len(items), progress, unit="video", desc="corpus", initial=skipped)
             for future in as_completed(futures):
                 outcome = future.result()
                 if outcome["status"] == "scored":
@@ -561,12 +569,3 @@ def _check_rerun(folder: Path, videos: list[str], arguments: dict[str, Any]) -> 
                 f"inputs ({'; '.join(found[:6])}{'; ...' if len(found) > 6 else ''}); {restart}"
             )
     write_record(record_path, {"settings": settings, "videos": {**recorded_videos, **identities}})
-
-
-def _progress_bar(total: int, already_done: int, progress: bool | None):
-    from tqdm.auto import tqdm
-
-    # By default only an interactive terminal gets a bar, so logs and R consoles stay clean.
-    show = progress if progress is not None else sys.stderr.isatty()
-    return tqdm(total=total, initial=already_done, unit="video", desc="corpus", disable=not show)
-

@@ -25,6 +25,11 @@ score columns
 
 The provenance lives in ``table.attrs["pybridge"]`` (a dict of plain values).
 
+A table with ``face_selection="all"`` holds several faces per frame. Consumers that
+read time series (the DLO estimators, dynEGA, the plots) split it with
+:func:`split_face_series`: one series per video and face (``track_id`` when the
+detector tracked faces, else ``face_id``), each on its video's full time axis.
+
 Examples
 --------
 >>> import pandas as pd
@@ -38,6 +43,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .errors import InvalidInputError
@@ -53,7 +59,10 @@ __all__ = [
     "NO_FACE_REASON",
     "PROVENANCE_KEY",
     "face_columns",
+    "face_series_column",
     "score_columns",
+    "split_face_series",
+    "transforemotion_shape",
     "metadata_columns",
     "set_dtypes",
     "records_to_table",
@@ -184,6 +193,7 @@ def score_columns(
     labels: Sequence[str] | None = None,
     *,
     exclude: Iterable[str] = (),
+    numeric_only: bool = True,
 ) -> list[str]:
     """The score (emotion) columns of a table, in table order.
 
@@ -199,6 +209,9 @@ def score_columns(
         Name the score columns yourself; each must be a column.
     exclude : iterable of str, optional
         Further columns that are not scores (e.g. a user's id or group column).
+    numeric_only : bool, default True
+        ``False`` keeps non-numeric columns that are not metadata, for callers that
+        reject them with their own message rather than skip them.
 
     Returns
     -------
@@ -232,8 +245,10 @@ def score_columns(
         for column in table.columns
         if column not in METADATA_COLUMNS
         and column not in excluded
-        and pd.api.types.is_numeric_dtype(table[column])
-        and not pd.api.types.is_bool_dtype(table[column])
+        and (
+            not numeric_only
+            or (pd.api.types.is_numeric_dtype(table[column]) and not pd.api.types.is_bool_dtype(table[column]))
+        )
     ]
 
 
@@ -307,3 +322,154 @@ def records_to_table(records: Sequence[Mapping[str, Any]], columns: Sequence[str
     dtype('bool')
     """
     return set_dtypes(pd.DataFrame.from_records(list(records), columns=list(columns)))
+
+
+def face_series_column(table: pd.DataFrame) -> str | None:
+    """The column that tells one face's time series from another's, if the table has one.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+
+    Returns
+    -------
+    str or None
+        ``"track_id"`` when it has values (faces tracked across frames), else
+        ``"face_id"`` when it has values (``face_selection="all"``), else ``None``
+        (one face per frame).
+
+    Examples
+    --------
+    >>> face_series_column(pd.DataFrame({"face_id": [0.0, 1.0], "track_id": [float("nan")] * 2}))
+    'face_id'
+    """
+    for column in ("track_id", "face_id"):
+        if column in table.columns and table[column].notna().any():
+            return column
+    return None
+
+
+def _time_column(table: pd.DataFrame) -> str | None:
+    return next((column for column in ("time_s", "frame", "image") if column in table.columns), None)
+
+
+def split_face_series(
+    table: pd.DataFrame, *, by: str | None = "video", sort_by: str | None = None
+) -> list[tuple[dict[str, Any], pd.DataFrame]]:
+    """Split a scores table into one time series per video and face.
+
+    Without face ids (one face per frame) each ``by`` group is one series, in row order
+    or sorted by ``sort_by``. With face ids (see :func:`face_series_column`) each face
+    of a group is one series on the group's full time axis: the group's instants
+    (``time_s``, else ``frame``, else ``image``) in time order, with NaN scores where
+    that face was not seen. Rows without a face id (frames without any face) only
+    contribute their instant.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A scores table.
+    by : str or None, default "video"
+        Column naming the recording; ignored when absent.
+    sort_by : str, optional
+        Column to order the rows of a series without face ids by (stable sort).
+
+    Returns
+    -------
+    list of (dict, pandas.DataFrame)
+        The identifying values (``{"video": ..., "track_id": ...}``, empty for a single
+        series) and the series' rows, in order of first appearance of the recording
+        and increasing face id.
+
+    Raises
+    ------
+    InvalidInputError
+        A face id occurs twice at the same instant of a recording.
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"time_s": [0.0, 0.0, 0.5], "face_id": [0.0, 1.0, 0.0],
+    ...                       "happy": [0.1, 0.2, 0.3]})
+    >>> [(keys, part["happy"].tolist()) for keys, part in split_face_series(table)]
+    [({'face_id': 0}, [0.1, 0.3]), ({'face_id': 1}, [0.2, nan])]
+    """
+    if by is not None and by in table.columns:
+        groups = [({by: name}, part) for name, part in table.groupby(by, sort=False, dropna=False)]
+    else:
+        groups = [({}, table)]
+    face_column = face_series_column(table)
+    if face_column is None:
+        if sort_by is not None and sort_by in table.columns:
+            groups = [(keys, part.sort_values(sort_by, kind="stable")) for keys, part in groups]
+        return groups
+    time_column = _time_column(table)
+    instant_columns = [column for column in ("frame", "time_s", "image") if column in table.columns]
+    series = []
+    for keys, part in groups:
+        faces = part[part[face_column].notna()]
+        if time_column is not None:
+            # every instant of the recording, with its frame number and time
+            axis = part[instant_columns].drop_duplicates(time_column).dropna(subset=[time_column])
+            if pd.api.types.is_numeric_dtype(axis[time_column]):
+                axis = axis.sort_values(time_column, kind="stable")
+        for face in np.sort(pd.unique(faces[face_column])):
+            rows = faces[faces[face_column] == face]
+            if time_column is not None:
+                if rows[time_column].duplicated().any():
+                    raise InvalidInputError(
+                        f"{face_column} {face:g} occurs twice at one {time_column} of "
+                        f"{keys or 'the table'}; a face can be seen once per instant. Pass the "
+                        "rows of one face selection run"
+                    )
+                others = [column for column in instant_columns if column != time_column]
+                rows = axis.merge(rows.drop(columns=others), on=time_column, how="left")
+                rows = rows[[column for column in part.columns if column in rows.columns]]
+                rows[face_column] = face
+                if "face_found" in rows.columns:
+                    rows["face_found"] = rows["face_found"].astype("boolean").fillna(False).astype(bool)
+                for name, value in keys.items():
+                    rows[name] = value
+            identity = int(face) if float(face).is_integer() else face
+            series.append(({**keys, face_column: identity}, rows))
+    return series
+
+
+def transforemotion_shape(table: pd.DataFrame, keep: Sequence[str] = ()) -> pd.DataFrame:
+    """The table as transforEmotion returned it: only the label columns.
+
+    transforEmotion's ``image_scores()`` and ``video_scores()`` gave one column per
+    label and nothing else (a row of NaN where no face was found), and scripts index
+    ``scores[, 1]`` or compare the column names with the labels. This drops every
+    other column of a scores table; the rows, including those without a face, stay.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A scores table.
+    keep : sequence of str, optional
+        Columns to keep in front of the labels (e.g. ``["image_id"]``, as
+        transforEmotion's ``image_scores_dir()`` had).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``keep`` then the score columns, with the provenance record kept in ``attrs``.
+
+    Raises
+    ------
+    InvalidInputError
+        A ``keep`` column is not in the table.
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"image": ["a.jpg"], "face_found": [True], "happy": [0.9], "sad": [0.1]})
+    >>> transforemotion_shape(table).columns.tolist()
+    ['happy', 'sad']
+    """
+    keep = list(keep)
+    missing = [column for column in keep if column not in table.columns]
+    if missing:
+        raise InvalidInputError(f"columns {missing} are not in the table; it has {list(table.columns)}")
+    shaped = table[keep + score_columns(table, exclude=keep)].reset_index(drop=True)
+    shaped.attrs = dict(table.attrs)
+    return shaped

@@ -51,6 +51,7 @@ import pytest
 from PIL import Image
 
 from pybridge import errors as E
+from pybridge.vision.scoring import FunctionScorer
 from tests.helpers import media, tiny_models
 
 LABELS = ["happy", "sad", "neutral"]
@@ -322,21 +323,13 @@ def close_to(reference: np.ndarray, tolerance: float) -> Callable[[Any], bool]:
 # -------------------------------------------------------------------- helper runners
 
 
-class ColourScorer:
+def _colour_scores(faces):
     """Scores from a crop's mean colour: no torch, so forked (memory-capped) children never touch OpenMP."""
-
-    face_crop = "padded"
-    columns = LABELS
-
-    def score(self, faces):
-        means = np.array([face.reshape(-1, 3).mean(axis=0) for face in faces], dtype=np.float64) + 1.0
-        return means / means.sum(axis=1, keepdims=True)
-
-    def provenance(self):
-        return {"model": "mean-colour", "labels": list(LABELS)}
+    means = np.array([face.reshape(-1, 3).mean(axis=0) for face in faces], dtype=np.float64) + 1.0
+    return means / means.sum(axis=1, keepdims=True)
 
 
-NO_TORCH = {"scorer": ColourScorer(), "local_model_path": None}
+NO_TORCH = {"scorer": FunctionScorer(_colour_scores, LABELS), "local_model_path": None}
 
 
 def image_scores(ctx: Ctx, images: Any, labels: Any = LABELS, **kw: Any):

@@ -20,17 +20,14 @@ import numpy as np
 import pandas as pd
 
 from ..errors import EstimationError, InvalidInputError, SeriesTooShortError
+from ..scores_table import face_series_column, score_columns, split_face_series
 from .correlation import auto_correlate
 from .ega import EGA, EGAResult
 from .embed import NA_DERIVATIVE_MODES, glla_matrix
 from .rng import reproducible_seeds, ziggurat_normals
 
-__all__ = ["dynEGA", "DynEGAResult", "VIDEO_SCORE_COLUMNS", "LEVELS"]
+__all__ = ["dynEGA", "DynEGAResult", "LEVELS"]
 
-#: Columns of ``video_scores`` output that describe frames, not emotions.
-VIDEO_SCORE_COLUMNS = (
-    "frame", "time_s", "face_found", "face_x", "face_y", "face_w", "face_h", "reason", "image",
-)
 LEVELS = ("population", "group", "individual")
 
 
@@ -118,6 +115,22 @@ def _find_column(frame: pd.DataFrame, literal: str, argument, role: str):
     return argument
 
 
+#: Id column dynEGA makes for a scores table with several faces per frame.
+FACE_SERIES_ID = "face_series"
+
+
+def _one_unit_per_face(data: pd.DataFrame) -> pd.DataFrame:
+    """One unit per video and face, each on its video's time axis (see split_face_series)."""
+    parts = []
+    for keys, part in split_face_series(data):
+        name = " ".join(
+            str(value) if column == "video" else f"{column.removesuffix('_id')} {value}"
+            for column, value in keys.items()
+        )
+        parts.append(part.assign(**{FACE_SERIES_ID: name}))
+    return pd.concat(parts, ignore_index=True)
+
+
 def _factor_order(values: pd.Series) -> list:
     """Levels sorted as R sorts a factor (numbers numerically, text as strings)."""
     levels = pd.unique(values)
@@ -148,11 +161,7 @@ def _variable_columns(frame, columns, excluded):
             raise InvalidInputError(f"columns {missing} are not in the data")
         chosen = columns
     else:
-        chosen = [
-            c for c in frame.columns
-            if c not in excluded and str(c).lower() not in VIDEO_SCORE_COLUMNS
-            and str(c).lower() != "video"
-        ]
+        chosen = score_columns(frame, exclude=excluded, numeric_only=False)
     non_numeric = [
         str(c) for c in chosen
         if not pd.api.types.is_numeric_dtype(frame[c]) or pd.api.types.is_bool_dtype(frame[c])
@@ -199,7 +208,8 @@ def _normalise_levels(level) -> list[str]:
     return [x for x in LEVELS if x in levels]
 
 
-_EGA_OPTIONS = ("gamma", "lambda_min_ratio", "nlambda", "consensus_iter", "ordinal_categories")
+_EGA_OPTIONS = ("gamma", "lambda_min_ratio", "nlambda", "consensus_iter", "ordinal_categories",
+                "algorithm_args")
 
 
 def _check_arguments(data, n_embed, tau, delta, use_derivatives, zero_jitter, na_derivative,
@@ -277,13 +287,17 @@ def dynEGA(  # noqa: N802 (EGAnet's name)
     """Dynamic EGA of multivariate time series, numerically as EGAnet 2.5.0.
 
     **Which columns are variables.** With ``columns=[...]`` exactly those. Otherwise
-    every column except: the id column, the group column, the frame-description columns
-    of :func:`pybridge.video_scores` (``frame``, ``time_s``, ``face_found``,
-    ``face_x``, ``face_y``, ``face_w``, ``face_h``, ``reason``, ``image``) and a
-    ``video`` column. The id column is, as in EGAnet, a column named ``id`` (any case)
-    if there is one, else ``id`` (name or 0-based position); when neither is given and
-    a ``video`` column exists (several videos scored together), ``video`` is the id.
-    The group column is likewise a column named ``group`` or the ``group`` argument.
+    the score columns of the table (:func:`pybridge.scores_table.score_columns`: the
+    labels a scores table records, else every column that is not the id column, the
+    group column or a scores-table metadata column such as ``frame``, ``time_s``,
+    ``video``, ``face_id``, ``track_id``, the face box and ``reason``). The id column
+    is, as in EGAnet, a column named ``id`` (any case) if there is one, else ``id``
+    (name or 0-based position). When neither is given: a table with several faces per
+    frame (``face_selection="all"``) gets one id per video and face (column
+    ``face_series``, e.g. ``"clip.mp4 track 2"``; see
+    :func:`pybridge.scores_table.split_face_series`), else a ``video`` column
+    (several videos scored together) is the id. The group column is likewise a
+    column named ``group`` or the ``group`` argument.
 
     **Missing values.** Frames where no face was found have NaN scores. With
     ``na_derivative="none"`` (EGAnet's default) every window of ``n_embed``
@@ -319,7 +333,8 @@ def dynEGA(  # noqa: N802 (EGAnet's name)
     level : str or list of str, default "population"
         Any of ``"population"``, ``"group"``, ``"individual"``.
     model : {"glasso", "TMFG"}, default "glasso"
-    algorithm : {"walktrap", "louvain", "leiden"}, default "walktrap"
+    algorithm : str, default "walktrap"
+        See :func:`pybridge.dynamics.EGA`.
     corr : {"auto", "pearson", "spearman"}, default "auto"
     na_data : {"pairwise", "listwise"}, default "pairwise"
     na_derivative : {"none", "kalman", "rowwise", "skipover"}, default "none"
@@ -337,7 +352,8 @@ def dynEGA(  # noqa: N802 (EGAnet's name)
         do not depend on it.
     **ega_options
         Passed to every :func:`pybridge.dynamics.EGA` call (``gamma``,
-        ``lambda_min_ratio``, ``nlambda``, ``consensus_iter``, ``ordinal_categories``).
+        ``lambda_min_ratio``, ``nlambda``, ``consensus_iter``, ``ordinal_categories``,
+        ``algorithm_args``).
 
     Returns
     -------
@@ -368,6 +384,8 @@ def dynEGA(  # noqa: N802 (EGAnet's name)
     levels = _normalise_levels(level)
 
     id_column = _find_column(data, "id", id, "id")
+    if id_column is None and face_series_column(data) is not None:
+        data, id_column = _one_unit_per_face(data), FACE_SERIES_ID
     if id_column is None and "video" in data.columns:
         id_column = "video"
     if id_column is None and "individual" in levels:

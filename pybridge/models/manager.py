@@ -26,18 +26,11 @@ from typing import Any
 
 from ..errors import InvalidInputError, ModelLoadError, ModelNotAvailableError, QuantizationNotSupportedError, library_errors
 from .cache import resolve_snapshot
-from .device import dtype_name, resolve_device, resolve_dtype
+from .device import dtype_name, resolve_device, resolve_dtype, resolve_precision
+from .backend_table import backend_names, get_backend
 from .registry import ModelSpec, builtin_aliases, get_model_spec, spec_for_local_path
 
 __all__ = ["get_model", "load_model", "loaded_models", "resolve_spec", "unload_model"]
-
-# backend name -> "module:function"; imported on first use so that listing models
-# or using one backend never imports the others
-_BACKEND_LOADERS: dict[str, str] = {
-    "transformers": "pybridge.models.backends.transformers_clip:load_transformers_model",
-    "open_clip": "pybridge.models.backends.open_clip_backend:load_open_clip_model",
-    "fer_cnn": "pybridge.models.fer_cnn:load_fer_cnn",
-}
 
 _LOADED: dict[tuple, Any] = {}
 _LOCK = threading.RLock()
@@ -98,6 +91,7 @@ def get_model(
     dtype: Any = None,
     quantization: str | None = None,
     trust_remote_code: bool | None = None,
+    precision: Any = None,
 ):
     """Load a model, or return the already-loaded one.
 
@@ -110,8 +104,7 @@ def get_model(
     device : str or torch.device, optional
         ``"cpu"``, ``"cuda"``, ``"mps"``; automatic by default.
     dtype : str or torch.dtype, optional
-        ``"float32"``, ``"float16"``, ``"bfloat16"``; automatic by default (float32
-        on CPU, half precision on GPU).
+        Older name of ``precision`` (``"float32"``, ``"float16"``, ``"bfloat16"``).
     quantization : {None, "nf4", "none"}, optional
         ``"nf4"`` loads the weights in 4 bits with bitsandbytes; ``"none"`` turns
         off a spec's default quantisation; ``None`` keeps the spec's default,
@@ -121,6 +114,11 @@ def get_model(
         and, for built-in aliases, only at a pinned commit (``revision``), so that
         code published upstream later never runs unasked (``eva-8B`` has no pinned
         commit and needs ``True``).
+    precision : {None, "fp32", "bf16", "fp16"}, optional
+        Numeric precision the weights are loaded in (straight from the checkpoint, no
+        float32 copy). Default: ``"fp32"`` on a CPU; on a GPU the spec's dtype, else
+        ``"fp16"``. ``"bf16"`` on a CPU needs AMX or AVX512-BF16 (see
+        :mod:`pybridge.models.device`).
 
     Returns
     -------
@@ -138,6 +136,10 @@ def get_model(
         Weights that do not load, or custom code without permission.
     QuantizationNotSupportedError
         4-bit loading is not possible on this platform or backend.
+    PrecisionNotSupportedError
+        The device does not compute the requested precision natively.
+    InvalidInputError
+        Unknown device or precision, or ``precision`` and ``dtype`` that disagree.
     DownloadError
         Downloading the weights failed.
 
@@ -150,7 +152,7 @@ def get_model(
     spec = resolve_spec(model, local_model_path)
     torch_device = resolve_device(device)
     quant = _resolve_quantization(spec, quantization, torch_device)
-    torch_dtype = resolve_dtype(dtype, torch_device, spec.dtype)
+    torch_dtype = resolve_dtype(resolve_precision(precision, dtype), torch_device, spec.dtype)
     # By default a built-in alias runs its checkpoint's own code only at a pinned commit, so new
     # upstream code never runs unasked; user aliases were trusted at registration; True overrides.
     pinned = spec.is_local or bool(spec.revision) or spec.alias not in builtin_aliases()
@@ -229,9 +231,10 @@ def _resolve_quantization(spec: ModelSpec, quantization: str | None, device) -> 
         quantization = spec.quantization
     if quantization != "nf4":
         raise InvalidInputError(f"quantization must be None, 'none' or 'nf4'; got {quantization!r}")
-    if spec.backend != "transformers":
+    if quantization not in get_backend(spec.backend).quantizations:
+        supporting = [name for name in backend_names() if quantization in get_backend(name).quantizations]
         raise QuantizationNotSupportedError(
-            f"4-bit NF4 quantization works for transformers models only; {spec.alias!r} uses the {spec.backend} "
+            f"4-bit NF4 quantization works for {' and '.join(supporting)} models only; {spec.alias!r} uses the {spec.backend} "
             "backend. Use quantization=None (and dtype='float16' on a GPU to save memory)"
         )
     if device.type == "mps":
@@ -242,8 +245,8 @@ def _resolve_quantization(spec: ModelSpec, quantization: str | None, device) -> 
     if missing:
         raise QuantizationNotSupportedError(
             f"4-bit NF4 quantization needs {' and '.join(missing)}, which {'is' if len(missing) == 1 else 'are'} not "
-            f"installed: pip install 'pybridge[quant]'. Or load without it: quantization='none' (with dtype='float16' "
-            f"on a GPU; {spec.alias!r} then needs about {_unquantised_memory(spec)})"
+            f"installed: pip install 'pybridge-emotion[quant]'. Or load without it: quantization='none' "
+            f"(with dtype='float16' on a GPU; {spec.alias!r} then needs about {_unquantised_memory(spec)})"
         )
     return "nf4"
 
@@ -255,17 +258,16 @@ def _unquantised_memory(spec: ModelSpec) -> str:
 
 
 def _load(spec: ModelSpec, device, dtype, quantization: str | None, trust_remote_code: bool):
-    module_name, function_name = _BACKEND_LOADERS[spec.backend].split(":")
-    loader = getattr(importlib.import_module(module_name), function_name)
-    if spec.backend == "fer_cnn":
+    backend = get_backend(spec.backend)
+    loader = backend.function("loader")
+    if not backend.hub_weights:  # the backend finds its own weights
         return loader(spec, device, dtype)
     if spec.is_local:
         folder = Path(spec.source)
         if not folder.is_dir():
             raise ModelNotAvailableError(f"model folder {spec.source!r} of {spec.alias!r} does not exist")
     else:
-        prefix = "open_clip_" if spec.backend == "open_clip" else ""
-        folder = resolve_snapshot(spec.hub_repo, spec.revision, weights_prefix=prefix)
+        folder = resolve_snapshot(spec.hub_repo, spec.revision, weights_prefix=backend.weights_prefix)
     # Whatever a damaged checkpoint makes the libraries raise (safetensors, pickle, JSON, OS errors)
     # arrives as one typed error; pybridge's own errors pass through.
     with library_errors(

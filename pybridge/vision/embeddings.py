@@ -24,7 +24,12 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..errors import InvalidInputError, ModelMismatchError
-from .scoring import encode_pixels_in_batches, label_embeddings, preprocess_faces, validate_labels
+from .scoring import (
+    encode_pixels_in_batches,
+    label_embeddings,
+    preprocess_faces,
+    validate_labels,
+)
 
 __all__ = [
     "EmbeddingMap",
@@ -192,14 +197,14 @@ class ImageEmbedder:
     """
 
     def __init__(self, model, batch_size: int = 16) -> None:
-        if getattr(model, "kind", "embedding") != "embedding":
+        if model.kind != "embedding":
             raise InvalidInputError(
                 f"{model.spec.alias!r} is a fixed-class classifier without an image-text embedding space; "
                 "use a CLIP-like model (e.g. 'oai-base') for embeddings and probes"
             )
         self.model = model
         self.batch_size = batch_size
-        self.face_crop = getattr(model, "face_crop", model.spec.face_crop)
+        self.face_crop = model.face_crop
         dim = int(model.encode_texts(["a face"]).shape[1])
         self.columns = [f"{EMBEDDING_PREFIX}{i}" for i in range(dim)]
 
@@ -306,6 +311,7 @@ def image_embeddings(
     batch_size: int = 16,
     device: Any = None,
     dtype: Any = None,
+    precision: Any = None,
     progress: bool | None = None,
     trust_remote_code: bool | None = None,
     as_array: bool = False,
@@ -327,8 +333,12 @@ def image_embeddings(
         Folder search options.
     batch_size : int, default 16
         Faces per forward pass.
-    device, dtype : optional
-        Force the device or weight dtype.
+    device : optional
+        Force the device.
+    dtype : optional
+        Older name of ``precision``.
+    precision : {None, "fp32", "bf16", "fp16"}, optional
+        Numeric precision of the model, as in :func:`pybridge.image_scores`.
     progress : bool, optional
         Progress bar (default: when stderr is a terminal).
     trust_remote_code : bool, optional
@@ -358,7 +368,8 @@ def image_embeddings(
     from ..models import get_model
     from .image_scoring import image_scores
 
-    kwargs = {k: v for k, v in {"device": device, "dtype": dtype, "trust_remote_code": trust_remote_code}.items() if v is not None}
+    options = {"device": device, "dtype": dtype, "precision": precision, "trust_remote_code": trust_remote_code}
+    kwargs = {key: value for key, value in options.items() if value is not None}
     embedder = ImageEmbedder(get_model(model, local_model_path, **kwargs), batch_size=batch_size)
     table = image_scores(
         images, None, face_selection, pattern=pattern, recursive=recursive, batch_size=batch_size,
@@ -374,6 +385,7 @@ def text_embeddings(
     templates: Any = None,
     *,
     device: Any = None,
+    precision: Any = None,
     as_array: bool = False,
 ):
     """L2-normalised text embeddings of labels (averaged over prompt templates).
@@ -393,6 +405,8 @@ def text_embeddings(
         Prompt templates with ``{}`` for the label, or an ensemble name (``"face"``).
     device : optional
         Force the device.
+    precision : {None, "fp32", "bf16", "fp16"}, optional
+        Numeric precision of the model, as in :func:`pybridge.image_scores`.
     as_array : bool, default False
         Return the ``(n, d)`` array only.
 
@@ -415,13 +429,14 @@ def text_embeddings(
     import pandas as pd
 
     from ..models import get_model
-    from .scoring import _normalise_templates
+    from .scoring import normalise_templates
 
     texts = validate_labels(labels)
-    loaded = get_model(model, local_model_path, **({"device": device} if device is not None else {}))
-    if getattr(loaded, "kind", "embedding") != "embedding":
+    options = {"device": device, "precision": precision}
+    loaded = get_model(model, local_model_path, **{key: value for key, value in options.items() if value is not None})
+    if loaded.kind != "embedding":
         raise InvalidInputError(f"{loaded.spec.alias!r} has no text encoder; use a CLIP-like model")
-    matrix = label_embeddings(loaded, texts, _normalise_templates(templates)).double().numpy()
+    matrix = label_embeddings(loaded, texts, normalise_templates(templates)).double().numpy()
     if as_array:
         return matrix
     table = pd.DataFrame(matrix, index=pd.Index(texts, name="label"), columns=[f"e{i}" for i in range(matrix.shape[1])])

@@ -34,8 +34,16 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from ..errors import ImageReadError, InvalidInputError, InvalidLabelsError
-from ..scores_table import METADATA_COLUMNS
-from .faces import FaceBox, FaceDetector, crop_face, default_detector, select_faces, validate_face_selection
+from ..scores_table import BOX_COLUMNS, METADATA_COLUMNS, NO_FACE_REASON
+from ..validation import check_integer
+from .faces import (
+    FaceBox,
+    FaceDetector,
+    crop_face,
+    default_detector,
+    select_faces,
+    validate_face_selection,
+)
 
 #: Keys the scoring records carry internally; a label of that name would clobber them.
 _RECORD_KEYS = frozenset({"_source", "_scored"})
@@ -43,6 +51,7 @@ _RECORD_KEYS = frozenset({"_source", "_scored"})
 __all__ = [
     "PROMPT_ENSEMBLES",
     "ClassifierScorer",
+    "FunctionScorer",
     "Scorer",
     "ZeroShotScorer",
     "build_scorer",
@@ -51,7 +60,6 @@ __all__ = [
     "label_embeddings",
     "normalise_label",
     "preprocess_faces",
-    "result_columns",
     "score_frames",
     "score_stream",
     "validate_labels",
@@ -67,13 +75,17 @@ PROMPT_ENSEMBLES: dict[str, tuple[str, ...]] = {
     ),
 }
 
-FACE_COLUMNS: tuple[str, ...] = ("face_found", "face_x", "face_y", "face_w", "face_h", "reason")
-NO_FACE_REASON = "no face detected"
-
 
 @runtime_checkable
 class Scorer(Protocol):
-    """Anything that turns face crops into one score per column.
+    """What :func:`score_stream` calls: face crops in, one score per column out.
+
+    Scoring runs in two steps so that a worker thread can prepare the next chunk while
+    the model scores this one: ``prepare(faces)`` (CPU work: preprocessing) and
+    ``score_prepared(prepared)`` (the model). :class:`ZeroShotScorer`,
+    :class:`ClassifierScorer`, :class:`~pybridge.vision.embeddings.ImageEmbedder`,
+    the VAD pole scorer and a fitted :class:`~pybridge.vision.probe.EmotionProbe`
+    satisfy it; :class:`FunctionScorer` turns a ``score(faces)`` function into one.
 
     Attributes
     ----------
@@ -86,7 +98,9 @@ class Scorer(Protocol):
     columns: list[str]
     face_crop: str
 
-    def score(self, faces: list[np.ndarray]) -> np.ndarray: ...
+    def prepare(self, faces: list[np.ndarray]) -> Any: ...
+
+    def score_prepared(self, prepared: Any) -> np.ndarray: ...
 
     def provenance(self) -> dict: ...
 
@@ -195,7 +209,29 @@ def validate_labels(labels: Any, *, min_labels: int = 1) -> list[str]:
     return labels
 
 
-def _normalise_templates(templates: Any) -> tuple[str, ...] | None:
+def normalise_templates(templates: Any) -> tuple[str, ...] | None:
+    """Check prompt templates and return them as a tuple (a named ensemble expanded).
+
+    Parameters
+    ----------
+    templates : None, str or sequence of str
+        ``None`` (labels verbatim), a name in :data:`PROMPT_ENSEMBLES`, one template or
+        several; each holds ``{}`` (or ``{label}``) where the label goes.
+
+    Returns
+    -------
+    tuple of str or None
+
+    Raises
+    ------
+    InvalidInputError
+        Not strings, empty, or a template without a place for the label.
+
+    Examples
+    --------
+    >>> normalise_templates("a photo of a {} face.")
+    ('a photo of a {} face.',)
+    """
     if templates is None:
         return None
     if isinstance(templates, str):
@@ -359,9 +395,9 @@ class ZeroShotScorer:
     def __init__(self, model, labels: Sequence[str], templates: Any = None, batch_size: int = 16) -> None:
         self.model = model
         self.columns = validate_labels(labels, min_labels=2 if model.probability == "softmax" else 1)
-        self.templates = _normalise_templates(templates)
-        self.batch_size = _check_batch_size(batch_size)
-        self.face_crop = getattr(model, "face_crop", model.spec.face_crop)
+        self.templates = normalise_templates(templates)
+        self.batch_size = check_integer(batch_size, "batch_size", 1)
+        self.face_crop = model.face_crop
         self.text_embeddings = label_embeddings(model, self.columns, self.templates)
         _check_distinct_prompts(self.columns, self.text_embeddings)
 
@@ -469,13 +505,21 @@ class ClassifierScorer:
                     f"{', '.join(map(repr, unknown))}. Use a zero-shot model (e.g. 'oai-base') for free-text labels"
                 )
             self._indices = [lookup[label.strip().lower()] for label in self.columns]
-        self.face_crop = getattr(model, "face_crop", None) or model.spec.face_crop
+        self.face_crop = model.face_crop
 
-    def score(self, faces: list[np.ndarray]) -> np.ndarray:
+    def prepare(self, faces: list[np.ndarray]) -> list[np.ndarray]:
+        """The crops themselves: the classifier preprocesses inside ``predict_proba``."""
+        return list(faces)
+
+    def score_prepared(self, faces: list[np.ndarray]) -> np.ndarray:
         """Class probabilities of RGB uint8 face crops, ``(len(faces), len(columns))``."""
         if not faces:
             return np.empty((0, len(self.columns)))
         return np.asarray(self.model.predict_proba(list(faces)), dtype=np.float64)[:, self._indices]
+
+    def score(self, faces: list[np.ndarray]) -> np.ndarray:
+        """Class probabilities of RGB uint8 face crops, ``(len(faces), len(columns))``."""
+        return self.score_prepared(self.prepare(faces))
 
     def provenance(self) -> dict:
         """Model provenance plus the classes reported."""
@@ -522,8 +566,8 @@ def check_scoring_arguments(
     ['happy', 'sad']
     """
     validate_face_selection(face_selection)
-    _check_batch_size(batch_size)
-    _normalise_templates(templates)
+    check_integer(batch_size, "batch_size", 1)
+    normalise_templates(templates)
     if scorer is not None:
         return None if labels is None else list(labels)
     if labels is not None:
@@ -533,6 +577,53 @@ def check_scoring_arguments(
     if resolve_spec(model, local_model_path).backend != "fer_cnn":
         validate_labels(None)  # raises: zero-shot models need labels
     return None
+
+
+class FunctionScorer:
+    """A :class:`Scorer` made of a function that scores face crops in one step.
+
+    Parameters
+    ----------
+    score : callable
+        ``score(faces) -> array (len(faces), len(columns))`` on RGB uint8 crops.
+    columns : sequence of str
+        Output column names.
+    face_crop : {"padded", "tight"}, default "padded"
+        The crop ``score`` expects.
+    provenance : dict, optional
+        Recorded in the table's provenance (with the columns as ``labels``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> scorer = FunctionScorer(lambda faces: np.ones((len(faces), 1)), ["one"])
+    >>> scorer.score_prepared(scorer.prepare([np.zeros((2, 2, 3), np.uint8)])).tolist()
+    [[1.0]]
+    """
+
+    def __init__(
+        self,
+        score: Callable[[list[np.ndarray]], np.ndarray],
+        columns: Sequence[str],
+        face_crop: str = "padded",
+        provenance: dict | None = None,
+    ) -> None:
+        self.score = score
+        self.columns = list(columns)
+        self.face_crop = face_crop
+        self._provenance = dict(provenance or {})
+
+    def prepare(self, faces: list[np.ndarray]) -> list[np.ndarray]:
+        """The crops themselves (``score`` does all the work)."""
+        return list(faces)
+
+    def score_prepared(self, faces: list[np.ndarray]) -> np.ndarray:
+        """``score(faces)`` as float64, ``(len(faces), len(columns))``."""
+        return np.asarray(self.score(faces), dtype=np.float64)
+
+    def provenance(self) -> dict:
+        """The given provenance with the columns as ``labels``."""
+        return {**self._provenance, "labels": list(self.columns)}
 
 
 def build_scorer(
@@ -581,8 +672,12 @@ def build_scorer(
     ['happy', 'sad']
     """
     if scorer is not None:
-        if not (hasattr(scorer, "columns") and callable(getattr(scorer, "score", None))):
-            raise InvalidInputError("scorer= must have .columns and .score(faces); e.g. a fitted pybridge.EmotionProbe")
+        if not isinstance(scorer, Scorer):
+            raise InvalidInputError(
+                "scorer= must have .columns, .face_crop, .prepare(faces), .score_prepared(prepared) and "
+                ".provenance() (the Scorer protocol), e.g. a fitted pybridge.EmotionProbe; wrap a "
+                "score(faces) function in pybridge.vision.scoring.FunctionScorer"
+            )
         if labels is not None and list(labels) != list(scorer.columns):
             raise InvalidLabelsError(
                 f"labels {list(labels)} differ from the scorer's columns {list(scorer.columns)}; "
@@ -593,7 +688,7 @@ def build_scorer(
 
     model_kwargs = {key: value for key, value in model_kwargs.items() if value is not None}
     loaded = get_model(model, local_model_path, **model_kwargs)
-    if getattr(loaded, "kind", "embedding") == "classifier":
+    if loaded.kind == "classifier":
         if templates is not None:
             raise InvalidInputError(f"templates apply to zero-shot models only; {loaded.spec.alias!r} has fixed classes")
         return ClassifierScorer(loaded, labels)
@@ -601,17 +696,6 @@ def build_scorer(
 
 
 # ---------------------------------------------------------------------------- the face pipeline
-
-
-def result_columns(scorer_columns: Sequence[str], face_selection: str) -> list[str]:
-    """Column order of records from :func:`score_frames` (without leading id columns).
-
-    Examples
-    --------
-    >>> result_columns(["happy"], "all")
-    ['face_id', 'face_found', 'face_x', 'face_y', 'face_w', 'face_h', 'reason', 'happy']
-    """
-    return (["face_id"] if face_selection == "all" else []) + list(FACE_COLUMNS) + list(scorer_columns)
 
 
 def score_frames(
@@ -643,7 +727,7 @@ def score_frames(
     -------
     list of dict
         One record per frame (per face with ``"all"``), keys as in
-        :func:`result_columns` plus ``"_source"`` (the index of the frame). A frame
+        :func:`pybridge.scores_table.face_columns` plus ``"_source"`` (the index of the frame). A frame
         without a face keeps its record: ``face_found`` False, NaN box and scores,
         and ``reason``.
 
@@ -701,12 +785,9 @@ def score_stream(
         The records of one chunk, in input order.
     """
     validate_face_selection(face_selection)
-    batch_size = _check_batch_size(batch_size)
+    batch_size = check_integer(batch_size, "batch_size", 1)
     detector = detector if detector is not None or face_selection == "none" else default_detector()
-    prepare = getattr(scorer, "prepare", None)
-    score_prepared = getattr(scorer, "score_prepared", None)
-    if prepare is None or score_prepared is None:
-        prepare, score_prepared = (lambda faces: faces), scorer.score
+    prepare, score_prepared = scorer.prepare, scorer.score_prepared
     columns = list(scorer.columns)
 
     def prepare_chunk(chunk: list[tuple[Any, Any]]):
@@ -775,9 +856,9 @@ def _record(key, face_selection, face_id, box: FaceBox | None, *, found: bool, s
     if face_selection == "all":
         record["face_id"] = face_id
     record["face_found"] = found
-    record.update(
-        zip(("face_x", "face_y", "face_w", "face_h"), box if box is not None else (math.nan,) * 4)
-    )
+    # the Haar detector gives no confidence
+    record["face_score"] = math.nan
+    record.update(zip(BOX_COLUMNS, box if box is not None else (math.nan,) * 4))
     record["reason"] = reason
     record["_scored"] = scored
     return record
@@ -796,12 +877,6 @@ def _chunked(items: Iterable, size: int) -> Iterator[list]:
             chunk = []
     if chunk:
         yield chunk
-
-
-def _check_batch_size(batch_size: Any) -> int:
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise InvalidInputError(f"batch_size must be a positive integer; got {batch_size!r}")
-    return int(batch_size)
 
 
 def _list_or_none(values):

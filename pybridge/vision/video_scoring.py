@@ -19,7 +19,6 @@ import inspect
 import io
 import math
 import os
-import sys
 import warnings
 from collections.abc import Iterator
 from dataclasses import asdict
@@ -29,11 +28,21 @@ from typing import Any
 import numpy as np
 
 from ..errors import ImageReadError, InvalidInputError, library_errors
+from ..progress import progress_bar
+from ..scores_table import face_columns, set_dtypes, set_provenance
 from .faces import DEFAULT_DETECTION_SIZE, FaceBox, FaceDetector, crop_face, default_detector
 from .images import is_url
 from .run_record import differences, input_identity, read_record, result_settings, write_record
-from .scoring import build_scorer, check_scoring_arguments, result_columns, score_stream
-from .video import SampledFrame, SamplePlan, ShortWindowWarning, iter_video_frames, probe_video, sample_plan
+from .scoring import build_scorer, check_scoring_arguments, score_stream
+from .video import (
+    SampledFrame,
+    SamplePlan,
+    ShortWindowWarning,
+    iter_video_frames,
+    probe_video,
+    sample_plan,
+)
+from .youtube import resolve_video_source
 
 __all__ = ["check_video_arguments", "iter_video_score_chunks", "video_scores"]
 
@@ -59,6 +68,7 @@ def video_scores(
     progress: bool | None = None,
     device: Any = None,
     dtype: Any = None,
+    precision: Any = None,
     scorer: Any = None,
     templates: Any = None,
     trust_remote_code: bool | None = None,
@@ -70,7 +80,10 @@ def video_scores(
     ----------
     video : str, path-like, or list of these
         Video file(s) in any container/codec ffmpeg reads, or http(s) URLs (streamed
-        by ffmpeg). A list adds a ``video`` column.
+        by ffmpeg). A YouTube URL is downloaded once into the pybridge cache with the
+        optional ``pytubefix`` package (``pip install "pybridge-emotion[youtube]"``) and scored
+        from there; the ``video`` column then names the cached file. A list adds a
+        ``video`` column.
     labels : list of str
         Emotion labels, used verbatim as prompts and as column names, in this order.
         For fixed-class models (``"cnn-fer"``) a subset of the classes, or ``None``
@@ -110,8 +123,13 @@ def video_scores(
         clashing name gets a ``-1``, ``-2``, ... suffix.
     progress : bool, optional
         Show a progress bar; by default only when stderr is a terminal.
-    device, dtype : optional
-        Force the device (``"cpu"``, ``"cuda"``, ``"mps"``) or weight dtype.
+    device : optional
+        Force the device (``"cpu"``, ``"cuda"``, ``"mps"``).
+    dtype : optional
+        Older name of ``precision``.
+    precision : {None, "fp32", "bf16", "fp16"}, optional
+        Numeric precision of the model, as in :func:`pybridge.image_scores`;
+        ``resume=True`` refuses a file written in another precision.
     scorer : Scorer, optional
         An already-built scorer (e.g. a fitted :class:`pybridge.EmotionProbe`);
         replaces ``model``.
@@ -129,10 +147,12 @@ def video_scores(
     Returns
     -------
     pandas.DataFrame
-        One row per sampled frame (per face with ``"all"``), in time order:
-        (``video``), ``frame`` (0-based index of the frame in the file),
-        ``time_s`` (its presentation time in seconds), (``face_id``),
-        ``face_found``, ``face_x``, ``face_y``, ``face_w``, ``face_h`` (face box in
+        One row per sampled frame (per face with ``"all"``), in time order, the
+        columns of :mod:`pybridge.scores_table`: (``video``), ``frame`` (0-based
+        index of the frame in the file), ``time_s`` (its presentation time in
+        seconds), (``face_id``), ``face_found``, ``face_score`` (the detector's
+        confidence; NaN for the Haar detector), ``face_x``, ``face_y``, ``face_w``,
+        ``face_h`` (face box in
         pixels of the upright frame; NaN without a face), ``reason`` (why a row has
         no scores: no face, or a frame that could not be decoded; else None), then
         one column per label. A frame without a face, or that cannot be decoded, is
@@ -146,7 +166,10 @@ def video_scores(
         A video that is missing, empty, corrupt, truncated before its header, or
         has no video stream (the message names it). Raised before the model loads.
     DownloadError
-        An http(s) URL that cannot be fetched.
+        An http(s) URL that cannot be fetched, or a YouTube video that cannot be
+        downloaded (no network).
+    MissingDependencyError
+        A YouTube URL without ``pytubefix`` installed.
     InvalidInputError
         Bad sampling arguments, ``face_selection``, ``batch_size``, ``out`` suffix,
         an existing ``out`` without ``resume=True``, or ``resume=True`` on a file
@@ -202,6 +225,7 @@ def video_scores(
     sources, several = _video_list(video)
     arguments = check_video_arguments(**{k: v for k, v in arguments.items() if k != "video"})
     plan, labels = arguments.pop("plan"), arguments["labels"]
+    sources = [resolve_video_source(source) for source in sources]  # YouTube pages -> files
     sink = _OutputFile(out, resume, sources, arguments) if out is not None else None
     infos = {source: probe_video(source) for source in sources}  # bad files fail before the model loads
     detector = None if face_selection == "none" else default_detector(face_detection_size)
@@ -209,14 +233,14 @@ def video_scores(
 
     built = build_scorer(
         labels, model, local_model_path, scorer=scorer, templates=templates, batch_size=batch_size,
-        device=device, dtype=dtype, trust_remote_code=trust_remote_code,
+        device=device, dtype=dtype, precision=precision, trust_remote_code=trust_remote_code,
     )  # fmt: skip
     id_columns = (["video"] if several else []) + ["frame", "time_s"]
-    columns = id_columns + result_columns(built.columns, face_selection)
+    columns = id_columns + face_columns(built.columns, face_selection)
     done = sink.open(columns, built.provenance()) if sink is not None else pd.DataFrame(columns=columns)
 
     tables = [done] if len(done) else []
-    with _progress_bar(plan.nframes * len(sources), progress) as bar:
+    with progress_bar(plan.nframes * len(sources), progress, unit="frame", desc="scoring video frames") as bar:
         for source in sources:
             name = str(source)
             skip = _frames_done(done, name if several else None)
@@ -238,10 +262,10 @@ def video_scores(
             for message in shortfalls:
                 warnings.warn(message, ShortWindowWarning, stacklevel=2)
     table = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=columns)
-    table = _set_dtypes(table[columns], face_selection, several)
+    table = set_dtypes(table[columns])
     if sink is not None:
         sink.finish(table)
-    table.attrs["pybridge"] = {
+    set_provenance(table, {
         **built.provenance(),
         "sampling": asdict(plan),
         "face_selection": face_selection,
@@ -250,7 +274,7 @@ def video_scores(
         "batch_size": batch_size,
         "decoder": _decoder_version(),
         "videos": {str(source): asdict(info) for source, info in infos.items()},
-    }
+    })
     return table
 
 
@@ -358,7 +382,7 @@ def iter_video_score_chunks(
     ------
     pandas.DataFrame
         ``batch_size`` frames at a time: ``frame``, ``time_s``, then
-        :func:`~pybridge.vision.scoring.result_columns`. Memory stays bounded by a
+        :func:`~pybridge.scores_table.face_columns`. Memory stays bounded by a
         few chunks whatever the video's length.
 
     Raises
@@ -374,7 +398,7 @@ def iter_video_score_chunks(
     """
     import pandas as pd
 
-    columns = ["frame", "time_s", *result_columns(scorer.columns, face_selection)]
+    columns = ["frame", "time_s", *face_columns(scorer.columns, face_selection)]
     in_flight: dict[int, SampledFrame] = {}
 
     def keyed_frames() -> Iterator[tuple[int, SampledFrame]]:
@@ -436,21 +460,6 @@ def _frames_done(done, name: str | None) -> int:
         return 0
     rows = done if name is None else done[done["video"].astype(str) == name]
     return int(rows["time_s"].nunique())
-
-
-def _set_dtypes(table, face_selection: str, several: bool):
-    table["time_s"] = table["time_s"].astype("float64")
-    frame = table["frame"].astype("float64")
-    table["frame"] = frame if frame.isna().any() else frame.astype("int64")
-    table["face_found"] = table["face_found"].astype(bool)
-    for column in ("face_x", "face_y", "face_w", "face_h"):
-        table[column] = table[column].astype("float64")
-    if face_selection == "all":
-        table["face_id"] = table["face_id"].astype("float64")
-    table["reason"] = table["reason"].astype(object).where(table["reason"].notna(), None)
-    if several:
-        table["video"] = table["video"].astype(str)
-    return table
 
 
 def _decoder_version() -> str:
@@ -519,8 +528,14 @@ class _OutputFile:
 
     def _compare(self, previous: dict[str, Any], keys: tuple[str, ...]) -> None:
         found: list[str] = []
+        # An argument the scorer's provenance also records (precision=None -> "fp32") is compared
+        # as resolved there, so that the default and its explicit value count as the same run.
+        resolved = set(previous.get("scorer") or {}) if isinstance(previous.get("scorer"), dict) else set()
         for key in keys:
             before, now = previous.get(key, "<unset>"), self.record.get(key, "<unset>")
+            if key == "settings" and isinstance(before, dict) and isinstance(now, dict):
+                before = {k: v for k, v in before.items() if k not in resolved}
+                now = {k: v for k, v in now.items() if k not in resolved}
             if isinstance(before, dict) and isinstance(now, dict):
                 found.extend(differences(before, now, f"{key}."))
             elif before != now:
@@ -626,11 +641,3 @@ def _video_stem(video: str | os.PathLike) -> str:
     name = text.rstrip("/").rsplit("/", 1)[-1].split("?", 1)[0] if is_url(text) else Path(text).name
     stem = name.rsplit(".", 1)[0] if "." in name else name
     return "".join(c if c.isalnum() or c in "-_" else "_" for c in stem) or "video"
-
-
-def _progress_bar(total: int, progress: bool | None):
-    from tqdm.auto import tqdm
-
-    # By default only an interactive terminal gets a bar, so logs and R consoles stay clean.
-    show = progress if progress is not None else sys.stderr.isatty()
-    return tqdm(total=total, unit="frame", desc="scoring video frames", disable=not show)

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from pybridge.dynamics import Embed, glla
-from pybridge.dynamics.embed import glla_matrix, glla_weights
+from pybridge.dynamics.embed import glla_matrix
+from pybridge.glla_weights import glla_weights
 from pybridge.errors import InvalidInputError, SeriesTooShortError
 
 from .conftest import PARITY_TOL, matrix, max_abs_diff
@@ -57,7 +58,9 @@ def test_glla_on_squares_reproduces_eganet_offsets(n_embed, tau, delta, rows):
 
 
 def test_glla_weights_are_the_savitzky_golay_table_for_the_default_design():
-    weights = glla_weights(5)
+    weights = glla_weights(5, offsets="eganet")
+    # EGAnet's offsets are the centred ones when tau * delta = 1
+    np.testing.assert_array_equal(weights, glla_weights(5))
     np.testing.assert_allclose(weights[:, 0], np.array([-3, 12, 17, 12, -3]) / 35, atol=1e-15)
     np.testing.assert_allclose(weights[:, 1], np.array([-2, -1, 0, 1, 2]) / 10, atol=1e-15)
     np.testing.assert_allclose(weights[:, 2], np.array([2, -1, -2, -1, 2]) / 7, atol=1e-15)
@@ -110,3 +113,13 @@ def test_kalman_mode_fills_gaps_before_differentiating():
 def test_bad_arguments_raise_typed_errors(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+def test_top_level_glla_stays_the_function_after_the_stages_are_imported():
+    # a submodule named like a top-level export would replace it on import
+    import pybridge
+    import pybridge.dlo
+    import pybridge.dynamics
+
+    assert pybridge.glla is pybridge.dynamics.glla
+    assert pybridge.Embed is pybridge.dynamics.Embed

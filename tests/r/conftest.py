@@ -45,6 +45,7 @@ def r_inputs(tmp_path_factory, shared_fixtures):
     """Inputs of the parity runs, as Python values."""
     from pybridge import simulate_dlo
     from tests.helpers.media import make_face_video
+    from tests.helpers.score_tables import all_faces_table
     from tests.helpers.tiny_models import build_tiny_clip
 
     folder = tmp_path_factory.mktemp("r-parity-inputs")
@@ -74,23 +75,41 @@ def r_inputs(tmp_path_factory, shared_fixtures):
         "series": series,
         "dt": 0.5,
         "dyn_data": dyn_columns,
+        "all_faces": all_faces_table()[0],
     }
 
 
 @pytest.fixture(scope="session")
-def r_results(tmp_path_factory, r_inputs):
+def r_library(tmp_path_factory) -> Path:
+    """A library folder with this checkout's R package installed (once per session)."""
+    _require_r()
+    library = tmp_path_factory.mktemp("r-library")
+    _install_r_package(library)
+    return library
+
+
+def r_environment(library: Path) -> dict:
+    """Environment of a child ``Rscript``: this Python for reticulate, the test library."""
+    # One compute thread on both sides: float32 matrix products then add in the same
+    # order in both processes, whatever the machine's load does to thread scheduling.
+    return dict(os.environ, RETICULATE_PYTHON=sys.executable, OMP_NUM_THREADS="1",
+                MKL_NUM_THREADS="1",
+                R_LIBS=os.pathsep.join([str(library), os.environ.get("R_LIBS", "")]).rstrip(os.pathsep))
+
+
+@pytest.fixture(scope="session")
+def r_results(tmp_path_factory, r_inputs, r_library):
     """Folder with the ``.rds`` results of ``scripts/r_side.R``."""
     rscript = _require_r()
     import rpy2.robjects as ro
 
     work = tmp_path_factory.mktemp("r-parity")
-    library = work / "library"
-    library.mkdir()
-    _install_r_package(library)
+    library = r_library
 
     values = dict(r_inputs)
     series = values.pop("series")
     dyn_data = values.pop("dyn_data")
+    all_faces = values.pop("all_faces")
     r_list = {
         key: ro.StrVector(value) if isinstance(value, list) else
         ro.StrVector([value]) if isinstance(value, str) else ro.FloatVector([value])
@@ -101,20 +120,35 @@ def r_results(tmp_path_factory, r_inputs):
     r_list["series"] = ro.r["matrix"](ro.FloatVector(series.ravel()), nrow=series.shape[0],
                                       byrow=True)
     r_list["dyn_data"] = ro.DataFrame({name: ro.FloatVector(column) for name, column in dyn_data.items()})
+    r_list["all_faces"] = _r_data_frame(all_faces)
     inputs = work / "inputs.rds"
     ro.r["saveRDS"](ro.ListVector(r_list), str(inputs))
 
     out = work / "out"
     out.mkdir()
-    # One compute thread on both sides: float32 matrix products then add in the same
-    # order in both processes, whatever the machine's load does to thread scheduling.
-    env = dict(os.environ, RETICULATE_PYTHON=sys.executable, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
-               R_LIBS=os.pathsep.join([str(library), os.environ.get("R_LIBS", "")]).rstrip(os.pathsep))
-    result = subprocess.run([rscript, str(SCRIPT), str(inputs), str(out)], env=env,
+    result = subprocess.run([rscript, str(SCRIPT), str(inputs), str(out)], env=r_environment(library),
                             capture_output=True, text=True)
     if result.returncode != 0:
         pytest.fail(f"{SCRIPT.name} failed (exit {result.returncode}):\n{result.stderr[-4000:]}")
     return out
+
+
+def _r_data_frame(frame):
+    """pandas -> R data.frame, keeping the column order; None in text columns becomes NA."""
+    import pandas as pd
+    import rpy2.rinterface as ri
+    import rpy2.robjects as ro
+
+    columns = {}
+    for name in frame.columns:
+        column = frame[name]
+        if pd.api.types.is_bool_dtype(column):
+            columns[name] = ro.BoolVector(column.tolist())
+        elif pd.api.types.is_numeric_dtype(column):
+            columns[name] = ro.FloatVector(column.to_numpy(dtype=float))
+        else:
+            columns[name] = ro.StrVector([ri.NA_Character if pd.isna(v) else str(v) for v in column])
+    return ro.DataFrame(columns)
 
 
 @pytest.fixture(autouse=True)

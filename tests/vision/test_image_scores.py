@@ -24,7 +24,7 @@ def folder_scores(face_folder, tiny_clip_dir):
 
 def test_table_layout(folder_scores):
     assert folder_scores.columns.tolist() == [
-        "image", "face_found", "face_x", "face_y", "face_w", "face_h", "reason", *LABELS,
+        "image", "face_found", "face_score", "face_x", "face_y", "face_w", "face_h", "reason", *LABELS,
     ]  # fmt: skip
     assert folder_scores["face_found"].dtype == bool
     assert all(folder_scores[c].dtype == np.float64 for c in ["face_x", *LABELS])

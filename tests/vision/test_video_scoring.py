@@ -21,7 +21,7 @@ from pybridge.vision.video_scoring import video_scores
 from tests.helpers import media
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-FACE_COLUMNS = ["face_found", "face_x", "face_y", "face_w", "face_h", "reason"]
+FACE_COLUMNS = ["face_found", "face_score", "face_x", "face_y", "face_w", "face_h", "reason"]
 
 
 class MeanColourScorer:
@@ -34,7 +34,10 @@ class MeanColourScorer:
         self.delay_s = delay_s
         self.n_scored = 0
 
-    def score(self, faces):
+    def prepare(self, faces):
+        return faces
+
+    def score_prepared(self, faces):
         time.sleep(self.delay_s)
         self.n_scored += len(faces)
         means = np.array([face.reshape(-1, 3).mean(axis=0) for face in faces], dtype=np.float64) + 1.0
@@ -215,10 +218,10 @@ class CrashingScorer(MeanColourScorer):
         super().__init__()
         self.crash_after = crash_after
 
-    def score(self, faces):
+    def score_prepared(self, faces):
         if self.n_scored >= self.crash_after:
             raise _Interrupt
-        return super().score(faces)
+        return super().score_prepared(faces)
 
 
 @pytest.mark.filterwarnings("ignore::pybridge.vision.video.ShortWindowWarning")  # the second clip is short

@@ -17,10 +17,27 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from ...errors import MissingDependencyError, ModelLoadError, QuantizationNotSupportedError
+from ..backend_table import Backend, register_backend
 from ..base import EmbeddingModel
 from ..registry import ModelSpec
 
-__all__ = ["OpenClipEmbeddingModel", "load_open_clip_model"]
+__all__ = ["BACKEND", "OpenClipEmbeddingModel", "load_open_clip_model"]
+
+
+def _family(config: dict) -> str:
+    # open_clip's SigLIP configurations carry the sigmoid loss's bias
+    return "siglip" if "init_logit_bias" in config.get("model_cfg", {}) else "clip"
+
+
+#: This backend's row of the backend table.
+BACKEND = register_backend(Backend(
+    name="open_clip",
+    loader=f"{__name__}:load_open_clip_model",
+    hub_prefix="hf-hub:",
+    weights_prefix="open_clip_",
+    config_file="open_clip_config.json",
+    family=_family,
+))
 
 _WEIGHT_FILES = (
     "open_clip_model.safetensors",
@@ -104,7 +121,7 @@ def load_open_clip_model(
         import open_clip
     except ImportError as err:
         raise MissingDependencyError(
-            f"{spec.alias!r} needs open_clip: pip install 'pybridge[openclip]'"
+            f"{spec.alias!r} needs open_clip: pip install 'pybridge-emotion[openclip]'"
         ) from err
 
     if not any((folder / name).is_file() for name in _WEIGHT_FILES):

@@ -4,8 +4,8 @@ test_that("image_scores() returns one row per image with the labels as columns",
   skip_if_no_python()
   scores <- image_scores(face_image_path(), labels, local_model_path = tiny_clip_path())
   expect_s3_class(scores, "data.frame")
-  expect_identical(names(scores), c("image", "face_found", "face_x", "face_y", "face_w",
-                                    "face_h", "reason", labels))
+  expect_identical(names(scores), c("image", "face_found", "face_score", "face_x", "face_y",
+                                    "face_w", "face_h", "reason", labels))
   expect_identical(nrow(scores), 1L)
   expect_true(scores$face_found)
   expect_equal(sum(unlist(scores[labels])), 1, tolerance = 1e-6)
@@ -78,4 +78,23 @@ test_that("image_scores_dir() lists files by regular expression and adds image_i
   expect_warning(none <- image_scores_dir(empty, labels), class = "pybridge_warning")
   expect_identical(nrow(none), 0L)
   expect_identical(names(none), c("image_id", "image", labels))
+})
+
+test_that("output = \"transforEmotion\" gives only the label columns", {
+  skip_if_no_python()
+  images <- c(face_image_path(), blank_image_path())
+  tidy <- image_scores(images, labels, local_model_path = tiny_clip_path())
+  shaped <- image_scores(images, labels, local_model_path = tiny_clip_path(),
+                         output = "transforEmotion")
+  expect_identical(names(shaped), labels)
+  expect_equal(shaped[, 1], tidy[[labels[1]]])
+  expect_true(all(is.na(shaped[2, ])))
+  old <- options(pybridge.output = "transforEmotion")
+  folder <- dirname(face_image_path())
+  by_folder <- tryCatch(image_scores_dir(folder, labels, pattern = "^(astronaut|blank)\\.png$",
+                                         local_model_path = tiny_clip_path()),
+                        finally = options(old))
+  expect_identical(names(by_folder), c("image_id", labels))
+  expect_identical(by_folder$image_id, c("astronaut.png", "blank.png"))
+  expect_error(image_scores(images, labels, output = "wide"), class = "pybridge_invalid_input")
 })

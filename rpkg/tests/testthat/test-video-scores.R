@@ -4,8 +4,8 @@ test_that("video_scores() gives one row per sampled frame and equals the Python 
   skip_if_no_python()
   scores <- video_scores(face_video_path(), labels, nframes = 12, ffreq = 1,
                          local_model_path = tiny_clip_path())
-  expect_identical(names(scores), c("frame", "time_s", "face_found", "face_x", "face_y",
-                                    "face_w", "face_h", "reason", labels))
+  expect_identical(names(scores), c("frame", "time_s", "face_found", "face_score", "face_x",
+                                    "face_y", "face_w", "face_h", "reason", labels))
   expect_identical(scores$frame, 0:11)
   expect_equal(scores$time_s, (0:11) / 5)
   expect_identical(scores$face_found, !(0:11 %in% c(3, 7)))
@@ -67,4 +67,22 @@ test_that("unreadable videos are typed errors naming the file", {
   file.create(empty)
   expect_error(video_scores(empty, labels, local_model_path = tiny_clip_path()),
                class = "pybridge_unreadable_video")
+})
+
+test_that("output = \"transforEmotion\" gives one row per frame and only the labels", {
+  skip_if_no_python()
+  shaped <- suppressWarnings(video_scores(face_video_path(), c("happy", "sad"), nframes = 5,
+                                          ffreq = 1, local_model_path = tiny_clip_path(),
+                                          output = "transforEmotion"))
+  expect_identical(names(shaped), c("happy", "sad"))
+  expect_identical(nrow(shaped), 5L)
+  expect_true(all(is.na(shaped[4, ])))  # frame 3 has no face
+})
+
+test_that("YouTube URLs without pytubefix are a typed error", {
+  skip_if_no_python()
+  if (reticulate::py_module_available("pytubefix")) skip("pytubefix is installed")
+  expect_error(video_scores("https://www.youtube.com/watch?v=hdYNcv-chgY", c("happy", "sad"),
+                            model = "no-such-model"),
+               "pytubefix", class = "pybridge_missing_dependency")
 })
