@@ -10,7 +10,7 @@ Examples
 >>> from pybridge import image_scores
 >>> table = image_scores("faces/", ["happy", "sad", "angry"])  # doctest: +SKIP
 >>> table.columns[:3].tolist()  # doctest: +SKIP
-['image', 'face_found', 'face_x']
+['image', 'face_found', 'face_score']
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ from typing import Any
 import numpy as np
 
 from ..errors import ImageReadError, InvalidInputError
-from .faces import DEFAULT_DETECTION_SIZE, default_detector, validate_face_selection
+from ..scores_table import records_to_table
+from .faces import DEFAULT_DETECTION_SIZE, DEFAULT_DETECTOR, resolve_detector, validate_face_selection
 from .images import describe_source, is_url, list_image_files, load_image, to_rgb_array
 from .scoring import build_scorer, result_columns, score_stream, validate_labels
 
@@ -48,6 +49,8 @@ def image_scores(
     progress: bool | None = None,
     trust_remote_code: bool | None = None,
     face_detection_size: int | None = DEFAULT_DETECTION_SIZE,
+    detector: Any = DEFAULT_DETECTOR,
+    face_threshold: float | None = None,
 ):
     """Score the faces in images against emotion labels.
 
@@ -91,14 +94,26 @@ def image_scores(
         original pixels). A face must then be at least 24 pixels in the shrunk copy
         (48 in a 1280-pixel-wide image). ``None`` scans the full resolution, as
         transforEmotion does.
+    detector : {"mtcnn", "haar"} or detector object, default "mtcnn"
+        Face detector. ``"mtcnn"`` gives each face a confidence (``face_score``) and
+        five landmarks (``landmark_*`` columns); its weights come from the
+        ``facenet-pytorch`` wheel (``pip install --no-deps facenet-pytorch==2.6.0``).
+        ``"haar"`` is transforEmotion's OpenCV cascade (no confidence: NaN
+        ``face_score``, no landmark columns).
+    face_threshold : float, optional
+        Smallest detector confidence, in [0, 1], a face needs to be scored or
+        selected; default 0.9 for MTCNN. Not used by Haar.
 
     Returns
     -------
     pandas.DataFrame
         One row per image (per face with ``"all"``) in input order: ``image``,
-        (``face_id``), ``face_found``, ``face_x``, ``face_y``, ``face_w``, ``face_h``
-        (the detected face box in pixels of the upright image; NaN without a face),
-        ``reason`` (why a row has no scores, else None), then one column per label.
+        (``face_id``), ``face_found``, ``face_score`` (detector confidence, NaN for
+        Haar), ``face_x``, ``face_y``, ``face_w``, ``face_h`` (the detected face box
+        in pixels of the upright image; NaN without a face), ``reason`` (why a row
+        has no scores, else None; an image whose faces all score below
+        ``face_threshold`` says so), the ten ``landmark_*`` coordinates (MTCNN),
+        then one column per label.
         CLIP scores are softmax probabilities over the labels; SigLIP scores are
         per-label sigmoids. ``attrs["pybridge"]`` records the provenance: model id
         and revision, backend, device, dtype, face settings, package versions.
@@ -106,7 +121,8 @@ def image_scores(
     Raises
     ------
     InvalidInputError
-        No images given, or bad ``face_selection``/``batch_size``/``templates``.
+        No images given, or bad ``face_selection``/``batch_size``/``templates``/
+        ``detector``/``face_threshold`` (outside [0, 1]).
     InvalidLabelsError
         Empty, single (for softmax models), duplicate or blank labels.
     ImageReadError
@@ -119,9 +135,8 @@ def image_scores(
     >>> scores = image_scores(["a.jpg", "b.png"], ["happy", "sad", "neutral"])  # doctest: +SKIP
     >>> scores[["image", "happy"]]  # doctest: +SKIP
     """
-    import pandas as pd
-
     validate_face_selection(face_selection)
+    detector = resolve_detector(detector, face_threshold, face_detection_size, face_selection)
     sources = _expand_inputs(images, pattern, recursive)
     if scorer is None and labels is not None:
         validate_labels(labels)  # fail before a model is loaded
@@ -129,7 +144,6 @@ def image_scores(
         labels, model, local_model_path, scorer=scorer, templates=templates, batch_size=batch_size,
         device=device, dtype=dtype, trust_remote_code=trust_remote_code,
     )  # fmt: skip
-    detector = None if face_selection == "none" else default_detector(face_detection_size)
 
     records: list[dict] = []
     with _progress_bar(len(sources), progress) as bar:
@@ -140,12 +154,11 @@ def image_scores(
             records.extend(chunk)
             bar.update(len({record["_source"] for record in chunk}))
 
-    columns = ["image", *result_columns(built.columns, face_selection)]
+    columns = ["image", *result_columns(built.columns, face_selection, detector)]
     names = [describe_source(source, index) for index, source in enumerate(sources)]
     for record in records:
         record["image"] = names[record.pop("_source")]
-    table = pd.DataFrame.from_records(records, columns=columns)
-    table = _set_dtypes(table, face_selection)
+    table = records_to_table(records, columns)
     unreadable = int(table["reason"].str.startswith("unreadable", na=False).sum())
     if unreadable:
         warnings.warn(
@@ -255,17 +268,6 @@ def _read_rgb(source: Any) -> np.ndarray:
     if isinstance(source, np.ndarray):
         return to_rgb_array(source)
     return np.asarray(load_image(source))
-
-
-def _set_dtypes(table, face_selection: str):
-    table["face_found"] = table["face_found"].astype(bool)
-    for column in ("face_x", "face_y", "face_w", "face_h"):
-        # float so that "no face" is NaN, which R reads as NA in a numeric column
-        table[column] = table[column].astype("float64")
-    if face_selection == "all":
-        table["face_id"] = table["face_id"].astype("float64")
-    table["reason"] = table["reason"].astype(object)
-    return table
 
 
 def _progress_bar(total: int, progress: bool | None):
