@@ -19,6 +19,7 @@ Nothing of Dask is imported unless :func:`score_corpus` runs; install it with
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import sys
@@ -38,6 +39,8 @@ VIDEO_EXTENSIONS = frozenset(
     {".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".wmv", ".flv", ".ts", ".3gp"}
 )
 FAILURES_FILE = "_failures.csv"
+#: The manifest of a corpus run: labels, video_scores arguments, face detector and tracker settings.
+MANIFEST_FILE = "_manifest.json"
 _MANIFEST_COLUMNS = ("video", "path", "file", "filename")
 
 
@@ -159,7 +162,9 @@ def read_corpus(out: str | os.PathLike) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        All rows, ordered by video then frame.
+        All rows, ordered by video then frame; ``attrs["pybridge"]`` holds the run's
+        manifest (``_manifest.json``: labels, arguments, face detector and tracker
+        settings) when there is one.
 
     Raises
     ------
@@ -178,7 +183,10 @@ def read_corpus(out: str | os.PathLike) -> pd.DataFrame:
         return pd.DataFrame()
     frame = pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
     order = [c for c in ("video", "frame") if c in frame.columns]
-    return frame.sort_values(order, kind="stable").reset_index(drop=True) if order else frame
+    frame = frame.sort_values(order, kind="stable").reset_index(drop=True) if order else frame
+    manifest = folder / MANIFEST_FILE
+    frame.attrs = {"pybridge": json.loads(manifest.read_text(encoding="utf-8"))} if manifest.is_file() else {}
+    return frame
 
 
 def resolve_videos(
@@ -404,8 +412,10 @@ def score_corpus(
 
     items = resolve_videos(videos, pattern=pattern, recursive=recursive)
     folder = Path(out)
-    folder.mkdir(parents=True, exist_ok=True)
     label_list = None if labels is None else list(labels)
+    manifest = _manifest(label_list, video_scores_kwargs)  # a bad detector fails before any work
+    folder.mkdir(parents=True, exist_ok=True)
+    _write_manifest(folder, manifest)
 
     pending = [v for v in items if not (folder / output_name(v)).exists()]
     skipped = len(items) - len(pending)
@@ -475,6 +485,43 @@ def score_corpus(
         seconds=time.perf_counter() - started,
         failures=pd.DataFrame(failures, columns=["video", "reason"]),
     )
+
+
+def _manifest(labels: list[str] | None, options: dict[str, Any]) -> dict[str, Any]:
+    """What every video of a corpus output is scored with, as plain JSON values."""
+    from .vision.faces import DEFAULT_DETECTION_SIZE, DEFAULT_DETECTOR, resolve_detector
+    from .vision.tracking import FaceTracker
+
+    face_selection = options.get("face_selection", "largest")
+    detector = resolve_detector(
+        options.get("detector", DEFAULT_DETECTOR), options.get("face_threshold"),
+        options.get("face_detection_size", DEFAULT_DETECTION_SIZE), face_selection,
+    )  # fmt: skip
+    face_detector = None
+    if detector is not None:
+        face_detector = {key: value for key, value in detector.settings().items() if key != "threads"}
+    return json.loads(json.dumps({
+        "labels": labels,
+        "video_scores": {key: value for key, value in options.items() if key not in ("scorer",)},
+        "face_detector": face_detector,
+        "tracker": FaceTracker().settings() if detector is not None else None,
+    }, default=str))  # fmt: skip
+
+
+def _write_manifest(folder: Path, manifest: dict[str, Any]) -> None:
+    """Record the run's settings; refuse to add videos scored with another face stage."""
+    path = folder / MANIFEST_FILE
+    if path.exists():
+        previous = json.loads(path.read_text(encoding="utf-8"))
+        for key in ("face_detector", "tracker"):
+            if previous.get(key) != manifest[key]:
+                raise InvalidInputError(
+                    f"{folder} holds videos scored with {key} {previous.get(key)}, not {manifest[key]}; "
+                    "use the same detector settings to continue it, or another output folder"
+                )
+    temporary = folder / f".{MANIFEST_FILE}.tmp"
+    temporary.write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+    os.replace(temporary, path)
 
 
 def _progress_bar(total: int, already_done: int, progress: bool | None):
