@@ -32,6 +32,12 @@ _EXPORTS: dict[str, str] = {
     "text_embeddings": "pybridge.vision.embeddings",
     "EmotionProbe": "pybridge.vision.probe",
     "embedding_map": "pybridge.vision.embeddings",
+    "vad_scores": "pybridge.vision.vad_scoring",
+    "fetch_youtube_video": "pybridge.vision.youtube",
+    # scores tables and what is computed from them
+    "transforemotion_shape": "pybridge.scores_table",
+    "map_discrete_to_vad": "pybridge.vad_lexicon",
+    "load_vad_lexicon": "pybridge.vad_lexicon",
     # model management
     "list_models": "pybridge.models",
     "register_model": "pybridge.models",
@@ -52,6 +58,7 @@ _EXPORTS: dict[str, str] = {
     "simulate_dlo": "pybridge.dlo",
     "simulate_video": "pybridge.dlo",
     "estimate_dlo": "pybridge.dlo",
+    "dlo_dynamics": "pybridge.dlo.transforemotion",
     # evaluation, scale-out
     "evaluate_emotions": "pybridge.evaluate",
     "score_corpus": "pybridge.corpus",

@@ -27,6 +27,8 @@ Examples
 from __future__ import annotations
 
 import math
+import os
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,6 +41,7 @@ from .errors import InvalidInputError, InvalidLabelsError
 
 __all__ = [
     "ALL_METRICS",
+    "METRIC_ALIASES",
     "EmotionEvaluation",
     "evaluate_emotions",
     "expected_calibration_error",
@@ -56,6 +59,16 @@ ALL_METRICS: tuple[str, ...] = (
     "ece",
     "alpha",
 )
+#: transforEmotion's metric names and the metric of ``ALL_METRICS`` each one computes.
+METRIC_ALIASES: dict[str, str] = {
+    "f1_macro": "f1",
+    "f1_micro": "f1",
+    "confusion_matrix": "confusion",
+    "krippendorff": "alpha",
+}
+#: Prefix of transforEmotion's probability columns (``prob_<class>``), removed when
+#: matching columns to classes by name.
+PROBABILITY_PREFIX = "prob_"
 _PROBABILITY_METRICS = frozenset({"auroc", "ece"})
 _AVERAGES = ("macro", "micro", "weighted")
 
@@ -212,7 +225,7 @@ class EmotionEvaluation:
 
 
 def evaluate_emotions(
-    data: pd.DataFrame,
+    data: pd.DataFrame | str | os.PathLike,
     truth: str,
     pred: str | None = None,
     probs: Mapping[str, str] | Sequence[str] | None = None,
@@ -220,14 +233,15 @@ def evaluate_emotions(
     metrics: Iterable[str] | None = None,
     *,
     ece_bins: int = 15,
+    na_rm: bool = True,
 ) -> EmotionEvaluation:
     """Compare model output for each row of ``data`` with a reference label.
 
     Parameters
     ----------
-    data : pandas.DataFrame
+    data : pandas.DataFrame, str or path-like
         One row per rated item (image or frame), e.g. the output of ``image_scores``
-        with a column of human labels added.
+        with a column of human labels added, or the path of a CSV file holding it.
     truth : str
         Column holding the reference class of each row.
     pred : str, optional
@@ -235,18 +249,27 @@ def evaluate_emotions(
         highest probability (ties go to the first class in ``classes``).
     probs : dict of str to str, or list of str, optional
         Probability (or score) columns: a dict ``class -> column`` or a list of columns
-        named after the classes. When neither ``pred`` nor ``probs`` is given, the
-        columns named after ``classes`` are used.
+        named after the classes, optionally with transforEmotion's ``prob_`` prefix
+        (``prob_joy`` holds class ``joy``). When ``classes`` is given, has as many
+        entries as the list and no column name matches a class, the list is paired
+        with ``classes`` by position, as transforEmotion does. When neither ``pred``
+        nor ``probs`` is given, the columns named after ``classes`` are used.
     classes : list of str, optional
         Classes to evaluate, in the order of every per-class result. Defaults to the
         keys of ``probs`` when given, else the sorted labels seen in ``truth`` and
         ``pred``.
     metrics : iterable of str, optional
         Subset of ``ALL_METRICS`` (``"accuracy"``, ``"precision"``, ``"recall"``,
-        ``"f1"``, ``"confusion"``, ``"auroc"``, ``"ece"``, ``"alpha"``). Defaults to all
-        of them, leaving out ``"auroc"`` and ``"ece"`` when there are no probabilities.
+        ``"f1"``, ``"confusion"``, ``"auroc"``, ``"ece"``, ``"alpha"``), or
+        transforEmotion's names (``"f1_macro"``, ``"f1_micro"``,
+        ``"confusion_matrix"``, ``"krippendorff"``, see ``METRIC_ALIASES``). Defaults to
+        all of them, leaving out ``"auroc"`` and ``"ece"`` when there are no
+        probabilities.
     ece_bins : int, default 15
         Equal-width confidence bins for the expected calibration error.
+    na_rm : bool, default True
+        Drop rows whose reference, prediction or a probability is missing, with a
+        warning that says how many. ``False`` makes such rows an error.
 
     Returns
     -------
@@ -257,8 +280,9 @@ def evaluate_emotions(
     Raises
     ------
     InvalidInputError
-        ``data`` is not a DataFrame, is empty (or empty after dropping missing rows),
-        a named column is missing, a probability column is not numeric, a metric name is
+        ``data`` is not a DataFrame or a readable CSV file, is empty (or empty after
+        dropping missing rows), has missing values with ``na_rm=False``, a named
+        column is missing, a probability column is not numeric, a metric name is
         unknown, or ``"auroc"`` / ``"ece"`` is requested without probabilities.
     InvalidLabelsError
         Fewer than two classes, duplicate classes, probability columns naming classes
@@ -276,16 +300,26 @@ def evaluate_emotions(
     * Krippendorff's alpha treats the reference and the model as two coders of nominal
       data (each row is one unit with two values).
 
+    Warns
+    -----
+    UserWarning
+        Rows were dropped because of missing values (``na_rm=True``).
+
     Examples
     --------
     >>> import pandas as pd
     >>> df = pd.DataFrame({"human": ["happy", "sad", "sad", None],
     ...                    "model": ["happy", "sad", "happy", "happy"]})
-    >>> result = evaluate_emotions(df, truth="human", pred="model")
+    >>> import warnings
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     result = evaluate_emotions(df, truth="human", pred="model")
     >>> result.n, result.n_dropped, round(result.accuracy, 3)
     (3, 1, 0.667)
     """
-    frame = _require_frame(data)
+    frame = _require_frame(_read_table(data))
+    if not isinstance(na_rm, (bool, np.bool_)):
+        raise InvalidInputError(f"na_rm must be True or False, got {na_rm!r}")
     requested = _resolve_metrics(metrics)
     if not isinstance(ece_bins, (int, np.integer)) or isinstance(ece_bins, bool) or ece_bins < 1:
         raise InvalidInputError(f"ece_bins must be a positive integer, got {ece_bins!r}")
@@ -307,11 +341,23 @@ def evaluate_emotions(
     used_columns = [truth] + ([pred] if pred is not None else []) + list(prob_columns or [])
     complete = frame[used_columns].notna().all(axis=1).to_numpy()
     n_dropped = int((~complete).sum())
+    if n_dropped and not na_rm:
+        raise InvalidInputError(
+            f"{n_dropped} of {len(frame)} rows miss the reference, the prediction or a probability "
+            f"(columns {[str(c) for c in used_columns]}); pass na_rm=True to drop them or fill them in"
+        )
     kept = frame.loc[complete]
     if kept.empty:
         raise InvalidInputError(
             f"no rows left to evaluate: all {len(frame)} rows miss the reference, the "
             "prediction or a probability; check the columns passed as truth/pred/probs"
+        )
+    if n_dropped:
+        warnings.warn(
+            f"dropped {n_dropped} of {len(frame)} rows with a missing reference, prediction or "
+            "probability; the metrics use the other rows",
+            UserWarning,
+            stacklevel=2,
         )
 
     index_of = {label: i for i, label in enumerate(class_list)}
@@ -527,6 +573,18 @@ def krippendorff_alpha_nominal(ratings: np.ndarray | pd.DataFrame) -> float:
 # --------------------------------------------------------------------------- helpers
 
 
+def _read_table(data: Any) -> Any:
+    if not isinstance(data, (str, os.PathLike)):
+        return data
+    path = os.fspath(data)
+    if not os.path.isfile(path):
+        raise InvalidInputError(f"data file {path!r} not found; pass a data frame or the path of a CSV file")
+    try:
+        return pd.read_csv(path)
+    except (ValueError, OSError, UnicodeDecodeError) as err:
+        raise InvalidInputError(f"could not read {path!r} as CSV ({err}); pass a comma-separated file") from err
+
+
 def _require_frame(data: Any) -> pd.DataFrame:
     if not isinstance(data, pd.DataFrame):
         raise InvalidInputError(
@@ -545,10 +603,14 @@ def _resolve_metrics(metrics: Iterable[str] | None) -> set[str] | None:
         return None
     if isinstance(metrics, str):
         metrics = [metrics]
-    chosen = set(metrics)
-    unknown = sorted(chosen - set(ALL_METRICS))
+    names = list(metrics)
+    unknown = sorted({str(m) for m in names} - set(ALL_METRICS) - set(METRIC_ALIASES))
     if unknown:
-        raise InvalidInputError(f"unknown metrics {unknown}; choose from {list(ALL_METRICS)}")
+        raise InvalidInputError(
+            f"unknown metrics {unknown}; choose from {list(ALL_METRICS)} or transforEmotion's "
+            f"{list(METRIC_ALIASES)}"
+        )
+    chosen = {METRIC_ALIASES.get(m, m) for m in names}
     if not chosen:
         raise InvalidInputError(f"metrics is empty; choose from {list(ALL_METRICS)}")
     return chosen
@@ -607,7 +669,7 @@ def _resolve_classes_and_probs(
         column_list = list(probs)
         if len(set(column_list)) != len(column_list):
             raise InvalidInputError(f"probs lists a column twice: {column_list}")
-        column_of = {str(c): c for c in column_list}
+        column_of = _columns_by_class(column_list, class_list)
     if class_list is None:
         class_list = list(column_of)
         _check_class_list(class_list)
@@ -627,6 +689,26 @@ def _resolve_classes_and_probs(
     ordered = [column_of[c] for c in class_list]
     _require_columns(frame, ordered, "probability")
     return class_list, ordered
+
+
+def _columns_by_class(columns: list[Any], class_list: list[str] | None) -> dict[str, Any]:
+    """Class -> column for a list of probability columns (see ``probs`` in evaluate_emotions)."""
+
+    def class_of(column: Any) -> str:
+        name = str(column)
+        if class_list is not None and name in class_list:
+            return name
+        return name.removeprefix(PROBABILITY_PREFIX) if name.startswith(PROBABILITY_PREFIX) else name
+
+    column_of = {class_of(c): c for c in columns}
+    if (
+        class_list is not None
+        and len(columns) == len(class_list)
+        and not set(column_of) & set(class_list)
+    ):
+        # transforEmotion pairs probs_cols with classes by position
+        return dict(zip(class_list, columns))
+    return column_of
 
 
 def _check_class_list(class_list: list[str]) -> None:

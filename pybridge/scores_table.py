@@ -59,6 +59,7 @@ __all__ = [
     "records_to_table",
     "get_provenance",
     "set_provenance",
+    "transforemotion_shape",
 ]
 
 #: Which input and instant a row belongs to.
@@ -307,3 +308,44 @@ def records_to_table(records: Sequence[Mapping[str, Any]], columns: Sequence[str
     dtype('bool')
     """
     return set_dtypes(pd.DataFrame.from_records(list(records), columns=list(columns)))
+
+
+def transforemotion_shape(table: pd.DataFrame, keep: Sequence[str] = ()) -> pd.DataFrame:
+    """The table as transforEmotion returned it: only the label columns.
+
+    transforEmotion's ``image_scores()`` and ``video_scores()`` gave one column per
+    label and nothing else (a row of NaN where no face was found), and scripts index
+    ``scores[, 1]`` or compare the column names with the labels. This drops every
+    other column of a scores table; the rows, including those without a face, stay.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A scores table.
+    keep : sequence of str, optional
+        Columns to keep in front of the labels (e.g. ``["image_id"]``, as
+        transforEmotion's ``image_scores_dir()`` had).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``keep`` then the score columns, with the provenance record kept in ``attrs``.
+
+    Raises
+    ------
+    InvalidInputError
+        A ``keep`` column is not in the table.
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"image": ["a.jpg"], "face_found": [True], "happy": [0.9], "sad": [0.1]})
+    >>> transforemotion_shape(table).columns.tolist()
+    ['happy', 'sad']
+    """
+    keep = list(keep)
+    missing = [column for column in keep if column not in table.columns]
+    if missing:
+        raise InvalidInputError(f"columns {missing} are not in the table; it has {list(table.columns)}")
+    shaped = table[keep + score_columns(table, exclude=keep)].reset_index(drop=True)
+    shaped.attrs = dict(table.attrs)
+    return shaped

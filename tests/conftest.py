@@ -1,4 +1,4 @@
-"""Test-wide settings: no network, an isolated model cache, shared fixture paths.
+"""Test-wide settings: no network, an isolated model cache, the reference fixtures.
 
 Offline mode must be set before huggingface_hub is imported (it reads the variable
 once, at import), so it is set here at the top, before any test module imports
@@ -51,21 +51,32 @@ def _restore_library_path() -> None:
         os.environ["LD_LIBRARY_PATH"] = _LIBRARY_PATH
 
 
+FIXTURES_DIR = REPO_ROOT / "tests" / "fixtures"
+
+
 def shared_fixtures_dir() -> Path:
-    """Folder of the reference outputs of the R packages (``../shared/fixtures``).
+    """Folder of the R packages' reference outputs (``tests/fixtures``, see its README).
 
     ``PYBRIDGE_SHARED_FIXTURES`` overrides the location.
     """
     override = os.environ.get("PYBRIDGE_SHARED_FIXTURES")
-    return Path(override) if override else REPO_ROOT.parent / "shared" / "fixtures"
+    return Path(override) if override else FIXTURES_DIR
 
 
 @pytest.fixture(scope="session")
 def shared_fixtures() -> Path:
+    """The reference fixtures folder (EGAnet's and transforEmotion's outputs)."""
     path = shared_fixtures_dir()
-    if not path.is_dir():
+    if not (path / "eganet").is_dir() or not (path / "transforemotion").is_dir():
         pytest.fail(
-            f"reference fixtures not found at {path}; check out the shared folder beside "
-            "the repository or set PYBRIDGE_SHARED_FIXTURES"
+            f"reference fixtures not found at {path}: tests/fixtures is part of the "
+            "repository (restore it with `git checkout -- tests/fixtures`), or unset "
+            "PYBRIDGE_SHARED_FIXTURES if it points elsewhere"
         )
     return path
+
+
+@pytest.fixture(scope="session")
+def reference_fixtures(shared_fixtures: Path) -> Path:
+    """Alias of ``shared_fixtures`` under the name that says what the files are."""
+    return shared_fixtures

@@ -12,7 +12,7 @@ from PIL import Image
 
 from pybridge import demo
 from pybridge.errors import InvalidInputError, UnknownModelError, VideoReadError
-from pybridge.models.fer_cnn import find_fer_weights
+from pybridge.models.backends.fer_weights import find_fer_weights
 
 EMOTIONS = list(demo.EMOTIONS)
 

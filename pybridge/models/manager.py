@@ -36,7 +36,7 @@ __all__ = ["get_model", "load_model", "loaded_models", "resolve_spec", "unload_m
 _BACKEND_LOADERS: dict[str, str] = {
     "transformers": "pybridge.models.backends.transformers_clip:load_transformers_model",
     "open_clip": "pybridge.models.backends.open_clip_backend:load_open_clip_model",
-    "fer_cnn": "pybridge.models.fer_cnn:load_fer_cnn",
+    "fer_cnn": "pybridge.models.backends.fer_cnn:load_fer_cnn",
 }
 
 _LOADED: dict[tuple, Any] = {}

@@ -35,6 +35,7 @@ from .images import is_url
 from .scoring import build_scorer, result_columns, score_stream, validate_labels
 from .tracking import FaceTracker
 from .video import SampledFrame, SamplePlan, ShortWindowWarning, iter_video_frames, probe_video, sample_plan
+from .youtube import resolve_video_source
 
 __all__ = ["iter_video_score_chunks", "video_scores"]
 
@@ -73,7 +74,10 @@ def video_scores(
     ----------
     video : str, path-like, or list of these
         Video file(s) in any container/codec ffmpeg reads, or http(s) URLs (streamed
-        by ffmpeg). A list adds a ``video`` column.
+        by ffmpeg). A YouTube URL is downloaded once into the pybridge cache with the
+        optional ``pytubefix`` package (``pip install "pybridge[youtube]"``) and scored
+        from there; the ``video`` column then names the cached file. A list adds a
+        ``video`` column.
     labels : list of str
         Emotion labels, used verbatim as prompts and as column names, in this order.
         For fixed-class models (``"cnn-fer"``) a subset of the classes, or ``None``
@@ -157,7 +161,10 @@ def video_scores(
         A video that is missing, empty, corrupt, truncated before its header, or
         has no video stream (the message names it). Raised before the model loads.
     DownloadError
-        An http(s) URL that cannot be fetched.
+        An http(s) URL that cannot be fetched, or a YouTube video that cannot be
+        downloaded (no network).
+    MissingDependencyError
+        A YouTube URL without ``pytubefix`` installed.
     InvalidInputError
         Bad sampling arguments, ``face_selection``, ``detector``, ``face_threshold``
         (outside [0, 1]), ``batch_size``, ``out`` suffix,
@@ -211,6 +218,7 @@ def video_scores(
     import pandas as pd
 
     sources, several = _video_list(video)
+    sources = [resolve_video_source(source) for source in sources]  # YouTube pages -> files
     plan = sample_plan(nframes=nframes, ffreq=ffreq, uniform=uniform, start=start, end=end)
     validate_face_selection(face_selection)
     detector = resolve_detector(detector, face_threshold, face_detection_size, face_selection)

@@ -37,6 +37,12 @@
 #'   resolution, as transforEmotion does) or \code{scorer} (a trained probe from
 #'   \code{\link{train_probe}}).
 #'
+#' @param output \code{"tidy"} (default) or \code{"transforEmotion"}: only the label
+#'   columns, as transforEmotion returned them (scripts that use \code{scores[, 1]} or
+#'   compare \code{names(scores)} with the labels). The default comes from
+#'   \code{getOption("pybridge.output", "tidy")}, so
+#'   \code{options(pybridge.output = "transforEmotion")} switches a whole script.
+#'
 #' @return A \code{data.frame} with one row per image (per face with
 #'   \code{face_selection = "all"}): \code{image}, \code{face_found},
 #'   \code{face_score} (detector confidence; \code{NA} for Haar), the face box
@@ -44,7 +50,9 @@
 #'   \code{reason} (why a row has no scores, else \code{NA}), the ten
 #'   \code{landmark_*} coordinates (MTCNN), then one column per label in the order
 #'   given. The attribute \code{"provenance"} records the model, its revision, the
-#'   face detector with its version and threshold, and package versions.
+#'   face detector with its version and threshold, and package versions. With
+#'   \code{output = "transforEmotion"} only the label columns (one row per image,
+#'   \code{NA} where no face was found).
 #'
 #' @section Differences from transforEmotion:
 #' transforEmotion returned only the label columns, and a row of \code{NA} without
@@ -68,7 +76,8 @@
 #' }
 image_scores <- function(image, classes, face_selection = "largest", model = "oai-base",
                          local_model_path = NULL, detector = "mtcnn", face_threshold = NULL,
-                         ...) {
+                         ..., output = getOption("pybridge.output", "tidy")) {
+  check_output(output)
   if (missing(classes)) classes <- NULL
   check_labels(classes, allow_null = TRUE)
   if (!is.character(image) || length(image) == 0 || anyNA(image)) {
@@ -80,7 +89,7 @@ image_scores <- function(image, classes, face_selection = "largest", model = "oa
                     face_selection = face_selection, model = model,
                     local_model_path = expand_path(local_model_path),
                     detector = detector, face_threshold = face_threshold, ...)
-  from_python(scores)
+  shaped_scores(scores, output)
 }
 
 #' Emotion scores of every image in a folder
@@ -97,6 +106,7 @@ image_scores <- function(image, classes, face_selection = "largest", model = "oa
 #' @return A \code{data.frame} as returned by \code{\link{image_scores}}, preceded by
 #'   \code{image_id}, the file name (as in transforEmotion), one row per file in
 #'   sorted order. An empty folder gives a warning and a data frame without rows.
+#'   With \code{output = "transforEmotion"}: \code{image_id} and the label columns.
 #'
 #' @section Differences from transforEmotion:
 #' Besides \code{image_id}, the result has the full path (\code{image}), the face
@@ -114,7 +124,9 @@ image_scores <- function(image, classes, face_selection = "largest", model = "oa
 image_scores_dir <- function(dir, classes, face_selection = "largest",
                              pattern = "\\.(jpg|jpeg|png|bmp)$", recursive = FALSE,
                              model = "oai-base", local_model_path = NULL,
-                             detector = "mtcnn", face_threshold = NULL, ...) {
+                             detector = "mtcnn", face_threshold = NULL, ...,
+                             output = getOption("pybridge.output", "tidy")) {
+  check_output(output)
   if (missing(classes)) classes <- NULL
   check_labels(classes, allow_null = TRUE)
   if (!is.character(dir) || length(dir) != 1 || !dir.exists(dir)) {
@@ -129,15 +141,35 @@ image_scores_dir <- function(dir, classes, face_selection = "largest",
       class = "pybridge_warning"))
     empty <- data.frame(image_id = character(0), image = character(0))
     for (label in classes) empty[[label]] <- numeric(0)
+    if (output == "transforEmotion") empty$image <- NULL
     return(empty)
   }
   scores <- image_scores(files, classes, face_selection = face_selection, model = model,
                          local_model_path = local_model_path, detector = detector,
-                         face_threshold = face_threshold, ...)
+                         face_threshold = face_threshold, ..., output = "tidy")
   provenance <- attr(scores, "provenance")
   scores <- cbind(data.frame(image_id = basename(scores$image)), scores)
   attr(scores, "provenance") <- provenance
+  if (output == "transforEmotion") {
+    scores <- scores[c("image_id", provenance$labels)]
+    attr(scores, "provenance") <- provenance
+  }
   scores
+}
+
+check_output <- function(output) {
+  if (!is.character(output) || length(output) != 1 || !output %in% c("tidy", "transforEmotion")) {
+    pybridge_abort("invalid_input", sprintf(
+      "`output` must be \"tidy\" or \"transforEmotion\", not %s.", format(output)),
+      call = sys.call(-1))
+  }
+  invisible(output)
+}
+
+# A Python scores table as an R data frame, in the requested shape.
+shaped_scores <- function(scores, output) {
+  if (output == "transforEmotion") scores <- py_call("transforemotion_shape", scores)
+  from_python(scores)
 }
 
 expand_path <- function(path) {

@@ -138,7 +138,7 @@ print.pybridge_setup <- function(x, ...) {
 extra_modules <- function(extras) {
   known <- list(quant = c("bitsandbytes", "accelerate"), openclip = "open_clip",
                 siglip = c("sentencepiece", "google.protobuf"), dist = "distributed",
-                r = "rpy2")
+                r = "rpy2", youtube = "pytubefix")
   unlist(known[intersect(extras, names(known))], use.names = FALSE)
 }
 

@@ -23,9 +23,9 @@
 #' @param uniform Spread \code{nframes} evenly over the window (\code{TRUE}) or take
 #'   every \code{ffreq}-th frame (\code{FALSE}, default).
 #' @param ffreq Frame step when \code{uniform = FALSE} (default 15).
-#' @param save_video Accepted for transforEmotion scripts. pybridge streams videos and
-#'   URLs without downloading them, so there is no video file to keep;
-#'   \code{TRUE} gives a warning.
+#' @param save_video For YouTube URLs, \code{TRUE} downloads the video into
+#'   \code{save_dir} (as \code{<video id>.mp4}) instead of pybridge's cache. Other
+#'   videos and URLs are streamed without a copy, so there \code{TRUE} gives a warning.
 #' @param save_frames If \code{TRUE}, the sampled frames are written as image files to
 #'   \code{file.path(save_dir, video_name)} for inspection. Existing files are never
 #'   deleted.
@@ -38,6 +38,10 @@
 #'   \code{face_detection_size} (longest side in pixels of the copy faces are detected
 #'   on, default 640; \code{NULL} scans the full resolution, as transforEmotion does) or
 #'   \code{progress}.
+#'
+#' @param output \code{"tidy"} (default) or \code{"transforEmotion"}: only the label
+#'   columns, one row per sampled frame, as transforEmotion returned them (see
+#'   \code{\link{image_scores}}; default \code{getOption("pybridge.output", "tidy")}).
 #'
 #' @return A \code{data.frame} with one row per sampled frame: (\code{id} and
 #'   \code{video} when several videos are given), \code{frame} (index in the file),
@@ -70,8 +74,11 @@
 #'     deleted every file matching ".jpg" in it, including files the user had put
 #'     there. pybridge writes nothing unless \code{save_frames = TRUE} and never
 #'     deletes files.
-#'   \item Any video file or http(s) video URL works; YouTube pages are not
-#'     downloaded (download the file first).
+#'   \item Any video file or http(s) video URL works. YouTube URLs need the optional
+#'     Python package 'pytubefix' (\code{setup_modules(extras = "youtube")} or
+#'     \code{pip install "pybridge[youtube]"}); without it, or without network, the
+#'     error has class \code{pybridge_missing_dependency} or \code{pybridge_download}.
+#'     A downloaded YouTube video is kept in pybridge's cache and reused.
 #' }
 #'
 #' @seealso \code{\link{image_scores}}, \code{\link{estimate_dlo}}, \code{\link{dynEGA}}
@@ -88,7 +95,9 @@ video_scores <- function(video, classes, nframes = 100, face_selection = "larges
                          start = 0, end = -1, uniform = FALSE, ffreq = 15,
                          save_video = FALSE, save_frames = FALSE, save_dir = "temp/",
                          video_name = "temp", model = "oai-base", local_model_path = NULL,
-                         detector = "mtcnn", face_threshold = NULL, ...) {
+                         detector = "mtcnn", face_threshold = NULL, ...,
+                         output = getOption("pybridge.output", "tidy")) {
+  check_output(output)
   if (missing(classes)) classes <- NULL
   check_labels(classes, allow_null = TRUE)
   if (!is.character(video) || length(video) == 0 || anyNA(video)) {
@@ -100,10 +109,16 @@ video_scores <- function(video, classes, nframes = 100, face_selection = "larges
   check_flag(uniform, "uniform")
   check_flag(save_video, "save_video")
   check_flag(save_frames, "save_frames")
-  if (save_video) {
+  youtube <- grepl("^https?://(www\\.|m\\.)?(youtube\\.com|youtu\\.be)/", video)
+  if (save_video && any(youtube)) {
+    video[youtube] <- vapply(video[youtube], function(url) {
+      reticulate::py_str(py_call("fetch_youtube_video", url, path.expand(save_dir)))
+    }, character(1), USE.NAMES = FALSE)
+  }
+  if (save_video && !all(youtube)) {
     warning(warningCondition(paste0(
-      "save_video = TRUE has no effect: pybridge streams the video without ",
-      "downloading it, so there is no copy to keep."), class = "pybridge_warning"))
+      "save_video = TRUE keeps only YouTube downloads: pybridge streams other videos ",
+      "without downloading them, so there is no copy to keep."), class = "pybridge_warning"))
   }
   frames_dir <- if (save_frames) file.path(save_dir, video_name) else NULL
   videos <- if (length(video) == 1) video else as.list(video)
@@ -113,6 +128,7 @@ video_scores <- function(video, classes, nframes = 100, face_selection = "larges
                     model = model, local_model_path = expand_path(local_model_path),
                     detector = detector, face_threshold = face_threshold,
                     save_frames = frames_dir, ...)
+  if (output == "transforEmotion") return(shaped_scores(scores, output))
   scores <- from_python(scores)
   if (length(video) > 1 && "video" %in% names(scores)) {
     provenance <- attr(scores, "provenance")

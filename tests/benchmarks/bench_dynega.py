@@ -6,7 +6,7 @@ times (CPU time is the fairer number on a shared machine) and their ratios to:
 * EGAnet's published timing: population dynEGA on ~9 000 rows x 6 variables in about
   0.1 s; individual level with Louvain consensus for 40 ids in about 3 s;
 * EGAnet 2.5.0 measured on this machine class when the fixtures were made
-  (``../shared/fixtures/eganet/README.md``): population dynEGA on sim.dynEGA
+  (``tests/fixtures/eganet/README.md``): population dynEGA on sim.dynEGA
   (4 600 x 24 derivatives) 0.5-0.7 s; 100 individuals about 7 s.
 
 Goal (issue 5): at most EGAnet's time for population, at most half of it for the
@@ -31,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from pybridge.dynamics import dynEGA  # noqa: E402
 
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "eganet"
 EMOTIONS = ["anger", "disgust", "fear", "happiness", "sadness", "surprise"]
 
 
@@ -79,7 +80,7 @@ def main() -> None:
     )
     print(f"  ratio to EGAnet published 3 s: wall {wall / 3:.2f}, cpu {cpu / 3:.2f} (goal <= 0.5)")
 
-    sim_path = Path(__file__).resolve().parents[2].parent / "shared/fixtures/eganet/sim_dynEGA.csv"
+    sim_path = FIXTURES / "sim_dynEGA.csv"
     if sim_path.exists():
         sim = pd.read_csv(sim_path)
         wall, cpu = timed(
@@ -118,7 +119,7 @@ def _ega_error(result, expected) -> float:
 def parity() -> None:
     from pybridge.dynamics import EGA, glla, net_loads, net_scores
 
-    folder = Path(__file__).resolve().parents[2].parent / "shared/fixtures/eganet"
+    folder = FIXTURES
     load = lambda name: json.loads((folder / name).read_text())  # noqa: E731
     sim = pd.read_csv(folder / "sim_dynEGA.csv")
     report = {}

@@ -38,7 +38,8 @@ def _best_of(repeats: int, function) -> float:
 
 
 def main(count: int = 256, threads: int = 1) -> None:
-    from pybridge.models.fer_cnn import FER_CLASSES, TFLITE_NAME, load_fer_cnn, preprocess_faces
+    from pybridge.models.backends.fer_cnn import FER_CLASSES, load_fer_cnn, preprocess_faces
+    from pybridge.models.backends.fer_weights import TFLITE_NAME
 
     torch.set_num_threads(threads)
     faces = _faces(count)

