@@ -60,6 +60,7 @@ __all__ = [
     "get_provenance",
     "set_provenance",
     "transforemotion_shape",
+    "person_series",
 ]
 
 #: Which input and instant a row belongs to.
@@ -349,3 +350,62 @@ def transforemotion_shape(table: pd.DataFrame, keep: Sequence[str] = ()) -> pd.D
     shaped = table[keep + score_columns(table, exclude=keep)].reset_index(drop=True)
     shaped.attrs = dict(table.attrs)
     return shaped
+
+
+def person_series(table: pd.DataFrame) -> pd.DataFrame:
+    """One row per tracked person per sampled frame: the per-person series of a video table.
+
+    A :func:`pybridge.video_scores` table with ``face_selection="all"`` has one row per
+    face per frame, and a frame without faces has one empty row. This gives every
+    ``track_id`` its own series over all sampled frames of its video: the person's row
+    where they were found, a row of NaN scores (``face_found`` False) where they were
+    not, so gaps stay visible as missing observations. dynEGA (``id="track_id"``) and
+    :func:`pybridge.estimate_dlo` call it themselves.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A scores table with ``track_id`` and ``time_s`` (and ``video`` when several
+        videos are stacked).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Same columns, rows ordered by (``video``), ``track_id``, time; the provenance
+        is kept. Rows without a track (frames without faces) are dropped.
+
+    Raises
+    ------
+    InvalidInputError
+        No ``track_id`` or ``time_s`` column.
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"time_s": [0.0, 0.0, 0.5, 1.0], "track_id": [0, 1, 1, 0],
+    ...                       "face_found": [True, True, True, True], "happy": [0.9, 0.1, 0.2, 0.8]})
+    >>> person_series(table)[["track_id", "time_s", "happy"]].to_numpy().tolist()
+    [[0.0, 0.0, 0.9], [0.0, 0.5, nan], [0.0, 1.0, 0.8], [1.0, 0.0, 0.1], [1.0, 0.5, 0.2], [1.0, 1.0, nan]]
+    """
+    missing = [column for column in ("track_id", "time_s") if column not in table.columns]
+    if missing:
+        raise InvalidInputError(
+            f"per-person series need the columns {missing}; score the video with video_scores(..., "
+            'face_selection="all") to get track_id'
+        )
+    keys = ["video"] if "video" in table.columns else []
+    grid_columns = [column for column in (*keys, "frame", "time_s") if column in table.columns]
+    parts = []
+    videos = table.groupby(keys, sort=False, dropna=False) if keys else [((), table)]
+    for _, part in videos:
+        grid = part[grid_columns].drop_duplicates("time_s").sort_values("time_s", kind="stable")
+        tracked = part[part["track_id"].notna()]
+        for track, rows in tracked.groupby("track_id", sort=True):
+            person = grid.merge(rows.drop(columns=[c for c in grid_columns if c != "time_s"]), on="time_s", how="left")
+            person["track_id"] = track
+            if "face_found" in person.columns:
+                person["face_found"] = person["face_found"].astype("boolean").fillna(False)
+            parts.append(person)
+    result = pd.concat(parts, ignore_index=True) if parts else table.iloc[:0]
+    result = set_dtypes(result[list(table.columns)].reset_index(drop=True))
+    result.attrs = dict(table.attrs)
+    return result

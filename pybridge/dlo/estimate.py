@@ -11,16 +11,14 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InvalidInputError, MissingDependencyError, PyBridgeError
+from ..scores_table import METADATA_COLUMNS, person_series, score_columns
 from .glla_regression import fit_dlo_glla
 from .kalman import _as_series, fit_dlo_kalman
 from .simulate import _check_dt
 
 __all__ = ["estimate_dlo", "SCORE_METADATA_COLUMNS"]
 
-SCORE_METADATA_COLUMNS = frozenset(
-    {"frame", "time_s", "face_found", "face_x", "face_y", "face_w", "face_h", "reason",
-     "video", "image"}
-)
+SCORE_METADATA_COLUMNS = METADATA_COLUMNS
 """Columns of a ``video_scores`` table that are not emotion scores."""
 
 _METHODS = ("kalman", "glla", "neural")
@@ -35,13 +33,11 @@ def _trim_trailing_nan(row: np.ndarray) -> np.ndarray:
 def _series_from_frame(
     table: pd.DataFrame, labels: Sequence[str] | None
 ) -> list[tuple[dict[str, Any], np.ndarray]]:
-    """Split a scores table into one series per video and label column."""
+    """Split a scores table into one series per video (per person with several faces) and label column."""
     if labels is None:
         labels = [
-            column for column in table.columns
+            column for column in score_columns(table)
             if column not in SCORE_METADATA_COLUMNS
-            and pd.api.types.is_numeric_dtype(table[column])
-            and not pd.api.types.is_bool_dtype(table[column])
         ]
     else:
         labels = list(labels)
@@ -56,7 +52,15 @@ def _series_from_frame(
             f"{sorted(SCORE_METADATA_COLUMNS & set(table.columns))}; pass a video_scores "
             "table or name the columns with labels="
         )
-    if "video" in table.columns:
+    if "face_id" in table.columns and "track_id" in table.columns:
+        # several faces per frame: one series per person, absences as missing observations
+        table = person_series(table)
+        keys = [column for column in ("video", "track_id") if column in table.columns]
+        groups = [
+            (dict(zip(keys, values if isinstance(values, tuple) else (values,))), part)
+            for values, part in table.groupby(keys, sort=False, dropna=False)
+        ]
+    elif "video" in table.columns:
         groups = [
             ({"video": video}, part)
             for video, part in table.groupby("video", sort=False, dropna=False)
@@ -140,6 +144,9 @@ def estimate_dlo(
         ``frame``, ``time_s``, ``face_found``, ``face_x`` ... ``reason``, optional
         ``video``, then one column per label), fitted once per label column and
         video. Interior NaN (e.g. frames without a face) are missing observations.
+        A table scored with ``face_selection="all"`` (``face_id`` and ``track_id``
+        columns) is fitted once per person (``track_id``) and label, over all
+        sampled frames (see :func:`pybridge.scores_table.person_series`).
     dt : float or None, default 1.0
         Time between observations; the estimates are per unit of this time. With
         ``None`` and a table with ``time_s``, the median spacing of ``time_s`` is used
@@ -169,8 +176,9 @@ def estimate_dlo(
     Returns
     -------
     pandas.DataFrame
-        One row per series: identifying columns (``series``; or ``video`` if present
-        and ``label``), then ``eta``, ``zeta``, ``sigma_q`` and the method's extras:
+        One row per series: identifying columns (``series``; or ``video`` if
+        present, ``track_id`` for per-person series, and ``label``), then ``eta``,
+        ``zeta``, ``sigma_q`` and the method's extras:
         ``_lo``/``_hi`` interval bounds, ``_se`` standard errors, ``meas_sd``,
         ``mean``, ``loglik``, ``converged`` (kalman), ``r_squared`` (glla),
         ``n_obs``, and ``message`` when ``on_error="nan"``.

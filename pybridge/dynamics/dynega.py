@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import EstimationError, InvalidInputError, SeriesTooShortError
+from ..scores_table import METADATA_COLUMNS, person_series
 from .correlation import auto_correlate
 from .ega import EGA, EGAResult
 from .embed import NA_DERIVATIVE_MODES, glla_matrix
@@ -151,7 +152,7 @@ def _variable_columns(frame, columns, excluded):
         chosen = [
             c for c in frame.columns
             if c not in excluded and str(c).lower() not in VIDEO_SCORE_COLUMNS
-            and str(c).lower() != "video"
+            and str(c).lower() != "video" and c not in METADATA_COLUMNS
         ]
     non_numeric = [
         str(c) for c in chosen
@@ -307,7 +308,12 @@ def dynEGA(  # noqa: N802 (EGAnet's name)
         Rows = time points in time order within each id (e.g. ``video_scores`` output,
         or several videos' outputs concatenated with a ``video`` column).
     id, group : str or int, optional
-        Id / group column (name or 0-based position), see above.
+        Id / group column (name or 0-based position), see above. ``id="track_id"``
+        on a ``video_scores(..., face_selection="all")`` table gives one unit per
+        person: the table is first expanded with
+        :func:`pybridge.scores_table.person_series` (one row per person per sampled
+        frame, NaN where the person was not found); with several videos stacked, add
+        ``group="video"`` so track ids of different videos stay apart.
     n_embed : int, default 5
         Embedding dimension (>= 3).
     tau : int, default 1
@@ -368,6 +374,9 @@ def dynEGA(  # noqa: N802 (EGAnet's name)
     levels = _normalise_levels(level)
 
     id_column = _find_column(data, "id", id, "id")
+    if id_column == "track_id":
+        data = person_series(data)  # one series per person, absences as missing rows
+        data["track_id"] = data["track_id"].astype("int64")  # units named "0", "1", ...
     if id_column is None and "video" in data.columns:
         id_column = "video"
     if id_column is None and "individual" in levels:
