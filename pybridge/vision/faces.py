@@ -50,6 +50,7 @@ __all__ = [
     "FaceDetector",
     "crop_box",
     "check_detection_size",
+    "check_detector_input",
     "check_face_threshold",
     "crop_face",
     "default_detector",
@@ -692,11 +693,30 @@ def _scale_box(box, factor: float, width: int, height: int) -> FaceBox:
     return FaceBox(left, top, max(1, right - left), max(1, bottom - top))
 
 
-def _to_grey(rgb: np.ndarray, cv2) -> np.ndarray:
-    if not isinstance(rgb, np.ndarray) or rgb.dtype != np.uint8:
+def check_detector_input(image) -> bool:
+    """Check what a detector is given: a uint8 ``(h, w, 3)`` RGB or ``(h, w)`` grey array.
+
+    Returns
+    -------
+    bool
+        True for a grey image.
+
+    Raises
+    ------
+    InvalidInputError
+        Anything else.
+
+    Examples
+    --------
+    >>> check_detector_input(np.zeros((4, 4), np.uint8))
+    True
+    """
+    if not isinstance(image, np.ndarray) or image.dtype != np.uint8:
         raise InvalidInputError("face detection needs a uint8 numpy image; use pybridge.vision.images.to_rgb_array")
-    if rgb.ndim == 2:
-        return rgb
-    if rgb.ndim == 3 and rgb.shape[2] == 3:
-        return cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-    raise InvalidInputError(f"face detection needs an (h, w, 3) RGB or (h, w) grey image; got shape {rgb.shape}")
+    if image.ndim == 2 or (image.ndim == 3 and image.shape[2] == 3):
+        return image.ndim == 2
+    raise InvalidInputError(f"face detection needs an (h, w, 3) RGB or (h, w) grey image; got shape {image.shape}")
+
+
+def _to_grey(rgb: np.ndarray, cv2) -> np.ndarray:
+    return rgb if check_detector_input(rgb) else cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)

@@ -431,7 +431,7 @@ def _next_track_id(done, name: str | None) -> int:
         return 0
     rows = done if name is None else done[done["video"].astype(str) == name]
     largest = rows["track_id"].max()
-    return 0 if largest != largest else int(largest) + 1  # NaN: no face tracked yet
+    return 0 if math.isnan(largest) else int(largest) + 1  # NaN: no face tracked yet
 
 
 def _decoder_version() -> str:

@@ -15,7 +15,13 @@ from pybridge import scores_table as st
 from pybridge.errors import InvalidInputError, ModelNotAvailableError
 from pybridge.vision import faces as faces_module
 from pybridge.vision.detectors import mtcnn
-from pybridge.vision.faces import DetectedFace, FaceBox, make_detector, resolve_detector, select_faces
+from pybridge.vision.faces import (
+    DetectedFace,
+    FaceBox,
+    make_detector,
+    resolve_detector,
+    select_faces,
+)
 from pybridge.vision.image_scoring import image_scores
 from pybridge.vision.images import load_image
 from pybridge.vision.tracking import FaceTracker

@@ -45,6 +45,7 @@ import contextlib
 import math
 import threading
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -52,7 +53,13 @@ from torch import nn
 
 from ...errors import InvalidInputError, ModelLoadError, ModelNotAvailableError
 from ...models.cache import installed_data_file
-from ..faces import DetectedFace, FaceBox, check_detection_size, check_face_threshold
+from ..faces import (
+    DetectedFace,
+    FaceBox,
+    check_detection_size,
+    check_detector_input,
+    check_face_threshold,
+)
 
 __all__ = [
     "MTCNN_DISTRIBUTION",
@@ -158,7 +165,7 @@ class _OutputNet(nn.Module):
 # ---------------------------------------------------------------------------- weights
 
 
-def find_mtcnn_weights() -> dict[str, "Path"] | None:  # noqa: F821 - Path in the string annotation
+def find_mtcnn_weights() -> dict[str, Path] | None:
     """The three weight files of an installed ``facenet-pytorch`` wheel, without importing it.
 
     Returns
@@ -469,14 +476,8 @@ def _torch_threads(threads: int) -> Iterator[None]:
         torch.set_num_threads(previous)
 
 
-def _as_rgb(rgb: np.ndarray) -> np.ndarray:
-    if not isinstance(rgb, np.ndarray) or rgb.dtype != np.uint8:
-        raise InvalidInputError("face detection needs a uint8 numpy image; use pybridge.vision.images.to_rgb_array")
-    if rgb.ndim == 2:
-        return np.repeat(rgb[:, :, np.newaxis], 3, axis=2)
-    if rgb.ndim == 3 and rgb.shape[2] == 3:
-        return rgb
-    raise InvalidInputError(f"face detection needs an (h, w, 3) RGB or (h, w) grey image; got shape {rgb.shape}")
+def _as_rgb(image: np.ndarray) -> np.ndarray:
+    return np.repeat(image[:, :, np.newaxis], 3, axis=2) if check_detector_input(image) else image
 
 
 def _to_input(images: np.ndarray) -> torch.Tensor:
