@@ -61,6 +61,12 @@ _EXPORTS: dict[str, str] = {
     "dlo_dynamics": "pybridge.dlo.transforemotion",
     # evaluation, scale-out
     "evaluate_emotions": "pybridge.evaluate",
+    # the FindingEmo data set
+    "download_findingemo_data": "pybridge.findingemo",
+    "load_findingemo_annotations": "pybridge.findingemo",
+    "prepare_findingemo_evaluation": "pybridge.findingemo",
+    "check_findingemo_quality": "pybridge.findingemo",
+    "map_to_emo8": "pybridge.findingemo",
     "score_corpus": "pybridge.corpus",
 }
 

@@ -54,6 +54,12 @@ def _add_model_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", default="oai-base", help="model alias (see `pybridge models list`) [oai-base]")
     parser.add_argument("--local-model-path", default=None, help="load the model from this local folder")
     parser.add_argument("--device", default=None, help="cpu, cuda, cuda:1, mps [automatic]")
+    parser.add_argument(
+        "--precision",
+        default=None,
+        choices=["fp32", "bf16", "fp16"],
+        help="numeric precision of the model; bf16 on a CPU needs AMX or AVX512-BF16 [fp32 on CPU, fp16 on GPU]",
+    )
     parser.add_argument("--batch-size", type=int, default=16, help="images per forward pass [16]")
     parser.add_argument(
         "--face-selection",
@@ -118,6 +124,7 @@ def _cmd_image_scores(args: argparse.Namespace) -> None:
         recursive=args.recursive,
         batch_size=args.batch_size,
         device=args.device,
+        precision=args.precision,
         progress=True,
     )
     _write_table(frame, args.out)
@@ -143,6 +150,7 @@ def _cmd_video_scores(args: argparse.Namespace) -> None:
         local_model_path=args.local_model_path,
         batch_size=args.batch_size,
         device=args.device,
+        precision=args.precision,
         out=args.out,
         resume=args.resume,
         save_frames=args.save_frames,
@@ -162,6 +170,8 @@ def _cmd_batch(args: argparse.Namespace) -> None:
         extra["nframes"] = args.nframes
     if args.uniform:
         extra["uniform"] = True
+    if args.precision is not None:
+        extra["precision"] = args.precision
     summary = score_corpus(
         args.source,
         _read_labels(args),

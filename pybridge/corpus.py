@@ -13,7 +13,7 @@ Models are cached per process by :mod:`pybridge.models`, so each Dask worker loa
 model once, on its first task, and reuses it for every later video.
 
 Nothing of Dask is imported unless :func:`score_corpus` runs; install it with
-``pip install "pybridge[dist]"``.
+``pip install "pybridge-emotion[dist]"``.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ import hashlib
 import json
 import os
 import re
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +30,8 @@ from typing import Any, Sequence
 import pandas as pd
 
 from .errors import InvalidInputError, MissingDependencyError
+from .progress import progress_bar
+from .scores_table import get_provenance, set_dtypes, set_provenance
 from .vision.images import is_url
 
 __all__ = ["score_corpus", "CorpusResult", "resolve_videos", "VIDEO_EXTENSIONS"]
@@ -162,9 +163,10 @@ def read_corpus(out: str | os.PathLike) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        All rows, ordered by video then frame; ``attrs["pybridge"]`` holds the run's
-        manifest (``_manifest.json``: labels, arguments, face detector and tracker
-        settings) when there is one.
+        All rows, ordered by video then frame, with the scores table's dtypes and the
+        labels in its provenance (:mod:`pybridge.scores_table`); the provenance also
+        holds the run's manifest (``"manifest"``, from ``_manifest.json``: labels,
+        arguments, face detector and tracker settings) when there is one.
 
     Raises
     ------
@@ -181,12 +183,16 @@ def read_corpus(out: str | os.PathLike) -> pd.DataFrame:
     files = sorted(folder.glob("*.parquet"))
     if not files:
         return pd.DataFrame()
-    frame = pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
+    parts = [pd.read_parquet(f) for f in files]
+    frame = set_dtypes(pd.concat(parts, ignore_index=True))
     order = [c for c in ("video", "frame") if c in frame.columns]
-    frame = frame.sort_values(order, kind="stable").reset_index(drop=True) if order else frame
+    if order:
+        frame = frame.sort_values(order, kind="stable").reset_index(drop=True)
+    record = dict(get_provenance(parts[0]))
     manifest = folder / MANIFEST_FILE
-    frame.attrs = {"pybridge": json.loads(manifest.read_text(encoding="utf-8"))} if manifest.is_file() else {}
-    return frame
+    if manifest.is_file():
+        record["manifest"] = json.loads(manifest.read_text(encoding="utf-8"))
+    return set_provenance(frame, record)
 
 
 def resolve_videos(
@@ -310,7 +316,10 @@ def _score_one_video(video: str, destination: str, labels: list[str] | None, opt
     except Exception as err:  # noqa: BLE001 - one bad video must not stop a corpus
         return {"video": video, "status": "failed", "reason": f"{type(err).__name__}: {err}", "n_rows": 0}
     rows.insert(0, "video", video)
+    # keep what tells the score columns apart (the labels), not the per-run details
+    recorded = get_provenance(rows)
     rows.attrs = {}
+    set_provenance(rows, {key: recorded[key] for key in ("labels", "model", "model_id") if key in recorded})
     target = Path(destination)
     temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     rows.to_parquet(temporary, index=False)
@@ -377,7 +386,7 @@ def score_corpus(
         second; default: when stderr is a terminal.
     **video_scores_kwargs
         Passed to :func:`pybridge.video_scores` (``nframes``, ``uniform``, ``model``,
-        ``local_model_path``, ``face_selection``, ``batch_size``, ...).
+        ``local_model_path``, ``face_selection``, ``batch_size``, ``precision``, ...).
 
     Returns
     -------
@@ -407,7 +416,7 @@ def score_corpus(
         from distributed import Client, LocalCluster, as_completed
     except ImportError as err:
         raise MissingDependencyError(
-            'corpus scoring runs on Dask; install it with: pip install "pybridge[dist]"'
+            'corpus scoring runs on Dask; install it with: pip install "pybridge-emotion[dist]"'
         ) from err
 
     items = resolve_videos(videos, pattern=pattern, recursive=recursive)
@@ -451,7 +460,7 @@ def score_corpus(
                 )
                 for video in pending
             ]
-            bar = _progress_bar(len(items), skipped, progress)
+            bar = progress_bar(len(items), progress, unit="video", desc="corpus", initial=skipped)
             for future in as_completed(futures):
                 outcome = future.result()
                 if outcome["status"] == "scored":
@@ -522,12 +531,3 @@ def _write_manifest(folder: Path, manifest: dict[str, Any]) -> None:
     temporary = folder / f".{MANIFEST_FILE}.tmp"
     temporary.write_text(json.dumps(manifest, indent=1), encoding="utf-8")
     os.replace(temporary, path)
-
-
-def _progress_bar(total: int, already_done: int, progress: bool | None):
-    from tqdm.auto import tqdm
-
-    # By default only an interactive terminal gets a bar, so logs and R consoles stay clean.
-    show = progress if progress is not None else sys.stderr.isatty()
-    return tqdm(total=total, initial=already_done, unit="video", desc="corpus", disable=not show)
-

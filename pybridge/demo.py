@@ -50,6 +50,7 @@ from .errors import (
     PyBridgeError,
     SeriesTooShortError,
 )
+from .vision.images import is_url
 
 __all__ = ["run_demo", "bundled_data_path", "load_demo_series"]
 
@@ -541,16 +542,12 @@ def _first_clips(table: pd.DataFrame) -> pd.DataFrame:
     return table[table["video"].isin(first)]
 
 
-def _is_url(source: str) -> bool:
-    return source.startswith(("http://", "https://"))
-
-
 def _is_bundled_clip(clip: str) -> bool:
-    return not _is_url(clip) and Path(clip).resolve() == (DATA_DIR / CLIP_FILE).resolve()
+    return not is_url(clip) and Path(clip).resolve() == (DATA_DIR / CLIP_FILE).resolve()
 
 
 def _clip_name(clip: str) -> str:
-    return PurePosixPath(urlparse(clip).path).name if _is_url(clip) else Path(clip).name
+    return PurePosixPath(urlparse(clip).path).name if is_url(clip) else Path(clip).name
 
 
 def _emotion_name(variable: Any) -> str:

@@ -34,8 +34,9 @@ __all__ = [
     "ModelNotAvailableError",
     "ModelLoadError",
     "QuantizationNotSupportedError",
+    "PrecisionNotSupportedError",
     "ModelMismatchError",
-    "NotFittedError",
+    "NotFittedError",  # noqa: F822 (defined on first use, see _define_not_fitted_error)
     "MissingDependencyError",
     "DownloadError",
     "EstimationError",
@@ -125,20 +126,16 @@ class QuantizationNotSupportedError(ModelError):
     kind = "quantization_unsupported"
 
 
+class PrecisionNotSupportedError(ModelError):
+    """The requested numeric precision (bf16, fp16) is not computed natively by this device."""
+
+    kind = "precision_unsupported"
+
+
 class ModelMismatchError(ModelError, ValueError):
     """Data made with one model is used with another (e.g. a probe on foreign embeddings)."""
 
     kind = "model_mismatch"
-
-
-class NotFittedError(PyBridgeError, ValueError, AttributeError):
-    """An estimator is used before ``fit``.
-
-    Also subclasses ``ValueError`` and ``AttributeError`` like scikit-learn's
-    ``NotFittedError``.
-    """
-
-    kind = "not_fitted"
 
 
 class MissingDependencyError(PyBridgeError, ImportError):
@@ -159,6 +156,36 @@ class EstimationError(PyBridgeError, RuntimeError):
     kind = "estimation"
 
 
+def _define_not_fitted_error() -> type[PyBridgeError]:
+    """Create :class:`NotFittedError` on first use.
+
+    It subclasses scikit-learn's ``NotFittedError`` (so code that catches scikit-learn's
+    catches pybridge's), and importing scikit-learn takes a second or more: doing it
+    when the class is first needed keeps ``import pybridge`` fast.
+    """
+    from sklearn.exceptions import NotFittedError as SklearnNotFittedError
+
+    class NotFittedError(PyBridgeError, SklearnNotFittedError):
+        """An estimator is used before ``fit``.
+
+        Subclasses scikit-learn's ``NotFittedError`` (itself a ``ValueError`` and an
+        ``AttributeError``), so ``except sklearn.exceptions.NotFittedError`` catches it.
+        """
+
+        kind = "not_fitted"
+
+    NotFittedError.__module__ = __name__
+    NotFittedError.__qualname__ = "NotFittedError"
+    globals()["NotFittedError"] = NotFittedError
+    return NotFittedError
+
+
+def __getattr__(name: str):
+    if name == "NotFittedError":
+        return _define_not_fitted_error()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def error_kinds() -> dict[str, type[PyBridgeError]]:
     """Map every error ``kind`` to its class.
 
@@ -172,6 +199,8 @@ def error_kinds() -> dict[str, type[PyBridgeError]]:
     >>> error_kinds()["unknown_model"].__name__
     'UnknownModelError'
     """
+    if "NotFittedError" not in globals():
+        _define_not_fitted_error()
     found: dict[str, type[PyBridgeError]] = {}
     stack: list[type[PyBridgeError]] = [PyBridgeError]
     while stack:

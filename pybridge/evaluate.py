@@ -38,6 +38,7 @@ import pandas as pd
 from scipy.stats import rankdata
 
 from .errors import InvalidInputError, InvalidLabelsError
+from .validation import require_columns, require_frame
 
 __all__ = [
     "ALL_METRICS",
@@ -317,14 +318,14 @@ def evaluate_emotions(
     >>> result.n, result.n_dropped, round(result.accuracy, 3)
     (3, 1, 0.667)
     """
-    frame = _require_frame(_read_table(data))
+    frame = require_frame(_read_table(data), "data", task="evaluate", unique_columns=True)
     if not isinstance(na_rm, (bool, np.bool_)):
         raise InvalidInputError(f"na_rm must be True or False, got {na_rm!r}")
     requested = _resolve_metrics(metrics)
     if not isinstance(ece_bins, (int, np.integer)) or isinstance(ece_bins, bool) or ece_bins < 1:
         raise InvalidInputError(f"ece_bins must be a positive integer, got {ece_bins!r}")
 
-    _require_columns(frame, [truth] + ([pred] if pred is not None else []), "truth/pred")
+    require_columns(frame, [truth] + ([pred] if pred is not None else []), "data", "truth/pred")
     class_list, prob_columns = _resolve_classes_and_probs(frame, truth, pred, probs, classes)
 
     if requested is not None and prob_columns is None:
@@ -585,19 +586,6 @@ def _read_table(data: Any) -> Any:
         raise InvalidInputError(f"could not read {path!r} as CSV ({err}); pass a comma-separated file") from err
 
 
-def _require_frame(data: Any) -> pd.DataFrame:
-    if not isinstance(data, pd.DataFrame):
-        raise InvalidInputError(
-            f"data must be a pandas DataFrame with one row per rated item, got {type(data).__name__}"
-        )
-    if data.empty:
-        raise InvalidInputError("data has no rows; there is nothing to evaluate")
-    if data.columns.duplicated().any():
-        duplicated = sorted(map(str, data.columns[data.columns.duplicated()].unique()))
-        raise InvalidInputError(f"data has duplicate column names {duplicated}; rename them first")
-    return data
-
-
 def _resolve_metrics(metrics: Iterable[str] | None) -> set[str] | None:
     if metrics is None:
         return None
@@ -614,15 +602,6 @@ def _resolve_metrics(metrics: Iterable[str] | None) -> set[str] | None:
     if not chosen:
         raise InvalidInputError(f"metrics is empty; choose from {list(ALL_METRICS)}")
     return chosen
-
-
-def _require_columns(frame: pd.DataFrame, columns: Sequence[str], role: str) -> None:
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise InvalidInputError(
-            f"{role} column(s) {missing} not found in data; available columns: "
-            f"{[str(c) for c in frame.columns]}"
-        )
 
 
 def _resolve_classes_and_probs(
@@ -687,7 +666,7 @@ def _resolve_classes_and_probs(
             "(probs={class: column}) or leave them out of classes"
         )
     ordered = [column_of[c] for c in class_list]
-    _require_columns(frame, ordered, "probability")
+    require_columns(frame, ordered, "data", "probability")
     return class_list, ordered
 
 

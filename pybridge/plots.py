@@ -31,12 +31,14 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import scipy.linalg
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from .dlo.simulate import dlo_autocorrelation, measurement_noise_share
 from .errors import InvalidInputError
+from .scores_table import face_series_column, score_columns, split_face_series
+from .validation import require_columns, require_frame
 
 __all__ = [
     "plot_emotion_series",
@@ -48,15 +50,14 @@ __all__ = [
     "dlo_autocorrelation",
 ]
 
-# Columns of image/video score tables that describe the face or the frame, not an emotion.
-_SCORE_METADATA = frozenset(
-    {"video", "image", "frame", "time_s", "face_id", "face_found", "face_x", "face_y",
-     "face_w", "face_h", "reason", "id", "clip", "time", "step", "series"}
-)
+# Id and time columns of the other tables drawn here (net_scores, simulations); the
+# scores table's own metadata columns are declared in pybridge.scores_table.
+_OTHER_ID_COLUMNS = frozenset({"id", "clip", "time", "step", "series"})
 _DLO_PARAMETERS = ("eta", "zeta", "sigma_q")
 _PARAMETER_LABELS = {"eta": "η (frequency)", "zeta": "ζ (damping)", "sigma_q": "σ_q (noise)"}
 _X_LABELS = {"time_s": "time (s)", "frame": "frame"}
 _UNASSIGNED_COLOUR = "#bdbdbd"
+_NETWORK_LAYOUTS = ("kamada_kawai", "circle", "spring")
 _MAX_PANELS = 24
 
 
@@ -112,12 +113,20 @@ def plot_emotion_series(
     >>> len(fig.axes)
     1
     """
-    frame = _require_frame(scores, "scores")
+    frame = require_frame(scores, "scores", task="draw")
     if x not in _X_LABELS:
         raise InvalidInputError(f"x must be 'time_s' (seconds) or 'frame', got {x!r}")
-    _require_columns(frame, [x], "scores")
+    require_columns(frame, [x], "scores")
     label_list = _value_columns(frame, labels, exclude={x, by} if by else {x})
-    groups = _groups(frame, by)
+    if face_series_column(frame) is None:
+        groups = _groups(frame, by)
+    else:
+        # several faces per frame: one panel per video and face
+        groups = _checked_panels([
+            (" ".join(str(value) if name == by else f"{name.removesuffix('_id')} {value}"
+                      for name, value in keys.items()), part)
+            for keys, part in split_face_series(frame, by=by)
+        ], "video and face")
 
     fig, axes = _panel_grid(len(groups), sharex=False, sharey=True)
     colours = _colours(len(label_list))
@@ -146,14 +155,16 @@ def plot_network(
     wc: pd.Series | Sequence[Any] | None = None,
     *,
     ax: Axes | None = None,
+    layout: str = "kamada_kawai",
     path: str | PathLike[str] | None = None,
     title: str | None = None,
 ) -> Figure:
     """Draw a weighted network with nodes coloured by community.
 
-    The layout is Kamada-Kawai (python-igraph) started from a circle, so the same
-    network always gives the same picture. Edge width grows with the absolute weight;
-    positive edges are solid green, negative ones dashed red (the qgraph convention).
+    The one network figure of pybridge (``EGAResult.plot`` draws with it). The default
+    layout is Kamada-Kawai (python-igraph) started from a circle, so the same network
+    always gives the same picture. Edge width grows with the absolute weight; positive
+    edges are solid green, negative ones dashed red (the qgraph convention).
 
     Parameters
     ----------
@@ -166,6 +177,9 @@ def plot_network(
         ``network.wc`` when ``network`` has one.
     ax : matplotlib.axes.Axes, optional
         Draw into these axes instead of a new figure.
+    layout : {"kamada_kawai", "circle", "spring"}, default "kamada_kawai"
+        Node placement: Kamada-Kawai with strong edges short, nodes on a circle in
+        variable order, or igraph's Fruchterman-Reingold on the absolute weights.
     path : str or path-like, optional
         Where to save the figure.
     title : str, optional
@@ -179,7 +193,8 @@ def plot_network(
     ------
     InvalidInputError
         The weight matrix is not square and symmetric with matching names, has
-        non-finite values, or ``wc`` does not have one entry per node.
+        non-finite values, ``wc`` does not have one entry per node, or the layout is
+        unknown.
 
     Examples
     --------
@@ -190,6 +205,8 @@ def plot_network(
     >>> fig.axes[0].get_title()
     ''
     """
+    if layout not in _NETWORK_LAYOUTS:
+        raise InvalidInputError(f"layout must be one of {', '.join(_NETWORK_LAYOUTS)}; got {layout!r}")
     weights = _weight_matrix(network)
     names = [str(c) for c in weights.columns]
     if wc is None:
@@ -201,7 +218,7 @@ def plot_network(
         ax = fig.add_subplot()
     else:
         fig = ax.figure
-    coords = _network_layout(weights.to_numpy())
+    coords = _network_layout(weights.to_numpy(), layout)
     matrix = weights.to_numpy()
     strongest = float(np.abs(matrix).max()) or 1.0
     for i, j in zip(*np.triu_indices(len(names), k=1)):
@@ -288,9 +305,9 @@ def plot_network_scores(
     >>> fig.axes[0].get_xlabel()
     'time point'
     """
-    frame = _require_frame(scores, "scores")
+    frame = require_frame(scores, "scores", task="draw")
     if x is not None:
-        _require_columns(frame, [x], "scores")
+        require_columns(frame, [x], "scores")
     exclude = {c for c in (x, by) if c is not None}
     columns = _value_columns(frame, communities, exclude=exclude)
     groups = _groups(frame, by)
@@ -309,65 +326,6 @@ def plot_network_scores(
         ax.margins(x=0)
     _legend_outside(fig, axes[0], len(columns))
     return _finish(fig, path, title)
-
-
-def dlo_autocorrelation(
-    eta: float, zeta: float, lags: np.ndarray, dt: float = 1.0, noise_share: float = 0.0
-) -> np.ndarray:
-    """Autocorrelation of a stationary DLO level at the given lags.
-
-    Parameters
-    ----------
-    eta, zeta : float
-        DLO parameters (both < 0), per unit of time.
-    lags : array of int
-        Lags in samples.
-    dt : float, default 1.0
-        Time between samples.
-    noise_share : float, default 0.0
-        Share of the observed variance that is measurement noise; it lowers every
-        autocorrelation except lag 0 by the factor ``1 - noise_share``.
-
-    Returns
-    -------
-    numpy.ndarray
-        ``corr(x[t], x[t + lag])`` for each lag. It does not depend on ``sigma_q``.
-
-    Raises
-    ------
-    InvalidInputError
-        ``eta`` or ``zeta`` is not negative, or ``dt`` is not positive.
-
-    Notes
-    -----
-    For the drift ``A = [[0, 1], [eta, zeta]]`` the stationary covariance is
-    ``P = diag(1 / (-2 eta zeta), 1 / (-2 zeta))`` up to the factor ``sigma_q^2`` and the
-    lag-``h`` covariance is ``expm(A h) P``; its top-left entry over ``P[0, 0]`` is the
-    autocorrelation.
-
-    Examples
-    --------
-    >>> np.round(dlo_autocorrelation(-1.0, -0.5, np.array([0, 1]), dt=0.25), 4)
-    array([1.    , 0.9702])
-    """
-    if not (eta < 0 and zeta < 0):
-        raise InvalidInputError(
-            f"the implied autocorrelation needs a stable oscillator (eta < 0, zeta < 0), got "
-            f"eta={eta}, zeta={zeta}"
-        )
-    if not dt > 0:
-        raise InvalidInputError(f"dt must be positive, got {dt}")
-    drift = np.array([[0.0, 1.0], [eta, zeta]])
-    variance_x = 1.0 / (-2.0 * eta * zeta)
-    # x and v are uncorrelated at stationarity, so P's off-diagonal is zero
-    stationary = np.diag([variance_x, 1.0 / (-2.0 * zeta)])
-    step = scipy.linalg.expm(drift * dt)
-    lag_array = np.asarray(lags, dtype=int)
-    out = np.empty(lag_array.shape, dtype=float)
-    for index, lag in np.ndenumerate(lag_array):
-        covariance = np.linalg.matrix_power(step, int(lag)) @ stationary
-        out[index] = covariance[0, 0] / variance_x
-    return np.where(lag_array == 0, 1.0, out * (1.0 - noise_share))
 
 
 def plot_dlo_autocorrelation(
@@ -427,8 +385,8 @@ def plot_dlo_autocorrelation(
     1
     """
     series_list = _series_list(series)
-    table = _require_frame(estimates, "estimates")
-    _require_columns(table, ["eta", "zeta"], "estimates")
+    table = require_frame(estimates, "estimates", task="draw")
+    require_columns(table, ["eta", "zeta"], "estimates")
     if len(series_list) != len(table):
         raise InvalidInputError(
             f"got {len(series_list)} series but {len(table)} rows of estimates; pass one "
@@ -512,11 +470,11 @@ def plot_dlo_intervals(
     >>> len(fig.axes)
     1
     """
-    table = _require_frame(estimates, "estimates")
+    table = require_frame(estimates, "estimates", task="draw")
     parameter_list = list(parameters)
-    _require_columns(table, parameter_list, "estimates")
+    require_columns(table, parameter_list, "estimates")
     if truth is not None:
-        _require_columns(_require_frame(truth, "truth"), parameter_list, "truth")
+        require_columns(require_frame(truth, "truth", task="draw"), parameter_list, "truth")
         if len(truth) != len(table):
             raise InvalidInputError(
                 f"truth has {len(truth)} rows but estimates has {len(table)}; they must match"
@@ -592,11 +550,11 @@ def plot_recovery(
     >>> "RMSE" in fig.axes[0].texts[0].get_text()
     True
     """
-    true_table = _require_frame(truth, "truth")
-    estimate_table = _require_frame(estimates, "estimates")
+    true_table = require_frame(truth, "truth", task="draw")
+    estimate_table = require_frame(estimates, "estimates", task="draw")
     parameter_list = list(parameters)
-    _require_columns(true_table, parameter_list, "truth")
-    _require_columns(estimate_table, parameter_list, "estimates")
+    require_columns(true_table, parameter_list, "truth")
+    require_columns(estimate_table, parameter_list, "estimates")
     if len(true_table) != len(estimate_table):
         raise InvalidInputError(
             f"truth has {len(true_table)} rows but estimates has {len(estimate_table)}; pass "
@@ -647,37 +605,17 @@ def _finish(fig: Figure, path: str | PathLike[str] | None, title: str | None) ->
     return fig
 
 
-def _require_frame(data: Any, name: str) -> pd.DataFrame:
-    if not isinstance(data, pd.DataFrame):
-        raise InvalidInputError(f"{name} must be a pandas DataFrame, got {type(data).__name__}")
-    if data.empty:
-        raise InvalidInputError(f"{name} has no rows; there is nothing to draw")
-    return data
-
-
-def _require_columns(frame: pd.DataFrame, columns: Sequence[str], name: str) -> None:
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise InvalidInputError(
-            f"{name} has no column(s) {missing}; available: {[str(c) for c in frame.columns]}"
-        )
-
-
 def _value_columns(frame: pd.DataFrame, chosen: Sequence[str] | None, exclude: set[Any]) -> list[Any]:
     if chosen is not None:
         if isinstance(chosen, str):
             chosen = [chosen]
         columns = list(chosen)
-        _require_columns(frame, columns, "the table")
+        require_columns(frame, columns, "the table")
         not_numeric = [c for c in columns if not pd.api.types.is_numeric_dtype(frame[c])]
         if not_numeric:
             raise InvalidInputError(f"columns {not_numeric} are not numeric and cannot be drawn")
         return columns
-    columns = [
-        c for c in frame.columns
-        if c not in exclude and c not in _SCORE_METADATA
-        and pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])
-    ]
+    columns = score_columns(frame, exclude=set(exclude) | _OTHER_ID_COLUMNS)
     if not columns:
         raise InvalidInputError(
             "found no numeric value columns to draw; name them explicitly "
@@ -689,10 +627,13 @@ def _value_columns(frame: pd.DataFrame, chosen: Sequence[str] | None, exclude: s
 def _groups(frame: pd.DataFrame, by: str | None) -> list[tuple[Any, pd.DataFrame]]:
     if by is None or by not in frame.columns:
         return [(None, frame)]
-    groups = [(name, group) for name, group in frame.groupby(by, sort=False)]
+    return _checked_panels(list(frame.groupby(by, sort=False)), f"values of {by!r}")
+
+
+def _checked_panels(groups: list[tuple[Any, pd.DataFrame]], what: str) -> list[tuple[Any, pd.DataFrame]]:
     if len(groups) > _MAX_PANELS:
         raise InvalidInputError(
-            f"{len(groups)} values of {by!r} would give {len(groups)} panels; draw at most "
+            f"{len(groups)} {what} would give {len(groups)} panels; draw at most "
             f"{_MAX_PANELS} at a time (select a subset of rows first)"
         )
     return groups
@@ -773,22 +714,25 @@ def _membership(wc: Any, nodes: pd.Index) -> list[Any]:
     return values
 
 
-def _network_layout(matrix: np.ndarray) -> np.ndarray:
+def _network_layout(matrix: np.ndarray, layout: str = "kamada_kawai") -> np.ndarray:
     import igraph
 
     n = matrix.shape[0]
     angles = 2 * np.pi * np.arange(n) / max(n, 1)
     circle = np.column_stack([np.cos(angles), np.sin(angles)])
     rows, cols = np.nonzero(np.triu(matrix, k=1))
-    if n < 3 or rows.size == 0:
+    if n < 3 or rows.size == 0 or layout == "circle":
         return circle
     graph = igraph.Graph(n=n, edges=list(zip(rows.tolist(), cols.tolist())))
     strength = np.abs(matrix[rows, cols])
-    # Kamada-Kawai reads weights as lengths: strong partial correlations sit close; the
-    # range is kept narrow so weak edges do not push their nodes off to the margin
-    lengths = (1.0 + 1.5 * (1.0 - strength / strength.max())).tolist()
-    layout = graph.layout_kamada_kawai(seed=circle.tolist(), weights=lengths)
-    coords = np.asarray(layout.coords, dtype=float)
+    if layout == "spring":
+        placed = graph.layout_fruchterman_reingold(weights=strength.tolist())
+    else:
+        # Kamada-Kawai reads weights as lengths: strong partial correlations sit close;
+        # the range is kept narrow so weak edges do not push their nodes off to the margin
+        lengths = (1.0 + 1.5 * (1.0 - strength / strength.max())).tolist()
+        placed = graph.layout_kamada_kawai(seed=circle.tolist(), weights=lengths)
+    coords = np.asarray(placed.coords, dtype=float)
     coords -= coords.mean(axis=0)
     scale = np.abs(coords).max()
     return coords / scale if scale > 0 else circle
@@ -852,8 +796,7 @@ def _noise_share(row: pd.Series, eta: float, zeta: float) -> float:
     sigma_q, meas_sd = float(row["sigma_q"]), float(row["meas_sd"])
     if not (np.isfinite(sigma_q) and np.isfinite(meas_sd)) or meas_sd <= 0:
         return 0.0
-    variance_x = sigma_q**2 / (2.0 * eta * zeta)
-    return meas_sd**2 / (variance_x + meas_sd**2)
+    return measurement_noise_share(eta, zeta, sigma_q, meas_sd)
 
 
 def _row_names(table: pd.DataFrame, prefix: str | None) -> list[str]:

@@ -25,6 +25,11 @@ score columns
 
 The provenance lives in ``table.attrs["pybridge"]`` (a dict of plain values).
 
+A table with ``face_selection="all"`` holds several faces per frame. Consumers that
+read time series (the DLO estimators, dynEGA, the plots) split it with
+:func:`split_face_series`: one series per video and face (``track_id`` when the
+detector tracked faces, else ``face_id``), each on its video's full time axis.
+
 Examples
 --------
 >>> import pandas as pd
@@ -38,6 +43,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .errors import InvalidInputError
@@ -53,14 +59,15 @@ __all__ = [
     "NO_FACE_REASON",
     "PROVENANCE_KEY",
     "face_columns",
+    "face_series_column",
     "score_columns",
+    "split_face_series",
+    "transforemotion_shape",
     "metadata_columns",
     "set_dtypes",
     "records_to_table",
     "get_provenance",
     "set_provenance",
-    "transforemotion_shape",
-    "person_series",
 ]
 
 #: Which input and instant a row belongs to.
@@ -186,6 +193,7 @@ def score_columns(
     labels: Sequence[str] | None = None,
     *,
     exclude: Iterable[str] = (),
+    numeric_only: bool = True,
 ) -> list[str]:
     """The score (emotion) columns of a table, in table order.
 
@@ -201,6 +209,9 @@ def score_columns(
         Name the score columns yourself; each must be a column.
     exclude : iterable of str, optional
         Further columns that are not scores (e.g. a user's id or group column).
+    numeric_only : bool, default True
+        ``False`` keeps non-numeric columns that are not metadata, for callers that
+        reject them with their own message rather than skip them.
 
     Returns
     -------
@@ -234,8 +245,10 @@ def score_columns(
         for column in table.columns
         if column not in METADATA_COLUMNS
         and column not in excluded
-        and pd.api.types.is_numeric_dtype(table[column])
-        and not pd.api.types.is_bool_dtype(table[column])
+        and (
+            not numeric_only
+            or (pd.api.types.is_numeric_dtype(table[column]) and not pd.api.types.is_bool_dtype(table[column]))
+        )
     ]
 
 
@@ -311,6 +324,116 @@ def records_to_table(records: Sequence[Mapping[str, Any]], columns: Sequence[str
     return set_dtypes(pd.DataFrame.from_records(list(records), columns=list(columns)))
 
 
+def face_series_column(table: pd.DataFrame) -> str | None:
+    """The column that tells one face's time series from another's, if the table has one.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+
+    Returns
+    -------
+    str or None
+        ``"track_id"`` when it has values (faces tracked across frames), else
+        ``"face_id"`` when it has values (``face_selection="all"``), else ``None``
+        (one face per frame).
+
+    Examples
+    --------
+    >>> face_series_column(pd.DataFrame({"face_id": [0.0, 1.0], "track_id": [float("nan")] * 2}))
+    'face_id'
+    """
+    for column in ("track_id", "face_id"):
+        if column in table.columns and table[column].notna().any():
+            return column
+    return None
+
+
+def _time_column(table: pd.DataFrame) -> str | None:
+    return next((column for column in ("time_s", "frame", "image") if column in table.columns), None)
+
+
+def split_face_series(
+    table: pd.DataFrame, *, by: str | None = "video", sort_by: str | None = None
+) -> list[tuple[dict[str, Any], pd.DataFrame]]:
+    """Split a scores table into one time series per video and face.
+
+    Without face ids (one face per frame) each ``by`` group is one series, in row order
+    or sorted by ``sort_by``. With face ids (see :func:`face_series_column`) each face
+    of a group is one series on the group's full time axis: the group's instants
+    (``time_s``, else ``frame``, else ``image``) in time order, with NaN scores where
+    that face was not seen. Rows without a face id (frames without any face) only
+    contribute their instant.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A scores table.
+    by : str or None, default "video"
+        Column naming the recording; ignored when absent.
+    sort_by : str, optional
+        Column to order the rows of a series without face ids by (stable sort).
+
+    Returns
+    -------
+    list of (dict, pandas.DataFrame)
+        The identifying values (``{"video": ..., "track_id": ...}``, empty for a single
+        series) and the series' rows, in order of first appearance of the recording
+        and increasing face id.
+
+    Raises
+    ------
+    InvalidInputError
+        A face id occurs twice at the same instant of a recording.
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"time_s": [0.0, 0.0, 0.5], "face_id": [0.0, 1.0, 0.0],
+    ...                       "happy": [0.1, 0.2, 0.3]})
+    >>> [(keys, part["happy"].tolist()) for keys, part in split_face_series(table)]
+    [({'face_id': 0}, [0.1, 0.3]), ({'face_id': 1}, [0.2, nan])]
+    """
+    if by is not None and by in table.columns:
+        groups = [({by: name}, part) for name, part in table.groupby(by, sort=False, dropna=False)]
+    else:
+        groups = [({}, table)]
+    face_column = face_series_column(table)
+    if face_column is None:
+        if sort_by is not None and sort_by in table.columns:
+            groups = [(keys, part.sort_values(sort_by, kind="stable")) for keys, part in groups]
+        return groups
+    time_column = _time_column(table)
+    instant_columns = [column for column in ("frame", "time_s", "image") if column in table.columns]
+    series = []
+    for keys, part in groups:
+        faces = part[part[face_column].notna()]
+        if time_column is not None:
+            # every instant of the recording, with its frame number and time
+            axis = part[instant_columns].drop_duplicates(time_column).dropna(subset=[time_column])
+            if pd.api.types.is_numeric_dtype(axis[time_column]):
+                axis = axis.sort_values(time_column, kind="stable")
+        for face in np.sort(pd.unique(faces[face_column])):
+            rows = faces[faces[face_column] == face]
+            if time_column is not None:
+                if rows[time_column].duplicated().any():
+                    raise InvalidInputError(
+                        f"{face_column} {face:g} occurs twice at one {time_column} of "
+                        f"{keys or 'the table'}; a face can be seen once per instant. Pass the "
+                        "rows of one face selection run"
+                    )
+                others = [column for column in instant_columns if column != time_column]
+                rows = axis.merge(rows.drop(columns=others), on=time_column, how="left")
+                rows = rows[[column for column in part.columns if column in rows.columns]]
+                rows[face_column] = face
+                if "face_found" in rows.columns:
+                    rows["face_found"] = rows["face_found"].astype("boolean").fillna(False).astype(bool)
+                for name, value in keys.items():
+                    rows[name] = value
+            identity = int(face) if float(face).is_integer() else face
+            series.append(({**keys, face_column: identity}, rows))
+    return series
+
+
 def transforemotion_shape(table: pd.DataFrame, keep: Sequence[str] = ()) -> pd.DataFrame:
     """The table as transforEmotion returned it: only the label columns.
 
@@ -350,62 +473,3 @@ def transforemotion_shape(table: pd.DataFrame, keep: Sequence[str] = ()) -> pd.D
     shaped = table[keep + score_columns(table, exclude=keep)].reset_index(drop=True)
     shaped.attrs = dict(table.attrs)
     return shaped
-
-
-def person_series(table: pd.DataFrame) -> pd.DataFrame:
-    """One row per tracked person per sampled frame: the per-person series of a video table.
-
-    A :func:`pybridge.video_scores` table with ``face_selection="all"`` has one row per
-    face per frame, and a frame without faces has one empty row. This gives every
-    ``track_id`` its own series over all sampled frames of its video: the person's row
-    where they were found, a row of NaN scores (``face_found`` False) where they were
-    not, so gaps stay visible as missing observations. dynEGA (``id="track_id"``) and
-    :func:`pybridge.estimate_dlo` call it themselves.
-
-    Parameters
-    ----------
-    table : pandas.DataFrame
-        A scores table with ``track_id`` and ``time_s`` (and ``video`` when several
-        videos are stacked).
-
-    Returns
-    -------
-    pandas.DataFrame
-        Same columns, rows ordered by (``video``), ``track_id``, time; the provenance
-        is kept. Rows without a track (frames without faces) are dropped.
-
-    Raises
-    ------
-    InvalidInputError
-        No ``track_id`` or ``time_s`` column.
-
-    Examples
-    --------
-    >>> table = pd.DataFrame({"time_s": [0.0, 0.0, 0.5, 1.0], "track_id": [0, 1, 1, 0],
-    ...                       "face_found": [True, True, True, True], "happy": [0.9, 0.1, 0.2, 0.8]})
-    >>> person_series(table)[["track_id", "time_s", "happy"]].to_numpy().tolist()
-    [[0.0, 0.0, 0.9], [0.0, 0.5, nan], [0.0, 1.0, 0.8], [1.0, 0.0, 0.1], [1.0, 0.5, 0.2], [1.0, 1.0, nan]]
-    """
-    missing = [column for column in ("track_id", "time_s") if column not in table.columns]
-    if missing:
-        raise InvalidInputError(
-            f"per-person series need the columns {missing}; score the video with video_scores(..., "
-            'face_selection="all") to get track_id'
-        )
-    keys = ["video"] if "video" in table.columns else []
-    grid_columns = [column for column in (*keys, "frame", "time_s") if column in table.columns]
-    parts = []
-    videos = table.groupby(keys, sort=False, dropna=False) if keys else [((), table)]
-    for _, part in videos:
-        grid = part[grid_columns].drop_duplicates("time_s").sort_values("time_s", kind="stable")
-        tracked = part[part["track_id"].notna()]
-        for track, rows in tracked.groupby("track_id", sort=True):
-            person = grid.merge(rows.drop(columns=[c for c in grid_columns if c != "time_s"]), on="time_s", how="left")
-            person["track_id"] = track
-            if "face_found" in person.columns:
-                person["face_found"] = person["face_found"].astype("boolean").fillna(False)
-            parts.append(person)
-    result = pd.concat(parts, ignore_index=True) if parts else table.iloc[:0]
-    result = set_dtypes(result[list(table.columns)].reset_index(drop=True))
-    result.attrs = dict(table.attrs)
-    return result

@@ -254,7 +254,7 @@ def test_single_class_in_truth_gives_nan_auroc_for_it():
         (dict(probs=["happy"]), InvalidLabelsError, "at least two classes"),
         (dict(pred="pred", classes=["happy"]), InvalidLabelsError, "at least two classes"),
         (dict(probs=["happy", "sad"], classes=["happy", "happy"]), InvalidLabelsError, "unique"),
-        (dict(truth="label"), InvalidInputError, r"truth/pred column\(s\) \['label'\] not found"),
+        (dict(truth="label"), InvalidInputError, r"data has no truth/pred column\(s\) \['label'\]; available columns"),
         (dict(probs="happy"), InvalidInputError, "got the string"),
     ],
 )

@@ -11,15 +11,12 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InvalidInputError, MissingDependencyError, PyBridgeError
-from ..scores_table import METADATA_COLUMNS, person_series, score_columns
+from ..scores_table import metadata_columns, score_columns, split_face_series
+from ..validation import as_observed_series, check_dt
 from .glla_regression import fit_dlo_glla
-from .kalman import _as_series, fit_dlo_kalman
-from .simulate import _check_dt
+from .kalman import MIN_OBSERVATIONS, fit_dlo_kalman
 
-__all__ = ["estimate_dlo", "SCORE_METADATA_COLUMNS"]
-
-SCORE_METADATA_COLUMNS = METADATA_COLUMNS
-"""Columns of a ``video_scores`` table that are not emotion scores."""
+__all__ = ["estimate_dlo"]
 
 _METHODS = ("kalman", "glla", "neural")
 _ESTIMATE_COLUMNS = ("eta", "zeta", "sigma_q")
@@ -33,44 +30,16 @@ def _trim_trailing_nan(row: np.ndarray) -> np.ndarray:
 def _series_from_frame(
     table: pd.DataFrame, labels: Sequence[str] | None
 ) -> list[tuple[dict[str, Any], np.ndarray]]:
-    """Split a scores table into one series per video (per person with several faces) and label column."""
-    if labels is None:
-        labels = [
-            column for column in score_columns(table)
-            if column not in SCORE_METADATA_COLUMNS
-        ]
-    else:
-        labels = list(labels)
-        missing = [label for label in labels if label not in table.columns]
-        if missing:
-            raise InvalidInputError(
-                f"label columns {missing} are not in the table; it has {list(table.columns)}"
-            )
+    """Split a scores table into one series per video, face and label column."""
+    labels = score_columns(table, labels)
     if not labels:
         raise InvalidInputError(
             "the table has no numeric score columns besides "
-            f"{sorted(SCORE_METADATA_COLUMNS & set(table.columns))}; pass a video_scores "
+            f"{metadata_columns(table)}; pass a video_scores "
             "table or name the columns with labels="
         )
-    if "face_id" in table.columns and "track_id" in table.columns:
-        # several faces per frame: one series per person, absences as missing observations
-        table = person_series(table)
-        keys = [column for column in ("video", "track_id") if column in table.columns]
-        groups = [
-            (dict(zip(keys, values if isinstance(values, tuple) else (values,))), part)
-            for values, part in table.groupby(keys, sort=False, dropna=False)
-        ]
-    elif "video" in table.columns:
-        groups = [
-            ({"video": video}, part)
-            for video, part in table.groupby("video", sort=False, dropna=False)
-        ]
-    else:
-        groups = [({}, table)]
     series = []
-    for keys, part in groups:
-        if "frame" in part.columns:
-            part = part.sort_values("frame", kind="stable")
+    for keys, part in split_face_series(table, sort_by="frame"):
         for label in labels:
             series.append(({**keys, "label": label}, part[label].to_numpy(dtype=float)))
     return series
@@ -142,11 +111,10 @@ def estimate_dlo(
         array with one series per row, where trailing NaNs mark a shorter series; or
         a scores table such as :func:`pybridge.video_scores` returns (columns
         ``frame``, ``time_s``, ``face_found``, ``face_x`` ... ``reason``, optional
-        ``video``, then one column per label), fitted once per label column and
-        video. Interior NaN (e.g. frames without a face) are missing observations.
-        A table scored with ``face_selection="all"`` (``face_id`` and ``track_id``
-        columns) is fitted once per person (``track_id``) and label, over all
-        sampled frames (see :func:`pybridge.scores_table.person_series`).
+        ``video``, then one column per label), fitted once per label column, video
+        and face (``track_id``, else ``face_id``, of a ``face_selection="all"`` table;
+        see :func:`pybridge.scores_table.split_face_series`). Interior NaN (e.g.
+        frames without a face) are missing observations.
     dt : float or None, default 1.0
         Time between observations; the estimates are per unit of this time. With
         ``None`` and a table with ``time_s``, the median spacing of ``time_s`` is used
@@ -166,8 +134,9 @@ def estimate_dlo(
         Coverage of the intervals (``"kalman"`` and ``"glla"``; the neural intervals
         are 90 %).
     labels : sequence of str, optional
-        Score columns of a table to fit; by default every numeric column that is not
-        a known metadata column.
+        Score columns of a table to fit; by default
+        :func:`pybridge.scores_table.score_columns` (the labels the table records, else
+        every numeric column that is not a metadata column).
     on_error : {"raise", "nan"}, default "raise"
         What a series that cannot be fitted (too short, constant, all NaN) does:
         raise its typed error, naming the series, or give a row of NaN with
@@ -176,9 +145,8 @@ def estimate_dlo(
     Returns
     -------
     pandas.DataFrame
-        One row per series: identifying columns (``series``; or ``video`` if
-        present, ``track_id`` for per-person series, and ``label``), then ``eta``,
-        ``zeta``, ``sigma_q`` and the method's extras:
+        One row per series: identifying columns (``series``; or ``video`` if present,
+        ``track_id`` or ``face_id`` if present, and ``label``), then ``eta``, ``zeta``, ``sigma_q`` and the method's extras:
         ``_lo``/``_hi`` interval bounds, ``_se`` standard errors, ``meas_sd``,
         ``mean``, ``loglik``, ``converged`` (kalman), ``r_squared`` (glla),
         ``n_obs``, and ``message`` when ``on_error="nan"``.
@@ -213,14 +181,14 @@ def estimate_dlo(
         if spacing.size == 0:
             raise InvalidInputError("cannot infer dt: time_s has fewer than two distinct values")
         dt = float(np.median(spacing))
-    dt = _check_dt(dt)
+    dt = check_dt(dt)
 
     collected = _collect_series(series, labels)
     usable: list[int] = []
     failures: dict[int, str] = {}
     for index, (keys, values) in enumerate(collected):
         try:
-            _as_series(values)
+            as_observed_series(values, MIN_OBSERVATIONS)
             usable.append(index)
         except PyBridgeError as err:
             if on_error == "raise":

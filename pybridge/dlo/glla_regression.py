@@ -17,8 +17,8 @@ from equilibrium). ``eta`` is roughly right but biased by the smoothing of the
 window. Use :mod:`pybridge.dlo.kalman` (maximum likelihood) or the neural estimator
 for estimates; use this for comparison with the literature.
 
-The GLLA weights are computed here (not imported from :mod:`pybridge.dynamics`), so
-the DLO stage stays independent of the network stage.
+The GLLA weights come from :mod:`pybridge.glla`, shared with dynEGA, so the DLO stage
+stays independent of the network stage.
 """
 
 from __future__ import annotations
@@ -31,60 +31,11 @@ import numpy as np
 import scipy.stats
 
 from ..errors import InvalidInputError, SeriesTooShortError
-from .kalman import MIN_OBSERVATIONS, _as_series
-from .simulate import _check_count, _check_dt
+from ..glla import glla_weights
+from ..validation import as_observed_series, check_dt
+from .kalman import MIN_OBSERVATIONS
 
-__all__ = ["GLLAFit", "glla_weights", "glla_derivatives", "fit_dlo_glla"]
-
-
-def glla_weights(n_embed: int, dt: float = 1.0, order: int = 2, tau: int = 1) -> np.ndarray:
-    """GLLA weight matrix ``W = L (L^T L)^-1``.
-
-    ``L[i, k] = ((i - (n_embed - 1) / 2) * tau * dt)^k / k!`` for window position
-    ``i = 0..n_embed-1`` and derivative order ``k = 0..order``, i.e. the Taylor
-    loadings around the window's centre. A window of ``n_embed`` values times ``W``
-    gives the level and derivatives at the centre.
-
-    Parameters
-    ----------
-    n_embed : int
-        Window length, > ``order``.
-    dt : float, default 1.0
-        Time between observations.
-    order : int, default 2
-        Highest derivative.
-    tau : int, default 1
-        Lag between the window's observations.
-
-    Returns
-    -------
-    numpy.ndarray
-        Shape ``(n_embed, order + 1)``.
-
-    Raises
-    ------
-    InvalidInputError
-        If ``n_embed <= order`` or an argument is not a positive integer / number.
-
-    Examples
-    --------
-    >>> w = glla_weights(3)
-    >>> np.round(w[:, 1], 6).tolist(), np.round(w[:, 2], 6).tolist()
-    ([-0.5, 0.0, 0.5], [1.0, -2.0, 1.0])
-    """
-    n_embed = _check_count(n_embed, "n_embed", 2)
-    order = _check_count(order, "order", 1)
-    tau = _check_count(tau, "tau", 1)
-    dt = _check_dt(dt)
-    if n_embed <= order:
-        raise InvalidInputError(
-            f"n_embed ({n_embed}) must exceed the derivative order ({order}); use "
-            f"n_embed >= {order + 1}"
-        )
-    offsets = (np.arange(n_embed) - (n_embed - 1) / 2.0) * tau * dt
-    factorials = np.array([math.factorial(k) for k in range(order + 1)], dtype=float)
-    loadings = offsets[:, None] ** np.arange(order + 1) / factorials
-    return loadings @ np.linalg.inv(loadings.T @ loadings)
+__all__ = ["GLLAFit", "glla_derivatives", "fit_dlo_glla"]
 
 
 def glla_derivatives(y: Any, n_embed: int = 5, dt: float = 1.0, order: int = 2) -> np.ndarray:
@@ -216,10 +167,10 @@ def fit_dlo_glla(y: Any, dt: float = 1.0, n_embed: int = 5, level: float = 0.9) 
     >>> -0.13 < fit.eta < -0.07, abs(fit.zeta) < 0.1
     (True, True)
     """
-    dt = _check_dt(dt)
+    dt = check_dt(dt)
     if not 0 < level < 1:
         raise InvalidInputError(f"level must be in (0, 1), got {level!r}")
-    series = _as_series(y)
+    series = as_observed_series(y, MIN_OBSERVATIONS)
     derivatives = glla_derivatives(series, n_embed, dt)
     complete = derivatives[~np.isnan(derivatives).any(axis=1)]
     if complete.shape[0] < 10:

@@ -37,8 +37,9 @@ import numpy as np
 import scipy.optimize
 import scipy.stats
 
-from ..errors import EstimationError, InvalidInputError, SeriesTooShortError
-from .simulate import _NEAR_CRITICAL, _check_dt, exact_discretization
+from ..errors import EstimationError, InvalidInputError
+from ..validation import as_observed_series, check_dt
+from .simulate import NEAR_CRITICAL, exact_discretization
 
 __all__ = [
     "KalmanFit",
@@ -166,7 +167,7 @@ def _discretize_frame(eta: float, zeta: float, sigma: float) -> tuple[float, ...
     """
     delta_sq = zeta * zeta / 4.0 + eta
     half_gap = cmath.sqrt(delta_sq)
-    if abs(half_gap) < _NEAR_CRITICAL:
+    if abs(half_gap) < NEAR_CRITICAL:
         transition, noise = exact_discretization(eta, zeta, sigma, 1.0)
         (f11, f12), (f21, f22) = transition.tolist()
         q11, q12, q22 = float(noise[0, 0]), float(noise[0, 1]), float(noise[1, 1])
@@ -214,30 +215,6 @@ def _profile_loglik(
     return -0.5 * (n_obs * _LOG_2PI + sum_log + quadratic), mean
 
 
-def _as_series(y: Any) -> np.ndarray:
-    """Validate one series: 1-D, numeric, finite or NaN, enough data, not constant."""
-    try:
-        array = np.asarray(y, dtype=float)
-    except (TypeError, ValueError) as err:
-        raise InvalidInputError(f"a series must be numeric, got {type(y).__name__}") from err
-    if array.ndim != 1:
-        raise InvalidInputError(f"a series must be 1-D, got shape {array.shape}")
-    if np.any(np.isinf(array)):
-        raise InvalidInputError("the series contains infinite values; use NaN for missing ones")
-    observed = array[~np.isnan(array)]
-    if observed.size < MIN_OBSERVATIONS:
-        raise SeriesTooShortError(
-            f"the series has {observed.size} non-missing values; DLO estimation needs at "
-            f"least {MIN_OBSERVATIONS} (a few oscillation periods are better)"
-        )
-    if np.ptp(observed) == 0:
-        raise InvalidInputError(
-            "the series is constant; it carries no information about the oscillator "
-            "(check that the scores vary, e.g. a face was found in the frames)"
-        )
-    return array
-
-
 def dlo_loglik(
     y: Any,
     eta: float,
@@ -283,7 +260,7 @@ def dlo_loglik(
     >>> dlo_loglik(y, -0.1, -0.1, 0.3) > dlo_loglik(y, -0.5, -0.1, 0.3)
     True
     """
-    dt = _check_dt(dt)
+    dt = check_dt(dt)
     exact_discretization(eta, zeta, sigma_q, dt)  # validates the parameters
     if not (sigma_q > 0):
         raise InvalidInputError(f"sigma_q must be > 0 for a likelihood, got {sigma_q!r}")
@@ -511,10 +488,10 @@ def fit_dlo_kalman(
     >>> fit.converged, -0.2 < fit.eta < -0.05
     (True, True)
     """
-    dt = _check_dt(dt)
+    dt = check_dt(dt)
     if not 0 < level < 1:
         raise InvalidInputError(f"level must be in (0, 1), got {level!r}")
-    series = _as_series(y)
+    series = as_observed_series(y, MIN_OBSERVATIONS)
     observed = series[~np.isnan(series)]
     centre, spread = float(np.mean(observed)), float(np.std(observed))
     scaled = (series - centre) / spread

@@ -60,7 +60,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from ..errors import InvalidInputError, ModelLoadError, SeriesTooShortError
-from .simulate import _check_dt
+from ..validation import check_dt
 
 __all__ = [
     "PARAMETERS",
@@ -723,7 +723,7 @@ def estimate_neural(
     >>> bool((table["eta"] < 0).all() and (table["sigma_q"] > 0).all())
     True
     """
-    dt = _check_dt(dt)
+    dt = check_dt(dt)
     if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
         raise InvalidInputError(f"batch_size must be a positive integer, got {batch_size!r}")
     cleaned = [_validate_series(item, index) for index, item in enumerate(_as_series_list(series_list))]

@@ -22,7 +22,6 @@ and the more readable (damped period, damping ratio).
 
 from __future__ import annotations
 
-import operator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,11 +30,14 @@ import pandas as pd
 import scipy.linalg
 
 from ..errors import InvalidInputError, UnstableParametersError
+from ..validation import check_dt, check_integer
 
 __all__ = [
     "DLOSimulation",
     "simulate_dlo",
     "stationary_covariance",
+    "dlo_autocorrelation",
+    "measurement_noise_share",
     "exact_discretization",
     "eta_zeta_to_period_damping",
     "period_damping_to_eta_zeta",
@@ -47,7 +49,7 @@ __all__ = [
 # because cosh/sinh(delta dt)/delta lose digits to cancellation near critical damping.
 _SERIES_THRESHOLD = 1e-8
 # Below this |l1 - l2| dt (near critical damping) the eigenvalue formula for Q cancels.
-_NEAR_CRITICAL = 1e-3
+NEAR_CRITICAL = 1e-3
 # Where Q / S falls below this on the diagonal, S - F S F^T has lost more than three
 # digits to cancellation and Van Loan's method is the accurate one.
 _CANCELLATION_LIMIT = 1e-3
@@ -83,32 +85,6 @@ def as_generator(seed: Any) -> np.random.Generator:
         raise InvalidInputError(
             f"seed must be None, a non-negative integer or a numpy Generator, got {seed!r}"
         ) from err
-
-
-def _check_dt(dt: Any) -> float:
-    try:
-        value = float(dt)
-    except (TypeError, ValueError) as err:
-        raise InvalidInputError(f"dt must be a positive number, got {dt!r}") from err
-    if not np.isfinite(value) or value <= 0:
-        raise InvalidInputError(
-            f"dt must be a positive finite number (time between samples), got {dt!r}"
-        )
-    return value
-
-
-def _check_count(value: Any, name: str, minimum: int = 1) -> int:
-    if isinstance(value, (bool, np.bool_)):
-        raise InvalidInputError(f"{name} must be an integer, got {value!r}")
-    try:
-        count = operator.index(value)
-    except TypeError as err:
-        raise InvalidInputError(
-            f"{name} must be an integer, got {value!r} ({type(value).__name__})"
-        ) from err
-    if count < minimum:
-        raise InvalidInputError(f"{name} must be at least {minimum}, got {count}")
-    return count
 
 
 def _check_parameters(eta: Any, zeta: Any, sigma_q: Any) -> tuple[np.ndarray, ...]:
@@ -179,6 +155,99 @@ def stationary_covariance(eta: Any, zeta: Any, sigma_q: Any) -> np.ndarray:
     return cov
 
 
+def dlo_autocorrelation(
+    eta: float, zeta: float, lags: np.ndarray, dt: float = 1.0, noise_share: float = 0.0
+) -> np.ndarray:
+    """Autocorrelation of a stationary DLO level at the given lags.
+
+    Parameters
+    ----------
+    eta, zeta : float
+        DLO parameters (both < 0), per unit of time.
+    lags : array of int
+        Lags in samples.
+    dt : float, default 1.0
+        Time between samples.
+    noise_share : float, default 0.0
+        Share of the observed variance that is measurement noise; it lowers every
+        autocorrelation except lag 0 by the factor ``1 - noise_share``.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``corr(x[t], x[t + lag])`` for each lag. It does not depend on ``sigma_q``.
+
+    Raises
+    ------
+    UnstableParametersError
+        ``eta`` or ``zeta`` is not negative (an :class:`InvalidInputError`).
+    InvalidInputError
+        ``dt`` is not positive.
+
+    Notes
+    -----
+    For the drift ``A = [[0, 1], [eta, zeta]]`` the stationary covariance is
+    ``P = diag(1 / (2 eta zeta), -1 / (2 zeta))`` up to the factor ``sigma_q^2``
+    (:func:`stationary_covariance`) and the
+    lag-``h`` covariance is ``expm(A h) P``; its top-left entry over ``P[0, 0]`` is the
+    autocorrelation.
+
+    Examples
+    --------
+    >>> np.round(dlo_autocorrelation(-1.0, -0.5, np.array([0, 1]), dt=0.25), 4)
+    array([1.    , 0.9702])
+    """
+    if not (eta < 0 and zeta < 0):
+        raise UnstableParametersError(
+            f"the implied autocorrelation needs a stable oscillator (eta < 0, zeta < 0), got "
+            f"eta={eta}, zeta={zeta}"
+        )
+    if not dt > 0:
+        raise InvalidInputError(f"dt must be positive, got {dt}")
+    drift = np.array([[0.0, 1.0], [eta, zeta]])
+    stationary = stationary_covariance(eta, zeta, 1.0)
+    variance_x = stationary[0, 0]
+    step = scipy.linalg.expm(drift * dt)
+    lag_array = np.asarray(lags, dtype=int)
+    out = np.empty(lag_array.shape, dtype=float)
+    for index, lag in np.ndenumerate(lag_array):
+        covariance = np.linalg.matrix_power(step, int(lag)) @ stationary
+        out[index] = covariance[0, 0] / variance_x
+    return np.where(lag_array == 0, 1.0, out * (1.0 - noise_share))
+
+
+def measurement_noise_share(eta: float, zeta: float, sigma_q: float, meas_sd: float) -> float:
+    """Share of the observed variance that is measurement noise, for a stationary DLO.
+
+    Parameters
+    ----------
+    eta, zeta : float
+        DLO parameters (both < 0).
+    sigma_q : float
+        Noise intensity of the latent level.
+    meas_sd : float
+        Standard deviation of the measurement noise.
+
+    Returns
+    -------
+    float
+        ``meas_sd^2 / (Var x + meas_sd^2)`` with ``Var x`` from
+        :func:`stationary_covariance`.
+
+    Raises
+    ------
+    UnstableParametersError
+        ``eta`` or ``zeta`` is not negative.
+
+    Examples
+    --------
+    >>> measurement_noise_share(-0.5, -0.5, 1.0, 1.0)
+    0.3333333333333333
+    """
+    variance_x = float(stationary_covariance(eta, zeta, sigma_q)[0, 0])
+    return meas_sd**2 / (variance_x + meas_sd**2)
+
+
 def _transition_matrix(eta: np.ndarray, zeta: np.ndarray, dt: float) -> np.ndarray:
     """``expm(A dt)`` for ``A = [[0, 1], [eta, zeta]]`` in closed form (vectorised).
 
@@ -236,7 +305,7 @@ def _noise_covariance_eigen(
     it is reliable.
     """
     half_gap = np.sqrt(np.asarray(zeta**2 / 4.0 + eta, dtype=complex))
-    reliable = np.abs(half_gap) * dt >= _NEAR_CRITICAL
+    reliable = np.abs(half_gap) * dt >= NEAR_CRITICAL
     gap = np.where(reliable, 2.0 * half_gap, 1.0)
     first, second = zeta / 2.0 + gap / 2.0, zeta / 2.0 - gap / 2.0
     i11 = dt * _exp_integral(2.0 * first * dt)
@@ -340,7 +409,7 @@ def exact_discretization(
     >>> F.shape, bool(Q[0, 0] > 0)
     ((2, 2), True)
     """
-    dt = _check_dt(dt)
+    dt = check_dt(dt)
     eta_a, zeta_a, sigma_a = _check_parameters(eta, zeta, sigma_q)
     if method == "van_loan":
         transition, noise = _van_loan(eta_a, zeta_a, sigma_a, dt)
@@ -394,7 +463,7 @@ def eta_zeta_to_period_damping(eta: Any, zeta: Any, dt: float = 1.0) -> tuple[An
     >>> [round(float(v), 10) for v in eta_zeta_to_period_damping(eta, zeta, dt=0.25)]
     [40.0, 0.2]
     """
-    dt = _check_dt(dt)
+    dt = check_dt(dt)
     eta_a, zeta_a, _ = _check_parameters(eta, zeta, 0.0)
     omega0 = np.sqrt(-eta_a)
     ratio = -zeta_a / (2.0 * omega0)
@@ -440,7 +509,7 @@ def period_damping_to_eta_zeta(
     >>> round(eta, 4), round(zeta, 4)
     (-1.5951, -0.2526)
     """
-    dt = _check_dt(dt)
+    dt = check_dt(dt)
     period = np.asarray(period_frames, dtype=float)
     ratio = np.asarray(damping_ratio, dtype=float)
     if not np.all(np.isfinite(period) & (period > 0)):
@@ -634,9 +703,9 @@ def simulate_dlo(
     >>> sim.to_frame().columns[:6].tolist()
     ['series', 'step', 'time', 'x', 'v', 'y']
     """
-    n_steps = _check_count(n_steps, "n_steps")
-    n_series = _check_count(n_series, "n_series")
-    dt = _check_dt(dt)
+    n_steps = check_integer(n_steps, "n_steps")
+    n_series = check_integer(n_series, "n_series")
+    dt = check_dt(dt)
     _check_parameters(eta, zeta, sigma_q)
     eta_s = _per_series(eta, "eta", n_series)
     zeta_s = _per_series(zeta, "zeta", n_series)

@@ -32,7 +32,6 @@ here with a typed error that explains it.
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
@@ -40,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InvalidInputError
+from ..validation import check_integer
 from .simulate import as_generator
 
 __all__ = [
@@ -304,21 +304,6 @@ def dlo_dynamics(
     return dxdt, eta * x + zeta * dxdt + q
 
 
-def _check_integer(value: Any, name: str, minimum: int) -> int:
-    if isinstance(value, (bool, np.bool_)):
-        raise InvalidInputError(f"{name} must be an integer, got {value!r}")
-    try:
-        number = operator.index(value)
-    except TypeError:
-        if isinstance(value, (float, np.floating)) and float(value).is_integer():
-            number = int(value)  # R passes whole numbers as doubles
-        else:
-            raise InvalidInputError(f"{name} must be a whole number, got {value!r}") from None
-    if number < minimum:
-        raise InvalidInputError(f"{name} must be at least {minimum}, got {number}")
-    return number
-
-
 def _check_window(n_points: int, window_size: int) -> None:
     if n_points < 2 * window_size - 1:
         raise InvalidInputError(
@@ -359,7 +344,7 @@ def calculate_moving_average(data: Any, window_size: int) -> np.ndarray:
     array([ 2.5       ,  4.66666667,  9.66666667, 12.5       ])
     """
     series = np.asarray(data, dtype=float).reshape(-1)
-    window = _check_integer(window_size, "window_size", 1)
+    window = check_integer(window_size, "window_size", 1, whole_floats=True)
     _check_window(series.size, window)
     n_points = series.size
     smoothed = np.empty(n_points)
@@ -394,7 +379,7 @@ def generate_q(num_steps: int, sigma_q: float, draws: StandardDraws | None = Non
     >>> generate_q(4, 0.3, seed=1).shape
     (4, 3)
     """
-    num_steps = _check_integer(num_steps, "num_steps", 1)
+    num_steps = check_integer(num_steps, "num_steps", 1, whole_floats=True)
     source = _draw_source(draws, seed)
     values = 0.0 + sigma_q * source.normal(3 * num_steps, "q")
     return values.reshape(3, num_steps).T.copy()
@@ -477,8 +462,8 @@ def generate_observables(X: Any, num_steps: int, num_obs: int, error: float,
     >>> generate_observables([[0.2, 0.3]] * 5, 5, 2, 0.05, seed=1).shape
     (5, 4)
     """
-    num_steps = _check_integer(num_steps, "num_steps", 1)
-    num_obs = _check_integer(num_obs, "num_obs", 1)
+    num_steps = check_integer(num_steps, "num_steps", 1, whole_floats=True)
+    num_obs = check_integer(num_obs, "num_obs", 1, whole_floats=True)
     factors = np.asarray(X, dtype=float)
     if factors.shape != (num_steps, 2):
         raise InvalidInputError(f"X must have shape ({num_steps}, 2), got {factors.shape}")
@@ -544,9 +529,9 @@ def emphasize(data: Any, num_observables: int, num_steps: int, k: int = 10, p: f
     (40, 10)
     """
     table = np.array(data, dtype=float)
-    n_obs = _check_integer(num_observables, "num_observables", 1)
-    k = _check_integer(k, "k", 1)
-    n_steps = _check_integer(num_steps, "num_steps", 1)
+    n_obs = check_integer(num_observables, "num_observables", 1, whole_floats=True)
+    k = check_integer(k, "k", 1, whole_floats=True)
+    n_steps = check_integer(num_steps, "num_steps", 1, whole_floats=True)
     if table.shape != (n_steps, 6 + 2 * n_obs):
         raise InvalidInputError(
             f"data must have shape ({n_steps}, {6 + 2 * n_obs}), got {table.shape}"
@@ -676,12 +661,12 @@ def simulate_video(
         raise InvalidInputError(f"dt must be a positive number, got {dt!r}") from err
     if not np.isfinite(step) or step <= 0:
         raise InvalidInputError(f"dt must be a positive finite number, got {dt!r}")
-    n_steps = _check_integer(num_steps, "num_steps", 2)
-    n_obs = _check_integer(num_observables, "num_observables", 2)
-    window = _check_integer(window_size, "window_size", 1)
+    n_steps = check_integer(num_steps, "num_steps", 2, whole_floats=True)
+    n_obs = check_integer(num_observables, "num_observables", 2, whole_floats=True)
+    window = check_integer(window_size, "window_size", 1, whole_floats=True)
     _check_window(n_steps, window)
     if emph:
-        _check_integer(emph_dur, "emph_dur", 1)
+        check_integer(emph_dur, "emph_dur", 1, whole_floats=True)
         _check_window(n_steps, 2)
     source = _draw_source(draws, seed)
 

@@ -17,7 +17,7 @@ import numba
 import numpy as np
 
 from ..errors import InvalidInputError
-from ._checks import as_float_array, as_square_matrix
+from ..validation import as_float_array, as_square_matrix
 from .rng import next_uint64, reproducible_seeds, seed_to_state, states_from_seeds
 
 __all__ = [

@@ -18,7 +18,7 @@ import pandas as pd
 from scipy import stats
 
 from ..errors import EstimationError, InvalidInputError
-from ._checks import as_float_array
+from ..validation import as_float_array
 
 __all__ = ["auto_correlate", "near_pd", "pairwise_pearson", "polychoric", "polyserial"]
 

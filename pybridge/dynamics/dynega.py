@@ -20,18 +20,14 @@ import numpy as np
 import pandas as pd
 
 from ..errors import EstimationError, InvalidInputError, SeriesTooShortError
-from ..scores_table import METADATA_COLUMNS, person_series
+from ..scores_table import face_series_column, score_columns, split_face_series
 from .correlation import auto_correlate
 from .ega import EGA, EGAResult
 from .embed import NA_DERIVATIVE_MODES, glla_matrix
 from .rng import reproducible_seeds, ziggurat_normals
 
-__all__ = ["dynEGA", "DynEGAResult", "VIDEO_SCORE_COLUMNS", "LEVELS"]
+__all__ = ["dynEGA", "DynEGAResult", "LEVELS"]
 
-#: Columns of ``video_scores`` output that describe frames, not emotions.
-VIDEO_SCORE_COLUMNS = (
-    "frame", "time_s", "face_found", "face_x", "face_y", "face_w", "face_h", "reason", "image",
-)
 LEVELS = ("population", "group", "individual")
 
 
@@ -119,6 +115,22 @@ def _find_column(frame: pd.DataFrame, literal: str, argument, role: str):
     return argument
 
 
+#: Id column dynEGA makes for a scores table with several faces per frame.
+FACE_SERIES_ID = "face_series"
+
+
+def _one_unit_per_face(data: pd.DataFrame) -> pd.DataFrame:
+    """One unit per video and face, each on its video's time axis (see split_face_series)."""
+    parts = []
+    for keys, part in split_face_series(data):
+        name = " ".join(
+            str(value) if column == "video" else f"{column.removesuffix('_id')} {value}"
+            for column, value in keys.items()
+        )
+        parts.append(part.assign(**{FACE_SERIES_ID: name}))
+    return pd.concat(parts, ignore_index=True)
+
+
 def _factor_order(values: pd.Series) -> list:
     """Levels sorted as R sorts a factor (numbers numerically, text as strings)."""
     levels = pd.unique(values)
@@ -149,11 +161,7 @@ def _variable_columns(frame, columns, excluded):
             raise InvalidInputError(f"columns {missing} are not in the data")
         chosen = columns
     else:
-        chosen = [
-            c for c in frame.columns
-            if c not in excluded and str(c).lower() not in VIDEO_SCORE_COLUMNS
-            and str(c).lower() != "video" and c not in METADATA_COLUMNS
-        ]
+        chosen = score_columns(frame, exclude=excluded, numeric_only=False)
     non_numeric = [
         str(c) for c in chosen
         if not pd.api.types.is_numeric_dtype(frame[c]) or pd.api.types.is_bool_dtype(frame[c])
@@ -278,13 +286,18 @@ def dynEGA(  # noqa: N802 (EGAnet's name)
     """Dynamic EGA of multivariate time series, numerically as EGAnet 2.5.0.
 
     **Which columns are variables.** With ``columns=[...]`` exactly those. Otherwise
-    every column except: the id column, the group column, the frame-description columns
-    of :func:`pybridge.video_scores` (``frame``, ``time_s``, ``face_found``,
-    ``face_x``, ``face_y``, ``face_w``, ``face_h``, ``reason``, ``image``) and a
-    ``video`` column. The id column is, as in EGAnet, a column named ``id`` (any case)
-    if there is one, else ``id`` (name or 0-based position); when neither is given and
-    a ``video`` column exists (several videos scored together), ``video`` is the id.
-    The group column is likewise a column named ``group`` or the ``group`` argument.
+    the score columns of the table (:func:`pybridge.scores_table.score_columns`: the
+    labels a scores table records, else every column that is not the id column, the
+    group column or a scores-table metadata column such as ``frame``, ``time_s``,
+    ``video``, ``face_id``, ``track_id``, the face box and ``reason``). The id column
+    is, as in EGAnet, a column named ``id`` (any case) if there is one, else ``id``
+    (name or 0-based position). When neither is given, or ``id="track_id"`` (or
+    ``"face_id"``) names the face column: a table with several faces per
+    frame (``face_selection="all"``) gets one id per video and face (column
+    ``face_series``, e.g. ``"clip.mp4 track 2"``; see
+    :func:`pybridge.scores_table.split_face_series`), else a ``video`` column
+    (several videos scored together) is the id. The group column is likewise a
+    column named ``group`` or the ``group`` argument.
 
     **Missing values.** Frames where no face was found have NaN scores. With
     ``na_derivative="none"`` (EGAnet's default) every window of ``n_embed``
@@ -308,12 +321,7 @@ def dynEGA(  # noqa: N802 (EGAnet's name)
         Rows = time points in time order within each id (e.g. ``video_scores`` output,
         or several videos' outputs concatenated with a ``video`` column).
     id, group : str or int, optional
-        Id / group column (name or 0-based position), see above. ``id="track_id"``
-        on a ``video_scores(..., face_selection="all")`` table gives one unit per
-        person: the table is first expanded with
-        :func:`pybridge.scores_table.person_series` (one row per person per sampled
-        frame, NaN where the person was not found); with several videos stacked, add
-        ``group="video"`` so track ids of different videos stay apart.
+        Id / group column (name or 0-based position), see above.
     n_embed : int, default 5
         Embedding dimension (>= 3).
     tau : int, default 1
@@ -374,9 +382,10 @@ def dynEGA(  # noqa: N802 (EGAnet's name)
     levels = _normalise_levels(level)
 
     id_column = _find_column(data, "id", id, "id")
-    if id_column == "track_id":
-        data = person_series(data)  # one series per person, absences as missing rows
-        data["track_id"] = data["track_id"].astype("int64")  # units named "0", "1", ...
+    faces = face_series_column(data)
+    if faces is not None and id_column in (None, faces):
+        # id="track_id" names the same per-face units: rows without a face have no id
+        data, id_column = _one_unit_per_face(data), FACE_SERIES_ID
     if id_column is None and "video" in data.columns:
         id_column = "video"
     if id_column is None and "individual" in levels:

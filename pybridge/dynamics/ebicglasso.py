@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._checks import as_square_matrix
+from ..validation import as_square_matrix
 from .glasso import glasso_path
 
 __all__ = ["EBICglassoResult", "ebic_glasso", "lambda_grid", "precision_to_network"]

@@ -139,22 +139,29 @@ class EGAResult:
         }
 
     def plot(self, ax=None, layout: str = "circle", title: str | None = None):
-        """Draw the network: nodes coloured by community, edge width by |weight|.
+        """Draw the network with :func:`pybridge.plots.plot_network`.
 
-        Positive edges are solid green, negative edges dashed red (qgraph's
-        convention); NaN-community nodes are grey.
+        Nodes are coloured by community (NaN-community nodes grey), edge width grows
+        with |weight|; positive edges are solid green, negative edges dashed red
+        (qgraph's convention).
 
         Parameters
         ----------
         ax : matplotlib.axes.Axes, optional
             Axes to draw into; a new figure is made otherwise.
-        layout : {"circle", "spring"}, default "circle"
-            ``"spring"`` uses igraph's Fruchterman-Reingold layout on |weights|.
+        layout : {"circle", "kamada_kawai", "spring"}, default "circle"
+            Node placement (see :func:`pybridge.plots.plot_network`).
         title : str, optional
+            Default ``"EGA network"``.
 
         Returns
         -------
         matplotlib.figure.Figure
+
+        Raises
+        ------
+        InvalidInputError
+            An unknown layout.
 
         Examples
         --------
@@ -162,69 +169,10 @@ class EGAResult:
         >>> fig.axes[0].get_title()
         'EGA network'
         """
-        import matplotlib.pyplot as plt
+        # drawing is presentation: the composing plots module owns the one network figure
+        from ..plots import plot_network
 
-        if layout not in ("circle", "spring"):
-            raise InvalidInputError(f"layout must be 'circle' or 'spring'; got {layout!r}")
-        weights = self.network.to_numpy(dtype=float).copy()
-        np.fill_diagonal(weights, 0.0)
-        names = [str(c) for c in self.network.columns]
-        p = len(names)
-        if layout == "spring" and np.abs(weights).sum() > 0:
-            import igraph
-
-            rows, cols = np.nonzero(np.triu(np.abs(weights), 1))
-            graph = igraph.Graph(n=p, edges=list(zip(rows, cols)))
-            coords = np.asarray(
-                graph.layout_fruchterman_reingold(weights=np.abs(weights[rows, cols]).tolist())
-                .coords
-            )
-        else:
-            angles = np.pi / 2 - 2 * np.pi * np.arange(p) / max(p, 1)
-            coords = np.column_stack([np.cos(angles), np.sin(angles)])
-        coords = coords - coords.mean(axis=0)
-        coords = coords / (np.abs(coords).max() or 1.0)
-        if ax is None:
-            figure, ax = plt.subplots(figsize=(6, 6))
-        else:
-            figure = ax.figure
-        largest = np.abs(weights).max() or 1.0
-        for i, j in zip(*np.nonzero(np.triu(weights, 1))):
-            weight = weights[i, j]
-            ax.plot(
-                coords[[i, j], 0],
-                coords[[i, j], 1],
-                color="#2e7d32" if weight > 0 else "#c62828",
-                linestyle="-" if weight > 0 else "--",
-                linewidth=0.5 + 5 * abs(weight) / largest,
-                alpha=0.8,
-                zorder=1,
-            )
-        palette = plt.get_cmap("tab10")
-        communities = self.wc.to_numpy(dtype=float)
-        colours = [
-            "#bdbdbd" if np.isnan(c) else palette((int(c) - 1) % 10) for c in communities
-        ]
-        node_size = 600 * min(1.0, 12 / max(p, 1))  # smaller nodes for bigger networks
-        ax.scatter(coords[:, 0], coords[:, 1], s=node_size, c=colours, edgecolors="black",
-                   zorder=2)
-        for (x, y), name in zip(coords, names):
-            ax.annotate(name, (x, y), ha="center", va="center", fontsize=7, zorder=3)
-        handles = [
-            plt.Line2D([], [], marker="o", linestyle="", markersize=10,
-                       markerfacecolor=palette((int(c) - 1) % 10), markeredgecolor="black",
-                       label=f"community {int(c)}")
-            for c in sorted({c for c in communities if not np.isnan(c)})
-        ]
-        if handles:
-            ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0),
-                      ncol=min(4, len(handles)), fontsize=8, frameon=False)
-        ax.set_title(title or "EGA network")
-        ax.set_xlim(-1.25, 1.25)
-        ax.set_ylim(-1.25, 1.25)
-        ax.set_aspect("equal")
-        ax.axis("off")
-        return figure
+        return plot_network(self, ax=ax, layout=layout, title=title or "EGA network")
 
 
 def _as_frame(data) -> pd.DataFrame:

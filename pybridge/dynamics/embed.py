@@ -1,21 +1,21 @@
 """Time-delay embedding and GLLA derivative estimates (EGAnet's ``Embed`` and ``glla``).
 
-The weights follow EGAnet 2.5.0 exactly, including its time offsets
-``t_i = tau * delta * i - (E + 1) / 2`` (the mean of ``1..E`` is not scaled by
-``tau * delta``), so estimates equal EGAnet's for every ``tau`` and ``delta``, not only
-for the textbook case ``tau * delta = 1``.
+The weights (:func:`pybridge.glla.glla_weights` with ``offsets="eganet"``) follow
+EGAnet 2.5.0 exactly, including its time offsets ``t_i = tau * delta * i - (E + 1) / 2``
+(the mean of ``1..E`` is not scaled by ``tau * delta``), so estimates equal EGAnet's
+for every ``tau`` and ``delta``, not only for the textbook case ``tau * delta = 1``.
 """
 
 from __future__ import annotations
 
-import math
 
 import numpy as np
 
 from ..errors import InvalidInputError, SeriesTooShortError
-from ._checks import as_float_array
+from ..glla import glla_weights
+from ..validation import as_float_array
 
-__all__ = ["Embed", "glla", "glla_matrix", "glla_weights", "NA_DERIVATIVE_MODES"]
+__all__ = ["Embed", "glla", "glla_matrix", "NA_DERIVATIVE_MODES"]
 
 NA_DERIVATIVE_MODES = ("none", "kalman", "rowwise", "skipover")
 
@@ -103,33 +103,6 @@ def Embed(x, E: int, tau: int = 1) -> np.ndarray:  # noqa: N802 (EGAnet's name)
     return values[_window_index(values.size, E, tau)]
 
 
-def glla_weights(n_embed: int, tau: int = 1, delta: float = 1, order: int = 2) -> np.ndarray:
-    """GLLA weight matrix ``W = L (L'L)^-1`` of EGAnet.
-
-    Parameters
-    ----------
-    n_embed, tau, delta, order
-        As in :func:`glla`.
-
-    Returns
-    -------
-    numpy.ndarray, shape (n_embed, order + 1)
-        Column ``k`` turns a window into the ``k``-th derivative estimate.
-
-    Examples
-    --------
-    >>> np.round(glla_weights(5)[:, 1], 3)
-    array([-0.2, -0.1,  0. ,  0.1,  0.2])
-    """
-    positions = np.arange(1, int(n_embed) + 1, dtype=float)
-    # EGAnet centres with the unscaled mean of 1..E (see module docstring).
-    offsets = tau * delta * positions - positions.mean()
-    loadings = np.column_stack(
-        [offsets**k / math.factorial(k) for k in range(int(order) + 1)]
-    )
-    return loadings @ np.linalg.inv(loadings.T @ loadings)
-
-
 def glla(
     x,
     n_embed: int,
@@ -188,10 +161,10 @@ def glla(
     _check_glla_arguments(values.size, n_embed, tau, delta, order, na_derivative)
     missing = np.isnan(values)
     if na_derivative == "none" or not missing.any():
-        return Embed(values, n_embed, tau) @ glla_weights(n_embed, tau, delta, order)
+        return Embed(values, n_embed, tau) @ glla_weights(n_embed, delta, order, tau, offsets="eganet")
     if na_derivative == "kalman":
         return Embed(_kalman_impute(values), n_embed, tau) @ glla_weights(
-            n_embed, tau, delta, order
+            n_embed, delta, order, tau, offsets="eganet"
         )
     if na_derivative == "skipover":
         return _glla_skipover(values, missing, int(n_embed), tau, delta, int(order))
@@ -239,7 +212,7 @@ def glla_matrix(
         )
     # One embedding and one weight matrix serve every column: the common, fast path.
     windows = matrix[_window_index(matrix.shape[0], n_embed, tau)]  # (N, E, p)
-    return np.einsum("nep,ek->npk", windows, glla_weights(n_embed, tau, delta, order))
+    return np.einsum("nep,ek->npk", windows, glla_weights(n_embed, delta, order, tau, offsets="eganet"))
 
 
 def _glla_skipover(values, missing, n_embed, tau, delta, order) -> np.ndarray:
@@ -250,7 +223,7 @@ def _glla_skipover(values, missing, n_embed, tau, delta, order) -> np.ndarray:
         return result
     windows = Embed(values[observed_times], n_embed, tau)
     first_times = Embed(observed_times.astype(float), n_embed, tau)[:, 0].astype(int)
-    estimates = windows @ glla_weights(n_embed, tau, delta, order)
+    estimates = windows @ glla_weights(n_embed, delta, order, tau, offsets="eganet")
     inside = first_times < result.shape[0]
     result[first_times[inside]] = estimates[inside]
     return result

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InvalidInputError
-from ._checks import as_float_array, as_square_matrix
+from ..validation import as_float_array, as_square_matrix
 
 __all__ = ["tefi", "matrix_entropy"]
 

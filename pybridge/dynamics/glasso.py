@@ -12,7 +12,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from ._checks import as_square_matrix
+from ..validation import as_square_matrix
 
 __all__ = ["glasso_path"]
 

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InvalidInputError
-from ._checks import as_float_array
+from ..validation import as_float_array
 
 __all__ = ["NetLoads", "net_loads", "net_scores", "LOADING_METHODS"]
 

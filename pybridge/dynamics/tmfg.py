@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import as_square_matrix
+from ..validation import as_square_matrix
 
 __all__ = ["tmfg"]
 

@@ -219,13 +219,17 @@ def model_info(alias: str) -> dict[str, Any]:
     Returns
     -------
     dict
-        The spec fields plus ``cached`` (bool), ``weights_path`` (str or None) and
-        ``loaded`` (bool).
+        The spec fields (``registered_at`` for user aliases) plus ``cached`` (bool),
+        ``weights_path`` (str or None), ``loaded`` (bool),
+        ``requires_special_handling`` (the checkpoint runs its own code) and
+        ``preprocessing_config`` (``face_crop``, ``processor_source``, ``image_size``
+        and ``processor``, the cached checkpoint's image-processor settings or
+        None).
 
     Raises
     ------
     UnknownModelError
-        Unknown alias.
+        Unknown alias (a Hugging Face id is described without registering it).
 
     Examples
     --------
@@ -238,7 +242,29 @@ def model_info(alias: str) -> dict[str, Any]:
     info["cached"] = location is not None
     info["weights_path"] = os.fspath(location) if location is not None else None
     info["loaded"] = any(entry["alias"] == alias for entry in loaded_models())
+    # transforEmotion's names: checkpoints that run their own code need special handling
+    info["requires_special_handling"] = spec.trust_remote_code
+    info["preprocessing_config"] = _preprocessing_config(spec, location)
     return info
+
+
+def _preprocessing_config(spec: ModelSpec, location: Path | None) -> dict[str, Any]:
+    """How faces are prepared for a model: crop, forced processor and size, and the
+    checkpoint's own image-processor settings when its files are on this machine."""
+    import json
+
+    processor = None
+    # older checkpoints: preprocessor_config.json; newer: processor_config.json's "image_processor"
+    for name, key in (("preprocessor_config.json", None), ("processor_config.json", "image_processor")):
+        path = location / name if location is not None and location.is_dir() else None
+        if processor is None and path is not None and path.is_file():
+            try:
+                content = json.loads(path.read_text(encoding="utf-8"))
+            except ValueError:
+                continue
+            processor = content.get(key) if key is not None and isinstance(content, dict) else content
+    return {"face_crop": spec.face_crop, "processor_source": spec.processor_source,
+            "image_size": spec.image_size, "processor": processor}
 
 
 def download_model(alias: str) -> Path:

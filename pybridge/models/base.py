@@ -26,7 +26,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from .device import dtype_name
+from .device import dtype_name, precision_name
 from .registry import ModelSpec
 
 __all__ = ["EmbeddingModel", "LoadedClassifier", "LoadedEmbeddingModel", "package_versions"]
@@ -212,8 +212,9 @@ class EmbeddingModel:
         Returns
         -------
         dict
-            alias, model id, revision, backend, family, device, dtype, quantization,
-            probability form and package versions.
+            alias, model id, revision, backend, family, device, dtype, precision
+            (``"fp32"``, ``"bf16"``, ``"fp16"``), quantization, probability form and
+            package versions.
         """
         return {
             "model": self.spec.alias,
@@ -223,6 +224,7 @@ class EmbeddingModel:
             "family": self.spec.family,
             "device": str(self.device),
             "dtype": dtype_name(self.dtype),
+            "precision": precision_name(self.dtype),
             "quantization": self.quantization,
             "probability": self.probability,
             "logit_scale": self.logit_scale,
@@ -267,8 +269,12 @@ def package_versions() -> dict[str, str]:
 @functools.lru_cache(maxsize=1)
 def _installed_versions() -> tuple[tuple[str, str], ...]:
     # reading package metadata costs milliseconds per package: far too slow for every call
-    versions = []
-    for name in ("pybridge", "torch", "transformers", "open_clip_torch", "opencv-python-headless", "pillow", "numpy"):
+    # pybridge's own version comes from the module: its distribution is called
+    # pybridge-emotion, and a distribution named "pybridge" would be another project
+    from pybridge import __version__
+
+    versions = [("pybridge", __version__)]
+    for name in ("torch", "transformers", "open_clip_torch", "opencv-python-headless", "pillow", "numpy"):
         try:
             versions.append((name, metadata.version(name)))
         except metadata.PackageNotFoundError:

@@ -26,7 +26,7 @@ from typing import Any
 
 from ..errors import InvalidInputError, ModelNotAvailableError, QuantizationNotSupportedError
 from .cache import resolve_snapshot
-from .device import dtype_name, resolve_device, resolve_dtype
+from .device import dtype_name, resolve_device, resolve_dtype, resolve_precision
 from .registry import ModelSpec, get_model_spec, spec_for_local_path
 
 __all__ = ["get_model", "load_model", "loaded_models", "resolve_spec", "unload_model"]
@@ -98,6 +98,7 @@ def get_model(
     dtype: Any = None,
     quantization: str | None = None,
     trust_remote_code: bool | None = None,
+    precision: Any = None,
 ):
     """Load a model, or return the already-loaded one.
 
@@ -110,14 +111,18 @@ def get_model(
     device : str or torch.device, optional
         ``"cpu"``, ``"cuda"``, ``"mps"``; automatic by default.
     dtype : str or torch.dtype, optional
-        ``"float32"``, ``"float16"``, ``"bfloat16"``; automatic by default (float32
-        on CPU, half precision on GPU).
+        Older name of ``precision`` (``"float32"``, ``"float16"``, ``"bfloat16"``).
     quantization : {None, "nf4", "none"}, optional
         ``"nf4"`` loads the weights in 4 bits with bitsandbytes; ``"none"`` turns
         off a spec's default quantisation; ``None`` keeps the spec's default,
         which applies on CUDA only.
     trust_remote_code : bool, optional
         Allow checkpoint code to run; by default only for aliases whose spec says so.
+    precision : {None, "fp32", "bf16", "fp16"}, optional
+        Numeric precision the weights are loaded in (straight from the checkpoint, no
+        float32 copy). Default: ``"fp32"`` on a CPU; on a GPU the spec's dtype, else
+        ``"fp16"``. ``"bf16"`` on a CPU needs AMX or AVX512-BF16 (see
+        :mod:`pybridge.models.device`).
 
     Returns
     -------
@@ -135,6 +140,10 @@ def get_model(
         Weights that do not load, or custom code without permission.
     QuantizationNotSupportedError
         4-bit loading is not possible on this platform or backend.
+    PrecisionNotSupportedError
+        The device does not compute the requested precision natively.
+    InvalidInputError
+        Unknown device or precision, or ``precision`` and ``dtype`` that disagree.
     DownloadError
         Downloading the weights failed.
 
@@ -147,7 +156,7 @@ def get_model(
     spec = resolve_spec(model, local_model_path)
     torch_device = resolve_device(device)
     quant = _resolve_quantization(spec, quantization, torch_device)
-    torch_dtype = resolve_dtype(dtype, torch_device, spec.dtype)
+    torch_dtype = resolve_dtype(resolve_precision(precision, dtype), torch_device, spec.dtype)
     trust = spec.trust_remote_code if trust_remote_code is None else bool(trust_remote_code)
     key = (spec.alias, spec.backend, spec.source, spec.revision, str(torch_device), dtype_name(torch_dtype), quant, trust)
     with _LOCK:
@@ -236,8 +245,8 @@ def _resolve_quantization(spec: ModelSpec, quantization: str | None, device) -> 
     if missing:
         raise QuantizationNotSupportedError(
             f"4-bit NF4 quantization needs {' and '.join(missing)}, which {'is' if len(missing) == 1 else 'are'} not "
-            f"installed: pip install 'pybridge[quant]'. Or load without it: quantization='none' (with dtype='float16' "
-            f"on a GPU; {spec.alias!r} then needs about {_unquantised_memory(spec)})"
+            f"installed: pip install 'pybridge-emotion[quant]'. Or load without it: quantization='none' "
+            f"(with dtype='float16' on a GPU; {spec.alias!r} then needs about {_unquantised_memory(spec)})"
         )
     return "nf4"
 

@@ -21,6 +21,7 @@ import json
 import os
 import re
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
 from ..errors import InvalidInputError, UnknownModelError
@@ -35,7 +36,9 @@ __all__ = [
     "builtin_aliases",
     "detect_backend",
     "get_model_spec",
+    "is_hub_id",
     "register_user_model",
+    "spec_for_hub_id",
     "spec_for_local_path",
     "unregister_user_model",
 ]
@@ -48,6 +51,8 @@ FACE_CROPS: tuple[str, ...] = ("padded", "tight")
 FER_CLASSES: tuple[str, ...] = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
 
 _ALIAS_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+# "org/name" (transformers) or "hf-hub:org/name" (open_clip), as the hub spells ids
+_HUB_ID_PATTERN = re.compile(r"^(hf-hub:)?[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 
 @dataclass(frozen=True)
@@ -89,6 +94,8 @@ class ModelSpec:
         Input resolution to impose on ``processor_source``'s image processor.
     user : bool
         Registered by the user (persisted), not built in.
+    registered_at : str, optional
+        When the user registered it (ISO 8601, UTC); ``None`` for built-in aliases.
     """
 
     alias: str
@@ -106,6 +113,7 @@ class ModelSpec:
     processor_source: str | None = None
     image_size: int | None = None
     user: bool = False
+    registered_at: str | None = None
 
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:
@@ -249,7 +257,13 @@ def get_model_spec(alias: str) -> ModelSpec:
     Raises
     ------
     UnknownModelError
-        The alias is not registered; the message lists the known aliases.
+        The alias is not registered and is not a hub id; the message lists the known
+        aliases.
+
+    Notes
+    -----
+    A Hugging Face id that is not registered (``"openai/clip-vit-base-patch16"``)
+    gives the spec of :func:`spec_for_hub_id`, as transforEmotion accepts any id.
 
     Examples
     --------
@@ -257,6 +271,8 @@ def get_model_spec(alias: str) -> ModelSpec:
     True
     """
     specs = all_specs()
+    if isinstance(alias, str) and alias not in specs and is_hub_id(alias) and not _looks_local(alias):
+        return spec_for_hub_id(alias)
     if not isinstance(alias, str) or alias not in specs:
         close = [name for name in specs if isinstance(alias, str) and name.lower() == alias.lower()]
         hint = f" Did you mean {close[0]!r}?" if close else ""
@@ -265,6 +281,80 @@ def get_model_spec(alias: str) -> ModelSpec:
             "Register your own with pybridge.register_model(alias, source) or pass local_model_path."
         )
     return specs[alias]
+
+
+def is_hub_id(text: object) -> bool:
+    """Tell whether ``text`` is spelled like a Hugging Face hub id.
+
+    Parameters
+    ----------
+    text : object
+
+    Returns
+    -------
+    bool
+        ``True`` for ``"org/name"`` and open_clip's ``"hf-hub:org/name"``.
+
+    Examples
+    --------
+    >>> is_hub_id("openai/clip-vit-base-patch16"), is_hub_id("oai-base")
+    (True, False)
+    """
+    return isinstance(text, str) and _HUB_ID_PATTERN.match(text) is not None
+
+
+def spec_for_hub_id(model_id: str) -> ModelSpec:
+    """The spec of a Hugging Face hub id that is not registered under an alias.
+
+    The backend and family come from the configuration files in the local Hugging
+    Face cache when the model is there (``open_clip_config.json``: open_clip;
+    ``config.json``: transformers, its ``model_type`` giving the family); otherwise
+    from the id (``hf-hub:`` means open_clip, ``siglip`` in the name SigLIP), and
+    loading then downloads the weights, or raises ``ModelNotAvailableError`` offline.
+    Custom code never runs unless ``trust_remote_code=True`` is passed when loading.
+
+    Parameters
+    ----------
+    model_id : str
+        ``"org/name"`` or ``"hf-hub:org/name"``.
+
+    Returns
+    -------
+    ModelSpec
+        With the id as both alias and source.
+
+    Raises
+    ------
+    InvalidInputError
+        ``model_id`` is not spelled like a hub id.
+
+    Examples
+    --------
+    >>> spec_for_hub_id("google/siglip-base-patch16-256").family
+    'siglip'
+    """
+    if not is_hub_id(model_id):
+        raise InvalidInputError(f"{model_id!r} is not a Hugging Face id of the form 'org/name'")
+    repo = model_id.removeprefix("hf-hub:")
+    backend, family = _hub_config_kind(repo)
+    if backend is None:
+        backend = "open_clip" if model_id.startswith("hf-hub:") else "transformers"
+    if family is None:
+        family = "siglip" if "siglip" in repo.lower() else "clip"
+    source = f"hf-hub:{repo}" if backend == "open_clip" else repo
+    return ModelSpec(alias=model_id, backend=backend, source=source, family=family,
+                     description=f"Hugging Face model {repo}")
+
+
+def _hub_config_kind(repo: str) -> tuple[str | None, str | None]:
+    """Backend and family read from a hub repository's cached configuration, if any."""
+    from huggingface_hub import try_to_load_from_cache
+
+    for name, backend in (("open_clip_config.json", "open_clip"), ("config.json", "transformers")):
+        cached = try_to_load_from_cache(repo, name)
+        if isinstance(cached, str) and os.path.isfile(cached):
+            return backend, _family_from_config(Path(cached).parent, backend)
+    return None, None
 
 
 def detect_backend(folder: str | os.PathLike) -> str:
@@ -392,7 +482,8 @@ def register_user_model(spec: ModelSpec, overwrite: bool = False) -> ModelSpec:
             f"alias {spec.alias!r} is already registered (source {users[spec.alias].source!r}); "
             "pass overwrite=True to replace it"
         )
-    spec = dataclasses.replace(spec, user=True)
+    registered_at = spec.registered_at or datetime.now(timezone.utc).isoformat(timespec="seconds")
+    spec = dataclasses.replace(spec, user=True, registered_at=registered_at)
     users[spec.alias] = spec
     _write_user_specs(users)
     return spec

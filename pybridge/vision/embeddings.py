@@ -307,6 +307,7 @@ def image_embeddings(
     batch_size: int = 16,
     device: Any = None,
     dtype: Any = None,
+    precision: Any = None,
     progress: bool | None = None,
     trust_remote_code: bool | None = None,
     as_array: bool = False,
@@ -331,8 +332,12 @@ def image_embeddings(
         Folder search options.
     batch_size : int, default 16
         Faces per forward pass.
-    device, dtype : optional
-        Force the device or weight dtype.
+    device : optional
+        Force the device.
+    dtype : optional
+        Older name of ``precision``.
+    precision : {None, "fp32", "bf16", "fp16"}, optional
+        Numeric precision of the model, as in :func:`pybridge.image_scores`.
     progress : bool, optional
         Progress bar (default: when stderr is a terminal).
     trust_remote_code : bool, optional
@@ -365,7 +370,8 @@ def image_embeddings(
     from .image_scoring import image_scores
 
     resolve_detector(detector, face_threshold, face_detection_size, face_selection)  # fail before the model loads
-    kwargs = {k: v for k, v in {"device": device, "dtype": dtype, "trust_remote_code": trust_remote_code}.items() if v is not None}
+    options = {"device": device, "dtype": dtype, "precision": precision, "trust_remote_code": trust_remote_code}
+    kwargs = {key: value for key, value in options.items() if value is not None}
     embedder = ImageEmbedder(get_model(model, local_model_path, **kwargs), batch_size=batch_size)
     table = image_scores(
         images, None, face_selection, pattern=pattern, recursive=recursive, batch_size=batch_size,
@@ -382,6 +388,7 @@ def text_embeddings(
     templates: Any = None,
     *,
     device: Any = None,
+    precision: Any = None,
     as_array: bool = False,
 ):
     """L2-normalised text embeddings of labels (averaged over prompt templates).
@@ -401,6 +408,8 @@ def text_embeddings(
         Prompt templates with ``{}`` for the label, or an ensemble name (``"face"``).
     device : optional
         Force the device.
+    precision : {None, "fp32", "bf16", "fp16"}, optional
+        Numeric precision of the model, as in :func:`pybridge.image_scores`.
     as_array : bool, default False
         Return the ``(n, d)`` array only.
 
@@ -423,13 +432,14 @@ def text_embeddings(
     import pandas as pd
 
     from ..models import get_model
-    from .scoring import _normalise_templates
+    from .scoring import normalise_templates
 
     texts = validate_labels(labels)
-    loaded = get_model(model, local_model_path, **({"device": device} if device is not None else {}))
+    options = {"device": device, "precision": precision}
+    loaded = get_model(model, local_model_path, **{key: value for key, value in options.items() if value is not None})
     if getattr(loaded, "kind", "embedding") != "embedding":
         raise InvalidInputError(f"{loaded.spec.alias!r} has no text encoder; use a CLIP-like model")
-    matrix = label_embeddings(loaded, texts, _normalise_templates(templates)).double().numpy()
+    matrix = label_embeddings(loaded, texts, normalise_templates(templates)).double().numpy()
     if as_array:
         return matrix
     table = pd.DataFrame(matrix, index=pd.Index(texts, name="label"), columns=[f"e{i}" for i in range(matrix.shape[1])])

@@ -35,8 +35,19 @@ from typing import Any, Sequence
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 
-from ..errors import InvalidInputError, InvalidLabelsError, ModelMismatchError, NotFittedError
-from .embeddings import ImageEmbedder, check_same_model, embedding_columns, embeddings_matrix, model_identity
+from ..errors import (
+    InvalidInputError,
+    InvalidLabelsError,
+    ModelMismatchError,
+    NotFittedError,
+)
+from .embeddings import (
+    ImageEmbedder,
+    check_same_model,
+    embedding_columns,
+    embeddings_matrix,
+    model_identity,
+)
 
 __all__ = ["EmotionProbe"]
 
@@ -78,6 +89,8 @@ class EmotionProbe(ClassifierMixin, BaseEstimator):
         Faces per forward pass when embedding images.
     device : str, optional
         Device of the embedding model.
+    precision : {None, "fp32", "bf16", "fp16"}, optional
+        Numeric precision of the embedding model (see :func:`pybridge.image_scores`).
     random_state : int, optional
         Seed of the MLP.
 
@@ -113,6 +126,7 @@ class EmotionProbe(ClassifierMixin, BaseEstimator):
         batch_size: int = 16,
         device: str | None = None,
         random_state: int | None = None,
+        precision: str | None = None,
         detector: str = "mtcnn",
         face_threshold: float | None = None,
     ) -> None:
@@ -128,6 +142,7 @@ class EmotionProbe(ClassifierMixin, BaseEstimator):
         self.batch_size = batch_size
         self.device = device
         self.random_state = random_state
+        self.precision = precision
         self.detector = detector
         self.face_threshold = face_threshold
 
@@ -136,7 +151,8 @@ class EmotionProbe(ClassifierMixin, BaseEstimator):
     def _loaded_model(self):
         from ..models import get_model
 
-        return get_model(self.model, self.local_model_path, **({"device": self.device} if self.device else {}))
+        options = {"device": self.device, "precision": self.precision}
+        return get_model(self.model, self.local_model_path, **{key: value for key, value in options.items() if value})
 
     def _model_identity(self) -> dict:
         return model_identity(self._loaded_model().provenance())
@@ -157,11 +173,11 @@ class EmotionProbe(ClassifierMixin, BaseEstimator):
         return self._embed_images(X), self._model_identity()
 
     def _embed_images(self, images: Any) -> np.ndarray:
-        from .image_scoring import _expand_inputs, image_scores
+        from .image_scoring import expand_inputs, image_scores
 
         if self.face_selection == "all":
             raise InvalidInputError("EmotionProbe needs one face per image; use face_selection 'largest', 'left', 'right' or 'none'")
-        sources = _expand_inputs(images, None, False)
+        sources = expand_inputs(images, None, False)
         cache = self.__dict__.setdefault("_embedding_cache", OrderedDict())
         face_settings = (self.face_selection, self.detector, self.face_threshold)
         keys = [_cache_key(source, face_settings) for source in sources]
@@ -317,10 +333,10 @@ class EmotionProbe(ClassifierMixin, BaseEstimator):
         self.layers_ = [(coef.T.copy(), intercept.copy())]
 
     def _zero_shot_prior(self, width: int) -> np.ndarray:
-        from .scoring import _normalise_templates, label_embeddings
+        from .scoring import label_embeddings, normalise_templates
 
         loaded = self._loaded_model()
-        texts = label_embeddings(loaded, [str(c) for c in self.classes_], _normalise_templates(self.templates))
+        texts = label_embeddings(loaded, [str(c) for c in self.classes_], normalise_templates(self.templates))
         prior = texts.double().numpy() * float(loaded.logit_scale)
         if prior.shape[1] != width:
             raise ModelMismatchError(

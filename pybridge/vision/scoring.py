@@ -34,7 +34,8 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from ..errors import ImageReadError, InvalidInputError, InvalidLabelsError
-from ..scores_table import BOX_COLUMNS, LANDMARK_COLUMNS, NO_FACE_REASON, face_columns
+from ..scores_table import BOX_COLUMNS, LANDMARK_COLUMNS, NO_FACE_REASON
+from ..validation import check_integer
 from .faces import DetectedFace, FaceBox, crop_face, default_detector, select_faces, validate_face_selection
 
 __all__ = [
@@ -46,7 +47,6 @@ __all__ = [
     "encode_pixels_in_batches",
     "label_embeddings",
     "preprocess_faces",
-    "result_columns",
     "score_frames",
     "score_stream",
     "validate_labels",
@@ -61,7 +61,6 @@ PROMPT_ENSEMBLES: dict[str, tuple[str, ...]] = {
         "a face that looks {}.",
     ),
 }
-
 
 
 @runtime_checkable
@@ -143,7 +142,29 @@ def validate_labels(labels: Any, *, min_labels: int = 1) -> list[str]:
     return labels
 
 
-def _normalise_templates(templates: Any) -> tuple[str, ...] | None:
+def normalise_templates(templates: Any) -> tuple[str, ...] | None:
+    """Check prompt templates and return them as a tuple (a named ensemble expanded).
+
+    Parameters
+    ----------
+    templates : None, str or sequence of str
+        ``None`` (labels verbatim), a name in :data:`PROMPT_ENSEMBLES`, one template or
+        several; each holds ``{}`` (or ``{label}``) where the label goes.
+
+    Returns
+    -------
+    tuple of str or None
+
+    Raises
+    ------
+    InvalidInputError
+        Not strings, empty, or a template without a place for the label.
+
+    Examples
+    --------
+    >>> normalise_templates("a photo of a {} face.")
+    ('a photo of a {} face.',)
+    """
     if templates is None:
         return None
     if isinstance(templates, str):
@@ -307,8 +328,8 @@ class ZeroShotScorer:
     def __init__(self, model, labels: Sequence[str], templates: Any = None, batch_size: int = 16) -> None:
         self.model = model
         self.columns = validate_labels(labels, min_labels=2 if model.probability == "softmax" else 1)
-        self.templates = _normalise_templates(templates)
-        self.batch_size = _check_batch_size(batch_size)
+        self.templates = normalise_templates(templates)
+        self.batch_size = check_integer(batch_size, "batch_size", 1)
         self.face_crop = getattr(model, "face_crop", model.spec.face_crop)
         self.text_embeddings = label_embeddings(model, self.columns, self.templates)
 
@@ -484,33 +505,6 @@ def build_scorer(
 # ---------------------------------------------------------------------------- the face pipeline
 
 
-def result_columns(
-    scorer_columns: Sequence[str], face_selection: str, detector=None, *, tracked: bool = False
-) -> list[str]:
-    """Column order of records from :func:`score_frames` (without leading id columns).
-
-    Parameters
-    ----------
-    scorer_columns : sequence of str
-    face_selection : str
-    detector : optional
-        The face detector; one that gives landmarks adds the landmark columns.
-    tracked : bool, default False
-        Add ``track_id`` (video).
-
-    Returns
-    -------
-    list of str
-
-    Examples
-    --------
-    >>> result_columns(["happy"], "all")
-    ['face_id', 'face_found', 'face_score', 'face_x', 'face_y', 'face_w', 'face_h', 'reason', 'happy']
-    """
-    landmarks = bool(getattr(detector, "has_landmarks", False))
-    return face_columns(scorer_columns, face_selection, tracked=tracked, landmarks=landmarks)
-
-
 def score_frames(
     frames: Iterable[np.ndarray],
     scorer,
@@ -541,9 +535,10 @@ def score_frames(
     -------
     list of dict
         One record per frame (per face with ``"all"``), keys as in
-        :func:`result_columns` plus ``"_source"`` (the index of the frame). A frame
-        without a face (or none at or above the detector's threshold) keeps its
-        record: ``face_found`` False, NaN box and scores, and ``reason``.
+        :func:`pybridge.scores_table.face_columns` plus ``"_source"`` (the index of the
+        frame). A frame without a face (or none at or above the detector's
+        threshold) keeps its record: ``face_found`` False, NaN box and scores, and
+        ``reason``.
 
     Raises
     ------
@@ -603,7 +598,7 @@ def score_stream(
         The records of one chunk, in input order.
     """
     validate_face_selection(face_selection)
-    batch_size = _check_batch_size(batch_size)
+    batch_size = check_integer(batch_size, "batch_size", 1)
     detector = detector if detector is not None or face_selection == "none" else default_detector()
     prepare = getattr(scorer, "prepare", None)
     score_prepared = getattr(scorer, "score_prepared", None)
@@ -714,12 +709,6 @@ def _chunked(items: Iterable, size: int) -> Iterator[list]:
             chunk = []
     if chunk:
         yield chunk
-
-
-def _check_batch_size(batch_size: Any) -> int:
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise InvalidInputError(f"batch_size must be a positive integer; got {batch_size!r}")
-    return int(batch_size)
 
 
 def _list_or_none(values):

@@ -212,6 +212,7 @@ def vad_scores(
     batch_size: int = 16,
     device: Any = None,
     dtype: Any = None,
+    precision: Any = None,
     trust_remote_code: bool | None = None,
     face_detection_size: int | None = DEFAULT_DETECTION_SIZE,
     detector: Any = DEFAULT_DETECTOR,
@@ -238,7 +239,7 @@ def vad_scores(
         ``cnn-fer`` have no free-text poles).
     local_model_path : str or path-like, optional
         Local model folder replacing the alias's weights.
-    face_selection, templates, batch_size, device, dtype, trust_remote_code, face_detection_size, detector, face_threshold
+    face_selection, templates, batch_size, device, dtype, precision, trust_remote_code, face_detection_size, detector, face_threshold
         As in :func:`pybridge.image_scores`.
     **video_options
         For video: ``nframes``, ``ffreq``, ``uniform``, ``start``, ``end`` and the
@@ -280,7 +281,7 @@ def vad_scores(
     labels = list(dict.fromkeys(label for pair in pairs.values() for label in pair))
     resolve_detector(detector, face_threshold, face_detection_size, face_selection)  # fail before the model loads
     built = build_scorer(labels, model, local_model_path, templates=templates, batch_size=batch_size,
-                         device=device, dtype=dtype, trust_remote_code=trust_remote_code)
+                         device=device, dtype=dtype, precision=precision, trust_remote_code=trust_remote_code)
     if not hasattr(built, "templates"):
         raise InvalidInputError(
             f"model {model!r} has fixed classes; valence, arousal and dominance need a zero-shot model "

@@ -51,7 +51,12 @@ from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
 
-from ..errors import DownloadError, InvalidInputError, MissingDependencyError, VideoReadError
+from ..errors import (
+    DownloadError,
+    InvalidInputError,
+    MissingDependencyError,
+    VideoReadError,
+)
 from .images import is_url
 
 __all__ = [

@@ -19,7 +19,6 @@ import io
 import json
 import math
 import os
-import sys
 import warnings
 from collections.abc import Iterator
 from dataclasses import asdict
@@ -29,10 +28,11 @@ from typing import Any
 import numpy as np
 
 from ..errors import ImageReadError, InvalidInputError
-from ..scores_table import set_dtypes
+from ..progress import progress_bar
+from ..scores_table import face_columns, set_dtypes, set_provenance
 from .faces import DEFAULT_DETECTION_SIZE, DEFAULT_DETECTOR, FaceBox, crop_face, resolve_detector, validate_face_selection
 from .images import is_url
-from .scoring import build_scorer, result_columns, score_stream, validate_labels
+from .scoring import build_scorer, score_stream, validate_labels
 from .tracking import FaceTracker
 from .video import SampledFrame, SamplePlan, ShortWindowWarning, iter_video_frames, probe_video, sample_plan
 from .youtube import resolve_video_source
@@ -61,6 +61,7 @@ def video_scores(
     progress: bool | None = None,
     device: Any = None,
     dtype: Any = None,
+    precision: Any = None,
     scorer: Any = None,
     templates: Any = None,
     trust_remote_code: bool | None = None,
@@ -75,7 +76,7 @@ def video_scores(
     video : str, path-like, or list of these
         Video file(s) in any container/codec ffmpeg reads, or http(s) URLs (streamed
         by ffmpeg). A YouTube URL is downloaded once into the pybridge cache with the
-        optional ``pytubefix`` package (``pip install "pybridge[youtube]"``) and scored
+        optional ``pytubefix`` package (``pip install "pybridge-emotion[youtube]"``) and scored
         from there; the ``video`` column then names the cached file. A list adds a
         ``video`` column.
     labels : list of str
@@ -117,8 +118,13 @@ def video_scores(
         clashing name gets a ``-1``, ``-2``, ... suffix.
     progress : bool, optional
         Show a progress bar; by default only when stderr is a terminal.
-    device, dtype : optional
-        Force the device (``"cpu"``, ``"cuda"``, ``"mps"``) or weight dtype.
+    device : optional
+        Force the device (``"cpu"``, ``"cuda"``, ``"mps"``).
+    dtype : optional
+        Older name of ``precision``.
+    precision : {None, "fp32", "bf16", "fp16"}, optional
+        Numeric precision of the model, as in :func:`pybridge.image_scores`;
+        ``resume=True`` refuses a file written in another precision.
     scorer : Scorer, optional
         An already-built scorer (e.g. a fitted :class:`pybridge.EmotionProbe`);
         replaces ``model``.
@@ -140,17 +146,19 @@ def video_scores(
     Returns
     -------
     pandas.DataFrame
-        One row per sampled frame (per face with ``"all"``), in time order:
-        (``video``), ``frame`` (0-based index of the frame in the file),
-        ``time_s`` (its presentation time in seconds), (``face_id``), ``track_id``
-        (the same value for the same person across the sampled frames; see
-        :mod:`pybridge.vision.tracking` for what happens when someone leaves and
-        comes back), ``face_found``, ``face_score`` (detector confidence),
-        ``face_x``, ``face_y``, ``face_w``, ``face_h`` (face box in pixels of the
-        upright frame; NaN without a face), ``reason`` (why a row has no scores: no
-        face, or a frame that could not be decoded; else None), the ``landmark_*``
-        columns (MTCNN), then one column per label. Per-person series:
-        ``face_selection="all"`` and ``pybridge.dynEGA(table, id="track_id")``. A frame without a face, or that cannot be decoded, is
+        One row per sampled frame (per face with ``"all"``), in time order, the
+        columns of :mod:`pybridge.scores_table`: (``video``), ``frame`` (0-based
+        index of the frame in the file), ``time_s`` (its presentation time in
+        seconds), (``face_id``), ``track_id`` (the same value for the same person
+        across the sampled frames; see :mod:`pybridge.vision.tracking` for what
+        happens when someone leaves and comes back), ``face_found``, ``face_score``
+        (the detector's confidence; NaN for the Haar detector), ``face_x``,
+        ``face_y``, ``face_w``, ``face_h`` (face box in pixels of the upright frame;
+        NaN without a face), ``reason`` (why a row has no scores: no face, or a
+        frame that could not be decoded; else None), the ``landmark_*`` columns
+        (MTCNN), then one column per label. Per-person series:
+        ``face_selection="all"``, then ``pybridge.dynEGA(table)`` or
+        ``pybridge.estimate_dlo(table)`` (one series per ``track_id``). A frame without a face, or that cannot be decoded, is
         kept with NaN scores. ``frame`` is int64, or float64 with NaN when a frame
         could not be decoded. ``attrs["pybridge"]`` records the provenance: model,
         labels, sampling, decoder, face settings and facts about each video.
@@ -231,10 +239,10 @@ def video_scores(
 
     built = build_scorer(
         labels, model, local_model_path, scorer=scorer, templates=templates, batch_size=batch_size,
-        device=device, dtype=dtype, trust_remote_code=trust_remote_code,
+        device=device, dtype=dtype, precision=precision, trust_remote_code=trust_remote_code,
     )  # fmt: skip
     id_columns = (["video"] if several else []) + ["frame", "time_s"]
-    columns = id_columns + result_columns(built.columns, face_selection, detector, tracked=detector is not None)
+    columns = id_columns + _face_columns(built.columns, face_selection, detector)
     tracker_settings = FaceTracker().settings() if detector is not None else None
     settings = {
         "sampling": asdict(plan),
@@ -249,7 +257,7 @@ def video_scores(
     frame_folder = _FrameFolder(save_frames) if save_frames is not None else None
 
     tables = [done] if len(done) else []
-    with _progress_bar(plan.nframes * len(sources), progress) as bar:
+    with progress_bar(plan.nframes * len(sources), progress, unit="frame", desc="scoring video frames") as bar:
         for source in sources:
             name = str(source)
             skip = _frames_done(done, name if several else None)
@@ -275,7 +283,7 @@ def video_scores(
     table = set_dtypes(table[columns])
     if sink is not None:
         sink.finish(table)
-    table.attrs["pybridge"] = {
+    set_provenance(table, {
         **built.provenance(),
         "sampling": asdict(plan),
         "face_selection": face_selection,
@@ -285,7 +293,7 @@ def video_scores(
         "batch_size": batch_size,
         "decoder": _decoder_version(),
         "videos": {str(source): asdict(info) for source, info in infos.items()},
-    }
+    })
     return table
 
 
@@ -328,8 +336,9 @@ def iter_video_score_chunks(
     ------
     pandas.DataFrame
         ``batch_size`` frames at a time: ``frame``, ``time_s``, then
-        :func:`~pybridge.vision.scoring.result_columns` (with ``track_id`` when
-        faces are detected: every detected face is tracked, the selected ones reported). Memory stays bounded by a
+        :func:`~pybridge.scores_table.face_columns` (with ``track_id`` when faces
+        are detected: every detected face is tracked, the selected ones reported).
+        Memory stays bounded by a
         few chunks whatever the video's length.
 
     Raises
@@ -347,8 +356,8 @@ def iter_video_score_chunks(
 
     if face_selection != "none" and detector is None:
         detector = resolve_detector(face_selection=face_selection)
-    tracker = FaceTracker(first_id=first_track_id) if detector is not None and face_selection != "none" else None
-    columns = ["frame", "time_s", *result_columns(scorer.columns, face_selection, detector, tracked=tracker is not None)]
+    tracker = FaceTracker(first_id=first_track_id) if detector is not None else None
+    columns = ["frame", "time_s", *_face_columns(scorer.columns, face_selection, detector)]
     in_flight: dict[int, SampledFrame] = {}
 
     def keyed_frames() -> Iterator[tuple[int, SampledFrame]]:
@@ -414,8 +423,15 @@ def _frames_done(done, name: str | None) -> int:
 
 def _scorer_identity(scorer) -> dict[str, Any]:
     provenance = scorer.provenance()
-    keys = ("model", "alias", "model_id", "source", "revision", "backend", "labels", "templates")
+    # precision belongs here: fp32 and bf16 rows of one series would differ in the third decimal
+    keys = ("model", "alias", "model_id", "source", "revision", "backend", "precision", "labels", "templates")
     return {key: provenance[key] for key in keys if key in provenance}
+
+
+def _face_columns(scorer_columns, face_selection: str, detector) -> list[str]:
+    """A video's face columns: tracked whenever faces are detected, landmarks when the detector gives them."""
+    landmarks = bool(getattr(detector, "has_landmarks", False))
+    return face_columns(scorer_columns, face_selection, tracked=detector is not None, landmarks=landmarks)
 
 
 def _detector_identity(detector) -> dict[str, Any] | None:
@@ -475,7 +491,7 @@ class _OutputFile:
             if previous != json.loads(json.dumps(settings, default=str)):
                 raise InvalidInputError(
                     f"cannot resume {os.fspath(self.path)!r}: it was written with other settings "
-                    f"({self.settings_file.name} differs: sampling, labels, model or face_selection); "
+                    f"({self.settings_file.name} differs: sampling, labels, model, precision or face_selection); "
                     "use the same arguments or a new out="
                 )
         done = self._read_done()
@@ -571,11 +587,3 @@ def _video_stem(video: str | os.PathLike) -> str:
     name = text.rstrip("/").rsplit("/", 1)[-1].split("?", 1)[0] if is_url(text) else Path(text).name
     stem = name.rsplit(".", 1)[0] if "." in name else name
     return "".join(c if c.isalnum() or c in "-_" else "_" for c in stem) or "video"
-
-
-def _progress_bar(total: int, progress: bool | None):
-    from tqdm.auto import tqdm
-
-    # By default only an interactive terminal gets a bar, so logs and R consoles stay clean.
-    show = progress if progress is not None else sys.stderr.isatty()
-    return tqdm(total=total, unit="frame", desc="scoring video frames", disable=not show)

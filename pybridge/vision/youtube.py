@@ -5,7 +5,7 @@ stream, which is downloaded once into the pybridge cache (``youtube/<id>.mp4``) 
 scored from there like any local file. A later call with the same URL uses the
 cached file, also offline.
 
-Install the extra with ``pip install "pybridge[youtube]"``.
+Install the extra with ``pip install "pybridge-emotion[youtube]"``.
 
 Examples
 --------
@@ -98,7 +98,7 @@ def fetch_youtube_video(url: str, folder: str | os.PathLike | None = None) -> Pa
     except ImportError as err:
         raise MissingDependencyError(
             f"scoring the YouTube video {url} needs the optional package pytubefix: "
-            "pip install \"pybridge[youtube]\" (or download the video and pass the file)"
+            "pip install \"pybridge-emotion[youtube]\" (or download the video and pass the file)"
         ) from err
     target.parent.mkdir(parents=True, exist_ok=True)
     try:

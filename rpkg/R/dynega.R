@@ -6,10 +6,13 @@
 #' individual. Runs without EGAnet; takes a \code{\link{video_scores}} table
 #' directly.
 #'
-#' Variables are all columns except the id and group columns and the
-#' frame-description columns of \code{video_scores()} (\code{frame}, \code{time_s},
-#' \code{face_found}, the face box, \code{reason}, \code{video}), unless
-#' \code{columns} names them. The id column is \code{id} when there is one, else
+#' Variables are the label columns of a scores table: all columns except the id and
+#' group columns and the metadata columns of \code{video_scores()} (\code{frame},
+#' \code{time_s}, \code{video}, \code{face_id}, \code{track_id}, \code{face_found},
+#' \code{face_score}, the face box, \code{reason}), unless \code{columns} names them.
+#' The id column is \code{id} when there is one; else a table with several faces per
+#' frame (\code{face_selection = "all"}) gets one id per video and face (e.g.
+#' \code{"clip.mp4 track 2"}, each face on its video's full time axis); else
 #' \code{video} (several videos scored together).
 #'
 #' @param data A data frame, rows in time order within each id.

@@ -32,6 +32,8 @@
 #'   Not used by \code{"haar"}.
 #' @param ... Further arguments for the Python function \code{pybridge.image_scores},
 #'   e.g. \code{batch_size}, \code{device} (\code{"cpu"}, \code{"cuda"}),
+#'   \code{precision} (\code{"fp32"}, the CPU default; \code{"bf16"}, several times
+#'   faster on CPUs with AMX or AVX512-BF16; \code{"fp16"} on a GPU),
 #'   \code{templates} (prompt templates), \code{face_detection_size} (longest side in
 #'   pixels of the copy faces are detected on, default 640; \code{NULL} scans the full
 #'   resolution, as transforEmotion does) or \code{scorer} (a trained probe from
@@ -44,8 +46,8 @@
 #'   \code{options(pybridge.output = "transforEmotion")} switches a whole script.
 #'
 #' @return A \code{data.frame} with one row per image (per face with
-#'   \code{face_selection = "all"}): \code{image}, \code{face_found},
-#'   \code{face_score} (detector confidence; \code{NA} for Haar), the face box
+#'   \code{face_selection = "all"}): \code{image}, \code{face_found}, \code{face_score}
+#'   (the detector's confidence; \code{NA} for the Haar detector), the face box
 #'   \code{face_x}, \code{face_y}, \code{face_w}, \code{face_h} (pixels),
 #'   \code{reason} (why a row has no scores, else \code{NA}), the ten
 #'   \code{landmark_*} coordinates (MTCNN), then one column per label in the order

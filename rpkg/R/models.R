@@ -158,14 +158,20 @@ show_vision_models <- function(show_details = FALSE, filter_by = NULL) {
 
 #' Configuration of a vision model
 #'
-#' @param name Model alias.
+#' @param name Model alias, or a Hugging Face id (described without registering it).
 #' @return A list: \code{name}, \code{model_id}, \code{architecture},
-#'   \code{description}, then every field of pybridge's model specification
-#'   (backend, family, revision, quantization, face_crop, classes, ...) and
-#'   \code{cached}, \code{weights_path} and \code{loaded}.
+#'   \code{description}, \code{preprocessing_config} (a list: \code{face_crop},
+#'   \code{processor_source}, \code{image_size} and \code{processor}, the
+#'   checkpoint's image-processor settings when its files are on this machine),
+#'   \code{requires_special_handling} (the checkpoint runs its own code),
+#'   \code{registered_at} (POSIXct, UTC; \code{NA} for built-in models), then every
+#'   field of pybridge's model specification (backend, family, revision,
+#'   quantization, face_crop, classes, ...) and \code{cached}, \code{weights_path}
+#'   and \code{loaded}.
 #' @section Differences from transforEmotion:
 #' An unknown alias is an error of class \code{pybridge_unknown_model} that lists the
-#' known aliases.
+#' known aliases. \code{preprocessing_config} describes what pybridge does; a
+#' \code{preprocessing_config} given to \code{register_vision_model()} is not used.
 #' @export
 #' @examples
 #' if (reticulate::py_module_available("pybridge")) {
@@ -174,10 +180,16 @@ show_vision_models <- function(show_details = FALSE, filter_by = NULL) {
 get_vision_model_config <- function(name) {
   check_name(name, "name")
   info <- from_python(py_call("model_info", name))
+  registered_at <- if (is.null(info$registered_at)) as.POSIXct(NA) else
+    as.POSIXct(sub("[+-]00:00$", "", info$registered_at), format = "%Y-%m-%dT%H:%M:%S", tz = "UTC")
   c(list(name = info$alias, model_id = info$source,
          architecture = architecture_of(info$backend, info$family, info$trust_remote_code),
-         description = model_descriptions(info$alias, info$description)),
-    info[setdiff(names(info), c("alias", "source", "description"))])
+         description = model_descriptions(info$alias, info$description),
+         preprocessing_config = info$preprocessing_config,
+         requires_special_handling = info$requires_special_handling,
+         registered_at = registered_at),
+    info[setdiff(names(info), c("alias", "source", "description", "preprocessing_config",
+                                "requires_special_handling", "registered_at"))])
 }
 
 #' Remove a vision model
@@ -295,4 +307,124 @@ check_name <- function(x, name) {
                    call = sys.call(-1))
   }
   invisible(x)
+}
+
+#' Add a vision model, optionally trying it at once
+#'
+#' Registers a model like \code{\link{register_vision_model}} and, with
+#' \code{test_labels}, scores the photograph shipped with the package to show that
+#' the model loads and gives probabilities.
+#'
+#' @param name Alias for the model.
+#' @param model_id Hugging Face id or local model folder.
+#' @param description Optional description.
+#' @param architecture As in \code{\link{register_vision_model}}.
+#' @param test_labels Optional character vector of at least two labels to try the
+#'   model with.
+#' @param force Replace an alias you registered before (otherwise that is an error).
+#'
+#' @return Invisibly \code{TRUE}; with \code{test_labels}, the test scores are the
+#'   attribute \code{"test_scores"}.
+#'
+#' @section Differences from transforEmotion:
+#' The test scores the photograph shipped with the package (no download of a test
+#' image), with face detection, and a failing test is an error of the model's class
+#' (e.g. \code{pybridge_model_not_available} offline) after the registration, not a
+#' warning. BLIP and ALIGN architectures are not supported.
+#'
+#' @seealso \code{\link{register_vision_model}}, \code{\link{setup_popular_models}}
+#' @export
+#' @examples
+#' \donttest{
+#' if (reticulate::py_module_available("pybridge")) {
+#'   add_vision_model("clip-b16", "openai/clip-vit-base-patch16")
+#'   remove_vision_model("clip-b16", confirm = FALSE)
+#' }
+#' }
+add_vision_model <- function(name, model_id, description = NULL, architecture = "clip",
+                             test_labels = NULL, force = FALSE) {
+  check_name(name, "name")
+  check_name(model_id, "model_id")
+  check_flag(force, "force")
+  if (!is.null(test_labels)) check_labels(test_labels)
+  if (name %in% user_aliases() && !force) {
+    pybridge_abort("invalid_input", sprintf(paste0(
+      "Model name '%s' is already registered. Use force = TRUE to replace it, or choose ",
+      "another name."), name))
+  }
+  is_hub <- grepl("^(hf-hub:)?[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$", model_id)
+  if (!is_hub && !dir.exists(model_id)) {
+    pybridge_abort("invalid_input", sprintf(
+      "'%s' is neither a Hugging Face id (org/name) nor an existing model folder.", model_id))
+  }
+  description <- description %||%
+    if (is_hub) paste("Hugging Face model:", model_id) else paste("Local model:", basename(model_id))
+  register <- function() register_vision_model(name, model_id, architecture = architecture,
+                                               description = description)
+  if (force) suppressWarnings(register()) else register()
+  if (is.null(test_labels)) return(invisible(TRUE))
+  image <- system.file("extdata", "astronaut.jpg", package = "pybridge")
+  scores <- image_scores(image, test_labels, model = name, output = "tidy")
+  message("Test scores of '", name, "' on the package's photograph:")
+  print(scores[test_labels], row.names = FALSE)
+  result <- TRUE
+  attr(result, "test_scores") <- scores
+  invisible(result)
+}
+
+#' Register popular vision models by short name
+#'
+#' transforEmotion's shortcut for experimental models. Its \code{"blip-base"},
+#' \code{"blip-large"} (captioning models) and \code{"align-base"} are not
+#' image-text dual encoders that pybridge scores with, so they give a warning and are
+#' not registered. CLIP-family checkpoints that pybridge does score:
+#' \code{"clip-vit-b16"} (openai/clip-vit-base-patch16) and \code{"laion-vit-b32"}
+#' (laion/CLIP-ViT-B-32-laion2B-s34B-b79K).
+#'
+#' @param models Character vector of short names.
+#'
+#' @return Invisibly \code{TRUE} when every model was registered, else \code{FALSE}.
+#' @seealso \code{\link{add_vision_model}}, \code{\link{show_vision_models}}
+#' @export
+#' @examples
+#' \donttest{
+#' if (reticulate::py_module_available("pybridge")) {
+#'   setup_popular_models("clip-vit-b16")
+#'   remove_vision_model("clip-vit-b16", confirm = FALSE)
+#' }
+#' }
+setup_popular_models <- function(models) {
+  popular <- list(
+    "clip-vit-b16" = list(model_id = "openai/clip-vit-base-patch16",
+                          description = "OpenAI CLIP ViT-B/16"),
+    "laion-vit-b32" = list(model_id = "laion/CLIP-ViT-B-32-laion2B-s34B-b79K",
+                           description = "LAION-2B CLIP ViT-B/32 (OpenCLIP)")
+  )
+  unsupported <- c("blip-base", "blip-large", "align-base")
+  if (!is.character(models) || length(models) == 0 || anyNA(models)) {
+    pybridge_abort("invalid_input", "`models` must be a non-empty character vector.")
+  }
+  unknown <- setdiff(models, c(names(popular), unsupported))
+  if (length(unknown) > 0) {
+    pybridge_abort("invalid_input", sprintf("Unknown popular model(s): %s. Available: %s.",
+                                            paste(unknown, collapse = ", "),
+                                            paste(names(popular), collapse = ", ")))
+  }
+  registered <- 0
+  for (name in models) {
+    if (name %in% unsupported) {
+      warning(warningCondition(sprintf(paste0(
+        "'%s' is not registered: pybridge scores with image-text dual encoders (CLIP, ",
+        "SigLIP, OpenCLIP), and BLIP/ALIGN checkpoints are not supported. Available: %s."),
+        name, paste(names(popular), collapse = ", ")), class = "pybridge_warning"))
+      next
+    }
+    config <- popular[[name]]
+    suppressWarnings(register_vision_model(name, config$model_id,
+                                           architecture = config$architecture %||% "clip",
+                                           description = config$description))
+    registered <- registered + 1
+  }
+  message(sprintf("Registered %d of %d models.", registered, length(models)))
+  invisible(registered == length(models))
 }

@@ -6,7 +6,8 @@
 #'
 #' @inheritParams image_scores
 #' @param ... Further arguments for the Python function
-#'   \code{pybridge.image_embeddings}: \code{batch_size}, \code{device}, ...
+#'   \code{pybridge.image_embeddings}: \code{batch_size}, \code{device},
+#'   \code{precision} (as in \code{\link{image_scores}}), ...
 #' @return A \code{data.frame} with the columns of \code{\link{image_scores}} up to
 #'   \code{reason}, then \code{e0}, \code{e1}, ...; rows without a face have \code{NA}
 #'   embeddings. The attribute \code{"provenance"} records the model, so that a probe
@@ -44,7 +45,8 @@ image_embeddings <- function(image, model = "oai-base", local_model_path = NULL,
 #' @param face_selection,detector,face_threshold As in \code{\link{image_scores}}.
 #' @param ... Further arguments for \code{pybridge.EmotionProbe}: \code{C},
 #'   \code{hidden_layer_sizes}, \code{zero_shot_init} (start from the zero-shot text
-#'   embeddings of the class names), \code{random_state}, ...
+#'   embeddings of the class names), \code{random_state}, \code{precision} (of the
+#'   embedding model, as in \code{\link{image_scores}}), ...
 #' @return An object of class \code{pybridge_probe}.
 #' @seealso \code{\link{predict.pybridge_probe}}, \code{\link{save_probe}}
 #' @export

@@ -23,6 +23,7 @@
 #' \code{series_too_short}, \code{unstable_parameters}, \code{unreadable_image},
 #' \code{unreadable_video}, \code{model_error}, \code{unknown_model},
 #' \code{model_not_available}, \code{model_load}, \code{quantization_unsupported},
+#' \code{precision_unsupported},
 #' \code{model_mismatch}, \code{not_fitted}, \code{missing_dependency},
 #' \code{download} and \code{estimation}. Warnings from Python become R warnings of
 #' class \code{pybridge_warning}. Any other Python exception (a bug) is signalled
@@ -31,7 +32,8 @@
 #' @section Options:
 #' \describe{
 #'   \item{\code{pybridge.python_package}}{What \code{setup_modules()} installs
-#'     (package name, local folder or wheel).}
+#'     instead of the bundled wheel (a clone's folder, a wheel file or
+#'     \code{"pybridge-emotion"} with a version).}
 #'   \item{\code{pybridge.envname}}{Name of the environment made by
 #'     \code{setup_modules()}, looked up when Python starts (default "pybridge").}
 #' }

@@ -32,7 +32,9 @@
 #' @param save_dir,video_name Where \code{save_frames} writes (defaults \code{"temp/"}
 #'   and \code{"temp"}, as in transforEmotion).
 #' @param ... Further arguments for the Python function \code{pybridge.video_scores},
-#'   e.g. \code{batch_size}, \code{device}, \code{out} (a .csv or .parquet file the rows
+#'   e.g. \code{batch_size}, \code{device}, \code{precision} (as in
+#'   \code{\link{image_scores}}; \code{resume} refuses a file written in another
+#'   precision), \code{out} (a .csv or .parquet file the rows
 #'   are written to as they are computed), \code{resume} (continue an interrupted run
 #'   from \code{out}), \code{templates}, \code{scorer} (a trained probe),
 #'   \code{face_detection_size} (longest side in pixels of the copy faces are detected
@@ -76,7 +78,7 @@
 #'     deletes files.
 #'   \item Any video file or http(s) video URL works. YouTube URLs need the optional
 #'     Python package 'pytubefix' (\code{setup_modules(extras = "youtube")} or
-#'     \code{pip install "pybridge[youtube]"}); without it, or without network, the
+#'     \code{pip install "pybridge-emotion[youtube]"}); without it, or without network, the
 #'     error has class \code{pybridge_missing_dependency} or \code{pybridge_download}.
 #'     A downloaded YouTube video is kept in pybridge's cache and reused.
 #' }

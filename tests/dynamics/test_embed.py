@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from pybridge.dynamics import Embed, glla
-from pybridge.dynamics.embed import glla_matrix, glla_weights
+from pybridge.dynamics.embed import glla_matrix
+from pybridge.glla import glla_weights
 from pybridge.errors import InvalidInputError, SeriesTooShortError
 
 from .conftest import PARITY_TOL, matrix, max_abs_diff
@@ -57,7 +58,9 @@ def test_glla_on_squares_reproduces_eganet_offsets(n_embed, tau, delta, rows):
 
 
 def test_glla_weights_are_the_savitzky_golay_table_for_the_default_design():
-    weights = glla_weights(5)
+    weights = glla_weights(5, offsets="eganet")
+    # EGAnet's offsets are the centred ones when tau * delta = 1
+    np.testing.assert_array_equal(weights, glla_weights(5))
     np.testing.assert_allclose(weights[:, 0], np.array([-3, 12, 17, 12, -3]) / 35, atol=1e-15)
     np.testing.assert_allclose(weights[:, 1], np.array([-2, -1, 0, 1, 2]) / 10, atol=1e-15)
     np.testing.assert_allclose(weights[:, 2], np.array([2, -1, -2, -1, 2]) / 7, atol=1e-15)

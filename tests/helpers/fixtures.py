@@ -23,14 +23,14 @@ def tiny_clip_dir(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def tiny_siglip_dir(tmp_path_factory) -> Path:
     """Tiny random SigLIP with a sentencepiece tokenizer trained in the test."""
-    pytest.importorskip("sentencepiece", reason="SigLIP tokenizers need sentencepiece (pybridge[siglip])")
+    pytest.importorskip("sentencepiece", reason="SigLIP tokenizers need sentencepiece (pybridge-emotion[siglip])")
     return tiny_models.build_tiny_siglip(tmp_path_factory.mktemp("tiny-siglip") / "model")
 
 
 @pytest.fixture(scope="session")
 def tiny_open_clip_dir(tmp_path_factory) -> Path:
     """Tiny random open_clip model (open_clip_config.json + safetensors)."""
-    pytest.importorskip("open_clip", reason="open_clip tests need open_clip_torch (pybridge[openclip])")
+    pytest.importorskip("open_clip", reason="open_clip tests need open_clip_torch (pybridge-emotion[openclip])")
     return tiny_models.build_tiny_open_clip(tmp_path_factory.mktemp("tiny-open-clip") / "model")
 
 

@@ -105,11 +105,13 @@ def build_tiny_clip(folder: Path, *, seed: int = 0, logit_scale: float = 2.6592,
     return folder
 
 
-def build_oai_base_architecture(folder: Path, *, seed: int = 0) -> Path:
+def build_oai_base_architecture(folder: Path, *, seed: int = 0, logit_scale: float | None = None) -> Path:
     """Save a random CLIP with openai/clip-vit-base-patch32's exact architecture and preprocessing.
 
     ``CLIPConfig()`` defaults are ViT-B/32 (224 px, patch 32, widths 768/512,
     projection 512, 12 layers each), so compute equals the real oai-base model.
+    ``logit_scale`` (log of the temperature) replaces the untrained 2.66; the trained
+    oai-base has 4.6052 (a temperature of 100), which gives peaked probabilities.
     """
     import torch
     from transformers import CLIPConfig, CLIPModel
@@ -118,6 +120,9 @@ def build_oai_base_architecture(folder: Path, *, seed: int = 0) -> Path:
     config = CLIPConfig()
     config.text_config.bos_token_id, config.text_config.eos_token_id, config.text_config.pad_token_id = 0, 1, 1
     model = CLIPModel(config).eval()
+    if logit_scale is not None:
+        with torch.no_grad():
+            model.logit_scale.fill_(logit_scale)
     model.save_pretrained(folder)
     clip_processor(folder, image_size=224).save_pretrained(folder)
     return folder

@@ -16,6 +16,7 @@ from pybridge.errors import (
     QuantizationNotSupportedError,
 )
 from pybridge.models import download_model, get_model, list_models, model_info, remove_model, unload_model
+from pybridge.models import device as device_module
 from pybridge.models.device import resolve_device, resolve_dtype
 from pybridge.models.manager import loaded_models
 from pybridge.vision.scoring import ZeroShotScorer
@@ -67,11 +68,15 @@ def test_remove_model_deletes_cached_weights(cached_oai_base):
         get_model("oai-base")
 
 
-def test_models_are_cached_and_unloaded(tiny_clip_dir):
+def test_models_are_cached_and_unloaded(tiny_clip_dir, monkeypatch):
+    # the cache key holds the precision; pretend bf16 is native so this runs on any CPU
+    monkeypatch.setattr(device_module, "cpu_half_precision_support", lambda: {"bf16": "AMX", "fp16": None})
     first = get_model("cache-test", local_model_path=tiny_clip_dir)
     assert get_model("cache-test", local_model_path=tiny_clip_dir, device="cpu", dtype="float32") is first
+    assert get_model("cache-test", local_model_path=tiny_clip_dir, precision="fp32") is first
     half = get_model("cache-test", local_model_path=tiny_clip_dir, dtype="bfloat16")
     assert half is not first and half.dtype == torch.bfloat16
+    assert get_model("cache-test", local_model_path=tiny_clip_dir, precision="bf16") is half
     assert sum(entry["alias"] == "cache-test" for entry in loaded_models()) == 2
     assert unload_model("cache-test") == 2
     assert get_model("cache-test", local_model_path=tiny_clip_dir) is not first
@@ -82,9 +87,9 @@ def test_device_and_dtype_choice():
     assert resolve_device("cpu") == torch.device("cpu")
     assert resolve_device(None).type in ("cpu", "cuda", "mps")
     assert resolve_dtype(None, torch.device("cpu")) == torch.float32
-    assert resolve_dtype("fp16", torch.device("cpu")) == torch.float16
     assert resolve_dtype(None, torch.device("cuda"), default="float16") == torch.float16
-    with pytest.raises(InvalidInputError, match="unknown dtype 'float64'"):
+    assert resolve_dtype(None, torch.device("cuda")) == torch.float16  # the GPU default
+    with pytest.raises(InvalidInputError, match="unknown precision 'float64'"):
         resolve_dtype("float64", torch.device("cpu"))
     with pytest.raises(InvalidInputError, match="not a torch device name"):
         resolve_device("gpu0")
@@ -122,7 +127,7 @@ def test_custom_code_from_fake_hub_alias(tiny_custom_code_dir):
 
 
 def test_nf4_quantisation_on_cpu(tiny_quantisable_clip_dir):
-    pytest.importorskip("bitsandbytes", reason="4-bit test needs bitsandbytes (pybridge[quant])")
+    pytest.importorskip("bitsandbytes", reason="4-bit test needs bitsandbytes (pybridge-emotion[quant])")
     full = get_model("quant", local_model_path=tiny_quantisable_clip_dir)
     quantised = get_model("quant", local_model_path=tiny_quantisable_clip_dir, quantization="nf4")
     assert quantised.quantization == "nf4" and quantised.provenance()["quantization"] == "nf4"
@@ -145,7 +150,7 @@ def test_quantisation_refusals(tiny_open_clip_dir, tiny_clip_dir, monkeypatch):
     monkeypatch.setattr(
         importlib.util, "find_spec", lambda name, *a: None if name == "bitsandbytes" else real_find_spec(name, *a)
     )
-    with pytest.raises(QuantizationNotSupportedError, match=r"needs bitsandbytes.*pybridge\[quant\].*quantization='none'"):
+    with pytest.raises(QuantizationNotSupportedError, match=r"needs bitsandbytes.*pybridge-emotion\[quant\].*quantization='none'"):
         get_model("q", local_model_path=tiny_clip_dir, quantization="nf4")
 
 

@@ -45,6 +45,7 @@ def r_inputs(tmp_path_factory, shared_fixtures):
     """Inputs of the parity runs, as Python values."""
     from pybridge import simulate_dlo
     from tests.helpers.media import make_face_video
+    from tests.helpers.score_tables import all_faces_table
     from tests.helpers.tiny_models import build_tiny_clip
 
     folder = tmp_path_factory.mktemp("r-parity-inputs")
@@ -74,6 +75,7 @@ def r_inputs(tmp_path_factory, shared_fixtures):
         "series": series,
         "dt": 0.5,
         "dyn_data": dyn_columns,
+        "all_faces": all_faces_table()[0],
     }
 
 
@@ -91,6 +93,7 @@ def r_results(tmp_path_factory, r_inputs):
     values = dict(r_inputs)
     series = values.pop("series")
     dyn_data = values.pop("dyn_data")
+    all_faces = values.pop("all_faces")
     r_list = {
         key: ro.StrVector(value) if isinstance(value, list) else
         ro.StrVector([value]) if isinstance(value, str) else ro.FloatVector([value])
@@ -101,6 +104,7 @@ def r_results(tmp_path_factory, r_inputs):
     r_list["series"] = ro.r["matrix"](ro.FloatVector(series.ravel()), nrow=series.shape[0],
                                       byrow=True)
     r_list["dyn_data"] = ro.DataFrame({name: ro.FloatVector(column) for name, column in dyn_data.items()})
+    r_list["all_faces"] = _r_data_frame(all_faces)
     inputs = work / "inputs.rds"
     ro.r["saveRDS"](ro.ListVector(r_list), str(inputs))
 
@@ -115,6 +119,24 @@ def r_results(tmp_path_factory, r_inputs):
     if result.returncode != 0:
         pytest.fail(f"{SCRIPT.name} failed (exit {result.returncode}):\n{result.stderr[-4000:]}")
     return out
+
+
+def _r_data_frame(frame):
+    """pandas -> R data.frame, keeping the column order; None in text columns becomes NA."""
+    import pandas as pd
+    import rpy2.rinterface as ri
+    import rpy2.robjects as ro
+
+    columns = {}
+    for name in frame.columns:
+        column = frame[name]
+        if pd.api.types.is_bool_dtype(column):
+            columns[name] = ro.BoolVector(column.tolist())
+        elif pd.api.types.is_numeric_dtype(column):
+            columns[name] = ro.FloatVector(column.to_numpy(dtype=float))
+        else:
+            columns[name] = ro.StrVector([ri.NA_Character if pd.isna(v) else str(v) for v in column])
+    return ro.DataFrame(columns)
 
 
 @pytest.fixture(autouse=True)

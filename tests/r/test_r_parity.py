@@ -16,6 +16,8 @@ import pytest
 import pybridge
 from pybridge.dlo.transforemotion import RecordedDraws
 
+from tests.helpers.score_tables import LABELS as LABELS_ALL
+
 from .conftest import LABELS
 
 TOLERANCE = 1e-12
@@ -165,3 +167,18 @@ def test_errors_become_r_conditions_with_the_python_message(r_results, r_inputs)
     classes, message = condition("missing_video")
     assert classes[0] == "pybridge_unreadable_video"
     assert "no-such-video.mp4" in message
+
+
+def test_all_faces_table_with_track_ids_matches_python(r_results, r_inputs):
+    """A face_selection="all" table with track ids: labels are the only emotions, one series per track."""
+    table = r_inputs["all_faces"]
+    python_dlo = pybridge.estimate_dlo(table, dt=0.2, method="kalman")
+    r_dlo = r_frame(read_rds(r_results, "all_faces_dlo"))
+    assert sorted(set(r_dlo["label"])) == sorted(LABELS_ALL)
+    assert_same_frame(r_dlo, python_dlo)
+
+    python = pybridge.dynEGA(table, seed=1, level=["population", "individual"], na_derivative="kalman")
+    r_result = read_rds(r_results, "all_faces_dynega")
+    assert list(r_result.rx2("variables")) == LABELS_ALL
+    assert list(r_result.rx2("individual")) == ["a.mp4 track 0", "a.mp4 track 1", "b.mp4 track 7"]
+    assert_same_frame(r_frame(r_result.rx2("derivatives")), python.derivatives)

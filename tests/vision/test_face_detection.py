@@ -211,16 +211,15 @@ def test_per_person_series_for_dynega_and_dlo(astronaut, feat_media, tmp_path):
     clip = media.make_swap_video(tmp_path / "swap.mp4", _two_faces(astronaut, feat_media), n_frames=40,
                                  absent=(8, 9, 10))  # fmt: skip
     table = video_scores(clip, nframes=40, ffreq=1, face_selection="all", scorer=_MeanColour(), progress=False)
-    people = st.person_series(table)
-    assert people.groupby("track_id").size().tolist() == [40, 40]
-    astronaut_rows = people[people["track_id"] == 0]
-    assert astronaut_rows.loc[astronaut_rows["frame"].isin([8, 9, 10]), "red"].isna().all()
-    assert not astronaut_rows.loc[astronaut_rows["frame"].isin([8, 9, 10]), "face_found"].any()
+    people = dict((keys["track_id"], rows) for keys, rows in st.split_face_series(table))
+    assert sorted(people) == [0, 1] and [len(rows) for rows in people.values()] == [40, 40]
+    away = people[0]["frame"].isin([8, 9, 10])
+    assert people[0].loc[away, "red"].isna().all() and not people[0].loc[away, "face_found"].any()
     # each person's colour series is their own: the astronaut's red share is not the other face's
-    by_track = people.groupby("track_id")["red"].mean()
-    assert abs(by_track[0] - by_track[1]) > 0.01
+    assert abs(people[0]["red"].mean() - people[1]["red"].mean()) > 0.01
     result = dynEGA(table, id="track_id", level="individual", seed=1)
-    assert sorted(result.individual) == ["0", "1"]
+    assert sorted(result.individual) == ["track 0", "track 1"]
+    assert sorted(dynEGA(table, level="individual", seed=1).individual) == ["track 0", "track 1"]
     assert list(result.derivatives.columns[:3]) == ["red.DerivOrd1", "green.DerivOrd1", "blue.DerivOrd1"]
     fits = estimate_dlo(table, dt=None, method="glla")
     assert fits[["track_id", "label"]].to_numpy().tolist() == [

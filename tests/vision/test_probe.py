@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+import sklearn.exceptions
 from sklearn.base import clone
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
@@ -126,6 +127,10 @@ def test_sklearn_conventions(tiny_clip_dir, data, fitted):
     assert clone(probe).set_params(C=2.0).C == 2.0
     with pytest.raises(NotFittedError, match="not fitted"):
         probe.predict(test_x)
+    # scikit-learn's own check_is_fitted users catch pybridge's error too
+    with pytest.raises(sklearn.exceptions.NotFittedError, match="not fitted") as caught:
+        probe.predict(test_x)
+    assert caught.value.kind == "not_fitted"
     embeddings = image_embeddings(train_x, local_model_path=str(tiny_clip_dir), face_selection="none", as_array=True)
     pipeline = make_pipeline(FunctionTransformer(), EmotionProbe(local_model_path=str(tiny_clip_dir), C=100.0))
     pipeline.fit(embeddings, train_y)

@@ -31,8 +31,8 @@ def test_youtube_urls_are_recognised(source, video_id):
     assert youtube_video_id(source) == video_id
 
 
-def _fake_pytubefix(monkeypatch, error=None):
-    """A stand-in for pytubefix: writes bytes, or raises what the network would."""
+def _fake_pytubefix(monkeypatch, error=None, content=b"mp4 bytes"):
+    """A stand-in for pytubefix: writes ``content``, or raises what the network would."""
     calls = []
 
     class Stream:
@@ -41,7 +41,7 @@ def _fake_pytubefix(monkeypatch, error=None):
             if error is not None:
                 raise error
             with open(f"{output_path}/{filename}", "wb") as handle:
-                handle.write(b"mp4 bytes")
+                handle.write(content)
 
     class Streams:
         def filter(self, **kwargs):
@@ -77,7 +77,24 @@ def test_no_network_is_a_download_error_and_leaves_no_file(monkeypatch, tmp_path
 
 def test_missing_pytubefix_is_a_typed_error_before_any_model(monkeypatch):
     monkeypatch.setitem(sys.modules, "pytubefix", None)  # import fails
-    with pytest.raises(MissingDependencyError, match=r'pip install "pybridge\[youtube\]"'):
+    with pytest.raises(MissingDependencyError, match=r'pip install "pybridge-emotion\[youtube\]"'):
         video_scores(URL, ["happy", "sad"], model="no-such-model")
     with pytest.raises(InvalidInputError, match="not a YouTube video URL"):
         fetch_youtube_video("https://example.org/v.mp4")
+
+
+def test_video_scores_scores_the_downloaded_youtube_video(monkeypatch, tmp_path, tiny_clip_dir):
+    import warnings
+
+    from pybridge.models.cache import pybridge_cache_dir
+    from tests.helpers.media import make_face_video
+
+    clip = make_face_video(tmp_path / "face.mp4")
+    calls = _fake_pytubefix(monkeypatch, content=clip.read_bytes())
+    url = "https://youtu.be/abcdefghijk"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from_url = video_scores(url, ["happy", "sad"], nframes=4, ffreq=1, local_model_path=tiny_clip_dir)
+        from_file = video_scores(str(clip), ["happy", "sad"], nframes=4, ffreq=1, local_model_path=tiny_clip_dir)
+    assert len(calls) == 1 and (pybridge_cache_dir() / "youtube" / "abcdefghijk.mp4").is_file()
+    assert from_url[["happy", "sad"]].equals(from_file[["happy", "sad"]])

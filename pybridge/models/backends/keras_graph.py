@@ -63,8 +63,9 @@ _ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
     "sigmoid": torch.sigmoid,
     "tanh": torch.tanh,
     # Keras applies softmax on the last axis, the channel axis of channels-last tensors,
-    # which is axis 1 here for both (n, c) and (n, c, h, w)
-    "softmax": lambda x: torch.softmax(x, dim=1),
+    # which is axis 1 here for both (n, c) and (n, c, h, w). Computed in float32: it makes
+    # the output probabilities, which bfloat16 would round to 2-3 significant digits.
+    "softmax": lambda x: torch.softmax(x, dim=1, dtype=torch.float32),
 }
 
 

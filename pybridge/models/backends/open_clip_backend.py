@@ -104,7 +104,7 @@ def load_open_clip_model(
         import open_clip
     except ImportError as err:
         raise MissingDependencyError(
-            f"{spec.alias!r} needs open_clip: pip install 'pybridge[openclip]'"
+            f"{spec.alias!r} needs open_clip: pip install 'pybridge-emotion[openclip]'"
         ) from err
 
     if not any((folder / name).is_file() for name in _WEIGHT_FILES):

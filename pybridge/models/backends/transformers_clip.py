@@ -205,7 +205,7 @@ def _load_processing(spec: ModelSpec, folder: Path, trust_remote_code: bool):
     except ImportError as err:
         raise MissingDependencyError(
             f"the tokenizer of {spec.source!r} needs an extra package: {err}. "
-            "pip install 'pybridge[siglip]' (sentencepiece, protobuf)"
+            "pip install 'pybridge-emotion[siglip]' (sentencepiece, protobuf)"
         ) from err
     except (OSError, ValueError, KeyError, TypeError) as err:
         raise ModelLoadError(f"could not load the processor/tokenizer of {spec.source!r} from {str(folder)!r}: {err}") from err

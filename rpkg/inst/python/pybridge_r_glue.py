@@ -251,7 +251,8 @@ def from_r(value: Any) -> Any:
         Plain data from R. ``{"__array__": {"data": [...], "dim": [...]}}`` (values in
         R's column-major order) becomes a NumPy array and
         ``{"__frame__": {"names": [...], "columns": [[...], ...]}}`` a pandas DataFrame
-        (with ``attrs["pybridge"]`` from an optional ``"provenance"`` entry);
+        (with the scores table's dtypes, :func:`pybridge.scores_table.set_dtypes`, and its
+        provenance from an optional ``"provenance"`` entry);
         lists and dicts are converted element by element.
 
     Returns
@@ -276,11 +277,15 @@ def from_r(value: Any) -> Any:
             spec = value["__frame__"]
             names = [str(name) for name in _as_list(spec["names"])]
             columns = [_as_list(column) for column in _as_list(spec["columns"])]
+            from pybridge.scores_table import set_dtypes, set_provenance
+
             frame = pd.DataFrame({name: column for name, column in zip(names, columns)},
                                  columns=names)
+            # R's NA arrives as None: give a scores table's metadata columns their dtypes
+            set_dtypes(frame)
             provenance = spec.get("provenance")
             if provenance is not None:
-                frame.attrs["pybridge"] = from_r(provenance)
+                set_provenance(frame, from_r(provenance))
             return frame
         return {key: from_r(item) for key, item in value.items()}
     if isinstance(value, list):

@@ -104,3 +104,25 @@ face_video_path <- function() {
 python_scores <- function(name, ...) {
   from_python(reticulate::py_call(reticulate::py_get_attr(pybridge_api(), name), ...))
 }
+
+# A minimal wheel `<distribution>-<version>-py3-none-any.whl` in `folder` whose module
+# `pybridge` has the source `init` (stand-ins for the Python package, which needs torch,
+# and for the unrelated project called 'pybridge' on the package index).
+stand_in_wheel <- function(folder, distribution, version, init) {
+  wheel <- file.path(folder, sprintf("%s-%s-py3-none-any.whl", distribution, version))
+  info <- sprintf("%s-%s.dist-info", distribution, version)
+  files <- list(
+    "pybridge/__init__.py" = init,
+    "METADATA" = sprintf("Metadata-Version: 2.1\nName: %s\nVersion: %s\n",
+                         gsub("_", "-", distribution), version),
+    "WHEEL" = "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+    "top_level.txt" = "pybridge\n",
+    "RECORD" = ""
+  )
+  names(files) <- ifelse(grepl("/", names(files)), names(files), file.path(info, names(files)))
+  zipfile <- reticulate::import("zipfile")
+  archive <- zipfile$ZipFile(wheel, "w")
+  for (name in names(files)) archive$writestr(name, files[[name]])
+  archive$close()
+  wheel
+}

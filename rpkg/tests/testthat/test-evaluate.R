@@ -138,7 +138,7 @@ test_that("bad input gives typed errors", {
   data <- evaluation_data(20)
   expect_error(evaluate_emotions(data, metrics = c("accuracy", "f2")), "unknown metrics",
                class = "pybridge_invalid_input")
-  expect_error(evaluate_emotions(data[names(data) != "truth"], truth_col = "label"), "not found",
+  expect_error(evaluate_emotions(data[names(data) != "truth"], truth_col = "label"), "label",
                class = "pybridge_invalid_input")
   expect_error(evaluate_emotions(data[c("truth", "prob_joy")], pred_col = "guess"),
                "no `probs_cols`", class = "pybridge_invalid_input")

@@ -52,3 +52,12 @@ save(list(
   missing_video = error_of(video_scores(inputs$missing_video, inputs$labels,
                                         local_model_path = inputs$model))
 ), "errors")
+
+# a face_selection = "all" table with tracked faces: only the labels are emotions and
+# each track is its own series
+save(estimate_dlo(inputs$all_faces, dt = 0.2, method = "kalman"), "all_faces_dlo")
+per_face <- dynEGA(inputs$all_faces, seed = 1, level = c("population", "individual"),
+                   na.derivative = "kalman")
+save(list(variables = unlist(per_face$methods$variables), individual = names(per_face$individual),
+          derivatives = per_face$derivatives),
+     "all_faces_dynega")
