@@ -107,25 +107,28 @@ def _cmd_demo(args: argparse.Namespace) -> None:
     run_demo(out=args.out, video=args.video, model=args.model, offline=args.offline)
 
 
+def _scoring_options(args: argparse.Namespace) -> dict:
+    """The options image and video scoring share, from the parsed command line."""
+    return {
+        "face_selection": args.face_selection,
+        "face_detection_size": args.face_detection_size,
+        "detector": args.detector,
+        "face_threshold": args.face_threshold,
+        "model": args.model,
+        "local_model_path": args.local_model_path,
+        "batch_size": args.batch_size,
+        "device": args.device,
+        "precision": args.precision,
+        "progress": True,
+    }
+
+
 def _cmd_image_scores(args: argparse.Namespace) -> None:
     from .vision.image_scoring import image_scores
 
     images = args.paths[0] if len(args.paths) == 1 else list(args.paths)
     frame = image_scores(
-        images,
-        _read_labels(args),
-        face_selection=args.face_selection,
-        face_detection_size=args.face_detection_size,
-        detector=args.detector,
-        face_threshold=args.face_threshold,
-        model=args.model,
-        local_model_path=args.local_model_path,
-        pattern=args.pattern,
-        recursive=args.recursive,
-        batch_size=args.batch_size,
-        device=args.device,
-        precision=args.precision,
-        progress=True,
+        images, _read_labels(args), pattern=args.pattern, recursive=args.recursive, **_scoring_options(args)
     )
     _write_table(frame, args.out)
 
@@ -138,23 +141,14 @@ def _cmd_video_scores(args: argparse.Namespace) -> None:
         videos,
         _read_labels(args),
         nframes=args.nframes,
-        face_selection=args.face_selection,
-        face_detection_size=args.face_detection_size,
-        detector=args.detector,
-        face_threshold=args.face_threshold,
         start=args.start,
         end=args.end,
         uniform=args.uniform,
         ffreq=args.ffreq,
-        model=args.model,
-        local_model_path=args.local_model_path,
-        batch_size=args.batch_size,
-        device=args.device,
-        precision=args.precision,
         out=args.out,
         resume=args.resume,
         save_frames=args.save_frames,
-        progress=True,
+        **_scoring_options(args),
     )
     if args.out is None:
         _write_table(frame, None)
@@ -165,27 +159,14 @@ def _cmd_video_scores(args: argparse.Namespace) -> None:
 def _cmd_batch(args: argparse.Namespace) -> None:
     from .corpus import score_corpus
 
-    extra = {}
+    options = _scoring_options(args)
+    del options["progress"]  # the corpus job shows its own progress
     if args.nframes is not None:
-        extra["nframes"] = args.nframes
+        options["nframes"] = args.nframes
     if args.uniform:
-        extra["uniform"] = True
-    if args.precision is not None:
-        extra["precision"] = args.precision
+        options["uniform"] = True
     summary = score_corpus(
-        args.source,
-        _read_labels(args),
-        args.out,
-        n_workers=args.n_workers,
-        scheduler=args.scheduler,
-        model=args.model,
-        local_model_path=args.local_model_path,
-        face_selection=args.face_selection,
-        face_detection_size=args.face_detection_size,
-        detector=args.detector,
-        face_threshold=args.face_threshold,
-        batch_size=args.batch_size,
-        **extra,
+        args.source, _read_labels(args), args.out, n_workers=args.n_workers, scheduler=args.scheduler, **options
     )
     print(summary)
 

@@ -141,11 +141,7 @@ def plot_emotion_series(
             for j, label in enumerate(label_list):
                 ax.plot(time, values[:, j], color=colours[j], lw=1.4, label=label)
         _shade_missing(ax, time, np.isnan(values).all(axis=1))
-        if name is not None:
-            ax.set_title(str(name), fontsize=10)
-        ax.set_xlabel(_X_LABELS[x])
-        ax.set_ylabel("score")
-        ax.margins(x=0)
+        _label_panel(ax, name, _X_LABELS[x], "score")
     _legend_outside(fig, axes[0], len(label_list))
     return _finish(fig, path, title)
 
@@ -319,11 +315,7 @@ def plot_network_scores(
             ax.plot(position, group[column].to_numpy(dtype=float), color=colours[j], lw=1.4,
                     label=f"community {column}")
         ax.axhline(0.0, color="black", lw=0.6, alpha=0.5)
-        if name is not None:
-            ax.set_title(str(name), fontsize=10)
-        ax.set_xlabel(_X_LABELS.get(x, x) if x is not None else "time point")
-        ax.set_ylabel("network score")
-        ax.margins(x=0)
+        _label_panel(ax, name, _X_LABELS.get(x, x) if x is not None else "time point", "network score")
     _legend_outside(fig, axes[0], len(columns))
     return _finish(fig, path, title)
 
@@ -651,6 +643,14 @@ def _panel_grid(n_panels: int, sharex: bool, sharey: bool) -> tuple[Figure, list
     for unused in grid[n_panels:]:
         unused.set_visible(False)
     return fig, list(grid[:n_panels])
+
+
+def _label_panel(ax: Axes, name: Any, xlabel: str, ylabel: str) -> None:
+    if name is not None:
+        ax.set_title(str(name), fontsize=10)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.margins(x=0)
 
 
 def _legend_outside(fig: Figure, ax: Axes, n_entries: int) -> None:

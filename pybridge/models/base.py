@@ -34,16 +34,26 @@ __all__ = ["EmbeddingModel", "LoadedClassifier", "LoadedEmbeddingModel", "packag
 
 @runtime_checkable
 class LoadedEmbeddingModel(Protocol):
-    """A loaded image-text model that embeds both into one L2-normalised space."""
+    """A loaded image-text model that embeds both into one L2-normalised space.
+
+    What the vision stage calls: ``preprocess`` and ``encode_pixels`` on face crops
+    (:func:`pybridge.vision.scoring.preprocess_faces` and
+    ``encode_pixels_in_batches``), ``encode_texts`` for the label embeddings,
+    ``logit_scale`` / ``logit_bias`` / ``probability`` to turn cosines into scores,
+    ``face_crop`` for the crop, ``provenance`` for the table.
+    """
 
     spec: ModelSpec
     kind: str  # "embedding"
+    face_crop: str  # "padded" or "tight"
     probability: str  # "softmax" (CLIP) or "sigmoid" (SigLIP)
     logit_scale: float
     logit_bias: float | None
     context_length: int
 
-    def encode_images(self, images: Sequence[Any], batch_size: int = 16): ...
+    def preprocess(self, images: Sequence[Any]): ...
+
+    def encode_pixels(self, pixel_values): ...
 
     def encode_texts(self, texts: Sequence[str]): ...
 
@@ -52,7 +62,11 @@ class LoadedEmbeddingModel(Protocol):
 
 @runtime_checkable
 class LoadedClassifier(Protocol):
-    """A loaded fixed-class face classifier (e.g. ``cnn-fer``)."""
+    """A loaded fixed-class face classifier (e.g. ``cnn-fer``).
+
+    What the vision stage calls: ``predict_proba`` on face crops (columns in
+    ``classes`` order), ``face_crop`` for the crop, ``provenance`` for the table.
+    """
 
     spec: ModelSpec
     kind: str  # "classifier"

@@ -27,17 +27,10 @@ from typing import Any
 from ..errors import InvalidInputError, ModelNotAvailableError, QuantizationNotSupportedError
 from .cache import resolve_snapshot
 from .device import dtype_name, resolve_device, resolve_dtype, resolve_precision
+from .backend_table import backend_names, get_backend
 from .registry import ModelSpec, get_model_spec, spec_for_local_path
 
 __all__ = ["get_model", "load_model", "loaded_models", "resolve_spec", "unload_model"]
-
-# backend name -> "module:function"; imported on first use so that listing models
-# or using one backend never imports the others
-_BACKEND_LOADERS: dict[str, str] = {
-    "transformers": "pybridge.models.backends.transformers_clip:load_transformers_model",
-    "open_clip": "pybridge.models.backends.open_clip_backend:load_open_clip_model",
-    "fer_cnn": "pybridge.models.backends.fer_cnn:load_fer_cnn",
-}
 
 _LOADED: dict[tuple, Any] = {}
 _LOCK = threading.RLock()
@@ -232,9 +225,10 @@ def _resolve_quantization(spec: ModelSpec, quantization: str | None, device) -> 
         quantization = spec.quantization
     if quantization != "nf4":
         raise InvalidInputError(f"quantization must be None, 'none' or 'nf4'; got {quantization!r}")
-    if spec.backend != "transformers":
+    if quantization not in get_backend(spec.backend).quantizations:
+        supporting = [name for name in backend_names() if quantization in get_backend(name).quantizations]
         raise QuantizationNotSupportedError(
-            f"4-bit NF4 quantization works for transformers models only; {spec.alias!r} uses the {spec.backend} "
+            f"4-bit NF4 quantization works for {' and '.join(supporting)} models only; {spec.alias!r} uses the {spec.backend} "
             "backend. Use quantization=None (and dtype='float16' on a GPU to save memory)"
         )
     if device.type == "mps":
@@ -258,17 +252,16 @@ def _unquantised_memory(spec: ModelSpec) -> str:
 
 
 def _load(spec: ModelSpec, device, dtype, quantization: str | None, trust_remote_code: bool):
-    module_name, function_name = _BACKEND_LOADERS[spec.backend].split(":")
-    loader = getattr(importlib.import_module(module_name), function_name)
-    if spec.backend == "fer_cnn":
+    backend = get_backend(spec.backend)
+    loader = backend.function("loader")
+    if not backend.hub_weights:  # the backend finds its own weights
         return loader(spec, device, dtype)
     if spec.is_local:
         folder = Path(spec.source)
         if not folder.is_dir():
             raise ModelNotAvailableError(f"model folder {spec.source!r} of {spec.alias!r} does not exist")
     else:
-        prefix = "open_clip_" if spec.backend == "open_clip" else ""
-        folder = resolve_snapshot(spec.hub_repo, spec.revision, weights_prefix=prefix)
+        folder = resolve_snapshot(spec.hub_repo, spec.revision, weights_prefix=backend.weights_prefix)
     return loader(spec, folder, device, dtype, quantization, trust_remote_code)
 
 

@@ -25,10 +25,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ..errors import InvalidInputError, UnknownModelError
+from .backend_table import backend_names, get_backend
 from .cache import pybridge_cache_dir
 
 __all__ = [
-    "BACKENDS",
     "FAMILIES",
     "FER_CLASSES",
     "ModelSpec",
@@ -43,7 +43,6 @@ __all__ = [
     "unregister_user_model",
 ]
 
-BACKENDS: tuple[str, ...] = ("transformers", "open_clip", "fer_cnn")
 FAMILIES: tuple[str, ...] = ("clip", "siglip", "jina", "eva", "cnn", "custom")
 QUANTIZATIONS: tuple[str, ...] = ("nf4",)
 FACE_CROPS: tuple[str, ...] = ("padded", "tight")
@@ -116,8 +115,7 @@ class ModelSpec:
     registered_at: str | None = None
 
     def __post_init__(self) -> None:
-        if self.backend not in BACKENDS:
-            raise InvalidInputError(f"backend must be one of {', '.join(BACKENDS)}; got {self.backend!r}")
+        get_backend(self.backend)  # raises for an unknown backend
         if self.family not in FAMILIES:
             raise InvalidInputError(f"family must be one of {', '.join(FAMILIES)}; got {self.family!r}")
         if self.quantization is not None and self.quantization not in QUANTIZATIONS:
@@ -135,9 +133,10 @@ class ModelSpec:
     @property
     def hub_repo(self) -> str | None:
         """The Hugging Face repository id behind ``source``, or ``None`` for local sources."""
-        if self.backend == "fer_cnn" or self.is_local:
+        backend = get_backend(self.backend)
+        if not backend.hub_weights or self.is_local:
             return None
-        return self.source.removeprefix("hf-hub:")
+        return self.source.removeprefix(backend.hub_prefix)
 
     def to_dict(self) -> dict[str, object]:
         """Return the spec as plain types (JSON-ready).
@@ -338,10 +337,10 @@ def spec_for_hub_id(model_id: str) -> ModelSpec:
     repo = model_id.removeprefix("hf-hub:")
     backend, family = _hub_config_kind(repo)
     if backend is None:
-        backend = "open_clip" if model_id.startswith("hf-hub:") else "transformers"
+        backend = backend_for_hub_id(model_id)
     if family is None:
         family = "siglip" if "siglip" in repo.lower() else "clip"
-    source = f"hf-hub:{repo}" if backend == "open_clip" else repo
+    source = f"{get_backend(backend).hub_prefix}{repo}"
     return ModelSpec(alias=model_id, backend=backend, source=source, family=family,
                      description=f"Hugging Face model {repo}")
 
@@ -350,11 +349,40 @@ def _hub_config_kind(repo: str) -> tuple[str | None, str | None]:
     """Backend and family read from a hub repository's cached configuration, if any."""
     from huggingface_hub import try_to_load_from_cache
 
-    for name, backend in (("open_clip_config.json", "open_clip"), ("config.json", "transformers")):
-        cached = try_to_load_from_cache(repo, name)
+    for backend in _backends_with_config():
+        cached = try_to_load_from_cache(repo, backend.config_file)
         if isinstance(cached, str) and os.path.isfile(cached):
-            return backend, _family_from_config(Path(cached).parent, backend)
+            return backend.name, _family_from_config(Path(cached).parent, backend.name)
     return None, None
+
+
+def _backends_with_config() -> list:
+    """Hub backends that mark a model folder with a configuration file, in table order."""
+    return [get_backend(name) for name in backend_names() if get_backend(name).config_file is not None]
+
+
+def backend_for_hub_id(model_id: str) -> str:
+    """The backend a hub id names: by its prefix (``hf-hub:`` is open_clip), else transformers.
+
+    Parameters
+    ----------
+    model_id : str
+        ``"org/name"`` or a prefixed id such as ``"hf-hub:org/name"``.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> backend_for_hub_id("hf-hub:apple/DFN2B-CLIP-ViT-L-14"), backend_for_hub_id("openai/clip-vit-base-patch32")
+    ('open_clip', 'transformers')
+    """
+    hub_backends = [get_backend(name) for name in backend_names() if get_backend(name).hub_weights]
+    for backend in hub_backends:
+        if backend.hub_prefix and model_id.startswith(backend.hub_prefix):
+            return backend.name
+    return next(backend.name for backend in hub_backends if not backend.hub_prefix)
 
 
 def detect_backend(folder: str | os.PathLike) -> str:
@@ -383,16 +411,18 @@ def detect_backend(folder: str | os.PathLike) -> str:
     pybridge.errors.InvalidInputError: ...
     """
     path = Path(folder)
-    if path.is_file() and path.suffix.lower() in (".hdf5", ".h5"):
-        return "fer_cnn"
+    single_file = [get_backend(name) for name in backend_names() if get_backend(name).local_file_suffixes]
+    for backend in single_file:
+        if path.is_file() and path.suffix.lower() in backend.local_file_suffixes:
+            return backend.name
     if not path.is_dir():
         raise InvalidInputError(f"model folder {os.fspath(folder)!r} does not exist")
-    if (path / "open_clip_config.json").is_file():
-        return "open_clip"
-    if (path / "config.json").is_file():
-        return "transformers"
-    if any(path.glob("*.hdf5")):
-        return "fer_cnn"
+    for backend in _backends_with_config():
+        if (path / backend.config_file).is_file():
+            return backend.name
+    for backend in single_file:
+        if any(any(path.glob(f"*{suffix}")) for suffix in backend.local_file_suffixes[:1]):
+            return backend.name
     raise InvalidInputError(
         f"{os.fspath(folder)!r} holds neither a transformers config.json nor an open_clip_config.json; "
         "pass backend= explicitly or point at the folder written by save_pretrained()"
@@ -428,7 +458,7 @@ def spec_for_local_path(
     'fer_cnn'
     """
     source = os.fspath(Path(path).expanduser().resolve())
-    if base is not None and base.backend == "fer_cnn" and backend in (None, "fer_cnn"):
+    if base is not None and not get_backend(base.backend).hub_weights and backend in (None, base.backend):
         return dataclasses.replace(base, source=source, revision=None)
     detected = backend or detect_backend(source)
     family = _family_from_config(Path(source), detected)
@@ -564,29 +594,13 @@ def _looks_local(source: str) -> bool:
     return os.path.isabs(source) or source.startswith((".", "~")) or os.path.exists(source)
 
 
-def _read_config(folder: Path, backend: str) -> dict:
-    name = "open_clip_config.json" if backend == "open_clip" else "config.json"
-    try:
-        return json.loads((folder / name).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-
-
-def _family_from_config(folder: Path, backend: str) -> str | None:
-    if not folder.is_dir() or backend == "fer_cnn":
+def _family_from_config(folder: Path, backend_name: str) -> str | None:
+    backend = get_backend(backend_name)
+    if not folder.is_dir() or backend.config_file is None or backend.family is None:
         return None
-    config = _read_config(folder, backend)
-    if backend == "open_clip":
-        model_cfg = config.get("model_cfg", {})
-        return "siglip" if "init_logit_bias" in model_cfg else "clip"
-    model_type = str(config.get("model_type", "")).lower()
-    if "siglip" in model_type:
-        return "siglip"
-    if model_type == "clip":
-        return "clip"
-    if "jina" in model_type:
-        return "jina"
-    if "eva" in model_type:
-        return "eva"
-    return "custom" if "auto_map" in config else None
+    try:
+        config = json.loads((folder / backend.config_file).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        config = {}
+    return backend.family(config)
 

@@ -193,14 +193,14 @@ class ImageEmbedder:
     """
 
     def __init__(self, model, batch_size: int = 16) -> None:
-        if getattr(model, "kind", "embedding") != "embedding":
+        if model.kind != "embedding":
             raise InvalidInputError(
                 f"{model.spec.alias!r} is a fixed-class classifier without an image-text embedding space; "
                 "use a CLIP-like model (e.g. 'oai-base') for embeddings and probes"
             )
         self.model = model
         self.batch_size = batch_size
-        self.face_crop = getattr(model, "face_crop", model.spec.face_crop)
+        self.face_crop = model.face_crop
         dim = int(model.encode_texts(["a face"]).shape[1])
         self.columns = [f"{EMBEDDING_PREFIX}{i}" for i in range(dim)]
 
@@ -437,7 +437,7 @@ def text_embeddings(
     texts = validate_labels(labels)
     options = {"device": device, "precision": precision}
     loaded = get_model(model, local_model_path, **{key: value for key, value in options.items() if value is not None})
-    if getattr(loaded, "kind", "embedding") != "embedding":
+    if loaded.kind != "embedding":
         raise InvalidInputError(f"{loaded.spec.alias!r} has no text encoder; use a CLIP-like model")
     matrix = label_embeddings(loaded, texts, normalise_templates(templates)).double().numpy()
     if as_array:

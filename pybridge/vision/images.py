@@ -30,6 +30,7 @@ from ..errors import DownloadError, ImageReadError, InvalidInputError
 __all__ = [
     "IMAGE_EXTENSIONS",
     "ImageSource",
+    "check_media_file",
     "describe_source",
     "is_url",
     "list_image_files",
@@ -248,16 +249,50 @@ def list_image_files(
     return files
 
 
+def check_media_file(path: Path, kind: str, error: type[Exception], *, folder_hint: str = "", empty_hint: str = "") -> None:
+    """Raise ``error`` unless ``path`` is a non-empty file (an image or video to read).
+
+    Parameters
+    ----------
+    path : pathlib.Path
+    kind : {"image", "video"}
+        What the file should be, for the messages.
+    error : type of Exception
+        :class:`~pybridge.errors.ImageReadError` or
+        :class:`~pybridge.errors.VideoReadError`.
+    folder_hint, empty_hint : str, optional
+        What to do instead, appended to the folder and empty-file messages.
+
+    Returns
+    -------
+    None
+
+    Raises
+    ------
+    Exception
+        ``error``, when the path is missing, a folder or an empty file.
+
+    Examples
+    --------
+    >>> check_media_file(Path("no-such.jpg"), "image", ImageReadError)  # doctest: +IGNORE_EXCEPTION_DETAIL
+    Traceback (most recent call last):
+    pybridge.errors.ImageReadError: image file not found: 'no-such.jpg' does not exist; check the path
+    """
+    name = repr(os.fspath(path))
+    if not path.exists():
+        raise error(f"{kind} file not found: {name} does not exist; check the path")
+    if path.is_dir():
+        raise error(f"{name} is a folder, not {'an' if kind[0] in 'aeiou' else 'a'} {kind} file{folder_hint}")
+    if path.stat().st_size == 0:
+        raise error(f"{kind} file {name} is empty (0 bytes){empty_hint}")
+
+
 # ---------------------------------------------------------------------------- internals
 
 
 def _read_file(path: Path) -> Image.Image:
-    if not path.exists():
-        raise ImageReadError(f"image file {os.fspath(path)!r} does not exist; check the path")
-    if path.is_dir():
-        raise ImageReadError(f"{os.fspath(path)!r} is a folder; use image_scores_dir() or pass the folder itself")
-    if path.stat().st_size == 0:
-        raise ImageReadError(f"image file {os.fspath(path)!r} is empty (0 bytes)")
+    check_media_file(path, "image", ImageReadError,
+                     folder_hint="; use image_scores_dir() or pass the folder itself")
     try:
         with Image.open(path) as image:
             # load() forces decoding now, so truncated files fail here and not later

@@ -41,6 +41,7 @@ from .faces import DetectedFace, FaceBox, crop_face, default_detector, select_fa
 __all__ = [
     "PROMPT_ENSEMBLES",
     "ClassifierScorer",
+    "FunctionScorer",
     "Scorer",
     "ZeroShotScorer",
     "build_scorer",
@@ -65,7 +66,14 @@ PROMPT_ENSEMBLES: dict[str, tuple[str, ...]] = {
 
 @runtime_checkable
 class Scorer(Protocol):
-    """Anything that turns face crops into one score per column.
+    """What :func:`score_stream` calls: face crops in, one score per column out.
+
+    Scoring runs in two steps so that a worker thread can prepare the next chunk while
+    the model scores this one: ``prepare(faces)`` (CPU work: preprocessing) and
+    ``score_prepared(prepared)`` (the model). :class:`ZeroShotScorer`,
+    :class:`ClassifierScorer`, :class:`~pybridge.vision.embeddings.ImageEmbedder`,
+    the VAD pole scorer and a fitted :class:`~pybridge.vision.probe.EmotionProbe`
+    satisfy it; :class:`FunctionScorer` turns a ``score(faces)`` function into one.
 
     Attributes
     ----------
@@ -78,7 +86,9 @@ class Scorer(Protocol):
     columns: list[str]
     face_crop: str
 
-    def score(self, faces: list[np.ndarray]) -> np.ndarray: ...
+    def prepare(self, faces: list[np.ndarray]) -> Any: ...
+
+    def score_prepared(self, prepared: Any) -> np.ndarray: ...
 
     def provenance(self) -> dict: ...
 
@@ -330,7 +340,7 @@ class ZeroShotScorer:
         self.columns = validate_labels(labels, min_labels=2 if model.probability == "softmax" else 1)
         self.templates = normalise_templates(templates)
         self.batch_size = check_integer(batch_size, "batch_size", 1)
-        self.face_crop = getattr(model, "face_crop", model.spec.face_crop)
+        self.face_crop = model.face_crop
         self.text_embeddings = label_embeddings(model, self.columns, self.templates)
 
     def prepare(self, faces: list[np.ndarray]):
@@ -424,17 +434,72 @@ class ClassifierScorer:
                     f"{', '.join(map(repr, unknown))}. Use a zero-shot model (e.g. 'oai-base') for free-text labels"
                 )
             self._indices = [lookup[label.strip().lower()] for label in self.columns]
-        self.face_crop = getattr(model, "face_crop", None) or model.spec.face_crop
+        self.face_crop = model.face_crop
 
-    def score(self, faces: list[np.ndarray]) -> np.ndarray:
+    def prepare(self, faces: list[np.ndarray]) -> list[np.ndarray]:
+        """The crops themselves: the classifier preprocesses inside ``predict_proba``."""
+        return list(faces)
+
+    def score_prepared(self, faces: list[np.ndarray]) -> np.ndarray:
         """Class probabilities of RGB uint8 face crops, ``(len(faces), len(columns))``."""
         if not faces:
             return np.empty((0, len(self.columns)))
         return np.asarray(self.model.predict_proba(list(faces)), dtype=np.float64)[:, self._indices]
 
+    def score(self, faces: list[np.ndarray]) -> np.ndarray:
+        """Class probabilities of RGB uint8 face crops, ``(len(faces), len(columns))``."""
+        return self.score_prepared(self.prepare(faces))
+
     def provenance(self) -> dict:
         """Model provenance plus the classes reported."""
         return {**self.model.provenance(), "labels": list(self.columns), "templates": None}
+
+
+class FunctionScorer:
+    """A :class:`Scorer` made of a function that scores face crops in one step.
+
+    Parameters
+    ----------
+    score : callable
+        ``score(faces) -> array (len(faces), len(columns))`` on RGB uint8 crops.
+    columns : sequence of str
+        Output column names.
+    face_crop : {"padded", "tight"}, default "padded"
+        The crop ``score`` expects.
+    provenance : dict, optional
+        Recorded in the table's provenance (with the columns as ``labels``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> scorer = FunctionScorer(lambda faces: np.ones((len(faces), 1)), ["one"])
+    >>> scorer.score_prepared(scorer.prepare([np.zeros((2, 2, 3), np.uint8)])).tolist()
+    [[1.0]]
+    """
+
+    def __init__(
+        self,
+        score: Callable[[list[np.ndarray]], np.ndarray],
+        columns: Sequence[str],
+        face_crop: str = "padded",
+        provenance: dict | None = None,
+    ) -> None:
+        self.score = score
+        self.columns = list(columns)
+        self.face_crop = face_crop
+        self._provenance = dict(provenance or {})
+
+    def prepare(self, faces: list[np.ndarray]) -> list[np.ndarray]:
+        """The crops themselves (``score`` does all the work)."""
+        return list(faces)
+
+    def score_prepared(self, faces: list[np.ndarray]) -> np.ndarray:
+        """``score(faces)`` as float64, ``(len(faces), len(columns))``."""
+        return np.asarray(self.score(faces), dtype=np.float64)
+
+    def provenance(self) -> dict:
+        """The given provenance with the columns as ``labels``."""
+        return {**self._provenance, "labels": list(self.columns)}
 
 
 def build_scorer(
@@ -483,8 +548,12 @@ def build_scorer(
     ['happy', 'sad']
     """
     if scorer is not None:
-        if not (hasattr(scorer, "columns") and callable(getattr(scorer, "score", None))):
-            raise InvalidInputError("scorer= must have .columns and .score(faces); e.g. a fitted pybridge.EmotionProbe")
+        if not isinstance(scorer, Scorer):
+            raise InvalidInputError(
+                "scorer= must have .columns, .face_crop, .prepare(faces), .score_prepared(prepared) and "
+                ".provenance() (the Scorer protocol), e.g. a fitted pybridge.EmotionProbe; wrap a "
+                "score(faces) function in pybridge.vision.scoring.FunctionScorer"
+            )
         if labels is not None and list(labels) != list(scorer.columns):
             raise InvalidLabelsError(
                 f"labels {list(labels)} differ from the scorer's columns {list(scorer.columns)}; "
@@ -495,7 +564,7 @@ def build_scorer(
 
     model_kwargs = {key: value for key, value in model_kwargs.items() if value is not None}
     loaded = get_model(model, local_model_path, **model_kwargs)
-    if getattr(loaded, "kind", "embedding") == "classifier":
+    if loaded.kind == "classifier":
         if templates is not None:
             raise InvalidInputError(f"templates apply to zero-shot models only; {loaded.spec.alias!r} has fixed classes")
         return ClassifierScorer(loaded, labels)
@@ -600,10 +669,7 @@ def score_stream(
     validate_face_selection(face_selection)
     batch_size = check_integer(batch_size, "batch_size", 1)
     detector = detector if detector is not None or face_selection == "none" else default_detector()
-    prepare = getattr(scorer, "prepare", None)
-    score_prepared = getattr(scorer, "score_prepared", None)
-    if prepare is None or score_prepared is None:
-        prepare, score_prepared = (lambda faces: faces), scorer.score
+    prepare, score_prepared = scorer.prepare, scorer.score_prepared
     columns = list(scorer.columns)
 
     def prepare_chunk(chunk: list[tuple[Any, Any]]):

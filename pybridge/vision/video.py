@@ -57,7 +57,7 @@ from ..errors import (
     MissingDependencyError,
     VideoReadError,
 )
-from .images import is_url
+from .images import check_media_file, is_url
 
 __all__ = [
     "SampledFrame",
@@ -810,13 +810,8 @@ class _open:
         source, name = self.source, _display_name(self.source)
         url = is_url(source)
         if not url:
-            path = Path(source)
-            if not path.exists():
-                raise VideoReadError(f"video file not found: {name}; check the path")
-            if path.is_dir():
-                raise VideoReadError(f"{name} is a folder, not a video file")
-            if path.stat().st_size == 0:
-                raise VideoReadError(f"video file {name} is empty (0 bytes); re-export or re-download it")
+            check_media_file(Path(source), "video", VideoReadError,
+                             empty_hint="; re-export or re-download it")
         try:
             self.container = av.open(str(source), timeout=_URL_TIMEOUT_S if url else None)
         except av.error.FFmpegError as err:

@@ -204,17 +204,23 @@ print.pybridge_dlo_simulation <- function(x, ...) {
 #' }
 estimate_dlo <- function(series, dt = 1, method = c("kalman", "glla", "neural"), ...) {
   method <- match.arg(method)
-  id_as_video <- FALSE
+  ids <- NULL
   if (is.data.frame(series) && "id" %in% names(series)) {
     if ("video" %in% names(series)) {
       series$id <- NULL
     } else {
-      names(series)[names(series) == "id"] <- "video"
-      id_as_video <- TRUE
+      # Python groups by a text "video" column: pass the position of each id and give
+      # the ids back with their own type (1, not "1.0")
+      ids <- unique(series$id)
+      series$video <- as.character(match(series$id, ids))
+      series$id <- NULL
     }
   }
   if (is.list(series) && !is.data.frame(series)) series <- lapply(series, as.numeric)
   estimates <- from_python(py_call("estimate_dlo", series, dt = dt, method = method, ...))
-  if (id_as_video) names(estimates)[names(estimates) == "video"] <- "id"
+  if (!is.null(ids) && "video" %in% names(estimates)) {
+    estimates$video <- ids[as.integer(estimates$video)]
+    names(estimates)[names(estimates) == "video"] <- "id"
+  }
   estimates
 }

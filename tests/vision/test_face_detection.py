@@ -24,6 +24,7 @@ from pybridge.vision.faces import (
 )
 from pybridge.vision.image_scoring import image_scores
 from pybridge.vision.images import load_image
+from pybridge.vision.scoring import FunctionScorer
 from pybridge.vision.tracking import FaceTracker
 from pybridge.vision.video_scoring import video_scores
 from tests.helpers import media
@@ -255,18 +256,14 @@ def test_resume_continues_track_numbering(astronaut, feat_media, tmp_path):
         video_scores(clip, resume=True, detector="haar", **options)
 
 
-class _MeanColour:
+def _mean_colour(faces) -> np.ndarray:
+    means = np.array([face.reshape(-1, 3).mean(axis=0) for face in faces], dtype=np.float64) + 1.0
+    return means / means.sum(axis=1, keepdims=True)
+
+
+def _MeanColour() -> FunctionScorer:
     """A deterministic stand-in model: a crop's mean red, green and blue shares."""
-
-    face_crop = "padded"
-    columns = ["red", "green", "blue"]
-
-    def score(self, faces):
-        means = np.array([face.reshape(-1, 3).mean(axis=0) for face in faces], dtype=np.float64) + 1.0
-        return means / means.sum(axis=1, keepdims=True)
-
-    def provenance(self):
-        return {"model": "mean-colour", "labels": list(self.columns)}
+    return FunctionScorer(_mean_colour, ["red", "green", "blue"], provenance={"model": "mean-colour"})
 
 
 def test_default_detector_is_shared_per_settings():

@@ -16,6 +16,8 @@ from pybridge.scores_table import face_columns
 from pybridge.vision.faces import FaceBox
 from pybridge.vision.scoring import (
     ClassifierScorer,
+    FunctionScorer,
+    Scorer,
     ZeroShotScorer,
     build_scorer,
     label_embeddings,
@@ -265,3 +267,28 @@ def test_score_frames_bad_arguments(clip_model):
     with pytest.raises(InvalidInputError, match="batch_size"):
         score_frames([], scorer, batch_size=0)
     assert score_frames([], scorer) == []
+
+
+def test_the_scorer_protocol_is_what_score_stream_calls():
+    classifier = ClassifierScorer(_FakeClassifier(), ["happy", "sad"])
+    wrapped = FunctionScorer(lambda faces: np.full((len(faces), 1), 0.25), ["calm"], face_crop="tight",
+                             provenance={"model": "constant"})
+    for scorer in (classifier, wrapped):
+        assert isinstance(scorer, Scorer)
+        assert build_scorer(None, scorer=scorer) is scorer
+    assert wrapped.provenance() == {"model": "constant", "labels": ["calm"]}
+    frames = [np.zeros((60, 60, 3), np.uint8), np.full((60, 60, 3), 200, np.uint8)]
+    records = score_frames(frames, wrapped, face_selection="none")
+    assert [record["calm"] for record in records] == [0.25, 0.25]
+
+    class ScoreOnly:  # the one-step form is wrapped, not guessed at
+        columns, face_crop = ["calm"], "padded"
+
+        def score(self, faces):
+            return np.zeros((len(faces), 1))
+
+        def provenance(self):
+            return {}
+
+    with pytest.raises(InvalidInputError, match="wrap a score\\(faces\\) function in .*FunctionScorer"):
+        build_scorer(None, scorer=ScoreOnly())

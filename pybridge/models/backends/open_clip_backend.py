@@ -17,10 +17,27 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from ...errors import MissingDependencyError, ModelLoadError, QuantizationNotSupportedError
+from ..backend_table import Backend, register_backend
 from ..base import EmbeddingModel
 from ..registry import ModelSpec
 
-__all__ = ["OpenClipEmbeddingModel", "load_open_clip_model"]
+__all__ = ["BACKEND", "OpenClipEmbeddingModel", "load_open_clip_model"]
+
+
+def _family(config: dict) -> str:
+    # open_clip's SigLIP configurations carry the sigmoid loss's bias
+    return "siglip" if "init_logit_bias" in config.get("model_cfg", {}) else "clip"
+
+
+#: This backend's row of the backend table.
+BACKEND = register_backend(Backend(
+    name="open_clip",
+    loader=f"{__name__}:load_open_clip_model",
+    hub_prefix="hf-hub:",
+    weights_prefix="open_clip_",
+    config_file="open_clip_config.json",
+    family=_family,
+))
 
 _WEIGHT_FILES = (
     "open_clip_model.safetensors",

@@ -20,11 +20,35 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from ...errors import MissingDependencyError, ModelLoadError
+from ..backend_table import Backend, register_backend
 from ..base import EmbeddingModel
 from ..cache import resolve_snapshot
 from ..registry import ModelSpec
 
-__all__ = ["TransformersEmbeddingModel", "load_transformers_model"]
+__all__ = ["BACKEND", "TransformersEmbeddingModel", "load_transformers_model"]
+
+
+def _family(config: dict) -> str | None:
+    model_type = str(config.get("model_type", "")).lower()
+    if "siglip" in model_type:
+        return "siglip"
+    if model_type == "clip":
+        return "clip"
+    if "jina" in model_type:
+        return "jina"
+    if "eva" in model_type:
+        return "eva"
+    return "custom" if "auto_map" in config else None
+
+
+#: This backend's row of the backend table.
+BACKEND = register_backend(Backend(
+    name="transformers",
+    loader=f"{__name__}:load_transformers_model",
+    config_file="config.json",
+    quantizations=("nf4",),
+    family=_family,
+))
 
 _FALLBACK_CONTEXT = 77
 _FALLBACK_LOGIT_SCALE = 100.0  # CLIP's clamp value, used only when a custom model has no logit_scale
