@@ -19,6 +19,7 @@ Nothing of Dask is imported unless :func:`score_corpus` runs; install it with
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import time
@@ -39,6 +40,8 @@ VIDEO_EXTENSIONS = frozenset(
     {".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".wmv", ".flv", ".ts", ".3gp"}
 )
 FAILURES_FILE = "_failures.csv"
+#: The manifest of a corpus run: labels, video_scores arguments, face detector and tracker settings.
+MANIFEST_FILE = "_manifest.json"
 _MANIFEST_COLUMNS = ("video", "path", "file", "filename")
 
 
@@ -161,7 +164,9 @@ def read_corpus(out: str | os.PathLike) -> pd.DataFrame:
     -------
     pandas.DataFrame
         All rows, ordered by video then frame, with the scores table's dtypes and the
-        labels in its provenance (:mod:`pybridge.scores_table`).
+        labels in its provenance (:mod:`pybridge.scores_table`); the provenance also
+        holds the run's manifest (``"manifest"``, from ``_manifest.json``: labels,
+        arguments, face detector and tracker settings) when there is one.
 
     Raises
     ------
@@ -183,7 +188,11 @@ def read_corpus(out: str | os.PathLike) -> pd.DataFrame:
     order = [c for c in ("video", "frame") if c in frame.columns]
     if order:
         frame = frame.sort_values(order, kind="stable").reset_index(drop=True)
-    return set_provenance(frame, get_provenance(parts[0]))
+    record = dict(get_provenance(parts[0]))
+    manifest = folder / MANIFEST_FILE
+    if manifest.is_file():
+        record["manifest"] = json.loads(manifest.read_text(encoding="utf-8"))
+    return set_provenance(frame, record)
 
 
 def resolve_videos(
@@ -412,8 +421,10 @@ def score_corpus(
 
     items = resolve_videos(videos, pattern=pattern, recursive=recursive)
     folder = Path(out)
-    folder.mkdir(parents=True, exist_ok=True)
     label_list = None if labels is None else list(labels)
+    manifest = _manifest(label_list, video_scores_kwargs)  # a bad detector fails before any work
+    folder.mkdir(parents=True, exist_ok=True)
+    _write_manifest(folder, manifest)
 
     pending = [v for v in items if not (folder / output_name(v)).exists()]
     skipped = len(items) - len(pending)
@@ -483,3 +494,40 @@ def score_corpus(
         seconds=time.perf_counter() - started,
         failures=pd.DataFrame(failures, columns=["video", "reason"]),
     )
+
+
+def _manifest(labels: list[str] | None, options: dict[str, Any]) -> dict[str, Any]:
+    """What every video of a corpus output is scored with, as plain JSON values."""
+    from .vision.faces import DEFAULT_DETECTION_SIZE, DEFAULT_DETECTOR, resolve_detector
+    from .vision.tracking import FaceTracker
+
+    face_selection = options.get("face_selection", "largest")
+    detector = resolve_detector(
+        options.get("detector", DEFAULT_DETECTOR), options.get("face_threshold"),
+        options.get("face_detection_size", DEFAULT_DETECTION_SIZE), face_selection,
+    )  # fmt: skip
+    face_detector = None
+    if detector is not None:
+        face_detector = {key: value for key, value in detector.settings().items() if key != "threads"}
+    return json.loads(json.dumps({
+        "labels": labels,
+        "video_scores": {key: value for key, value in options.items() if key not in ("scorer",)},
+        "face_detector": face_detector,
+        "tracker": FaceTracker().settings() if detector is not None else None,
+    }, default=str))  # fmt: skip
+
+
+def _write_manifest(folder: Path, manifest: dict[str, Any]) -> None:
+    """Record the run's settings; refuse to add videos scored with another face stage."""
+    path = folder / MANIFEST_FILE
+    if path.exists():
+        previous = json.loads(path.read_text(encoding="utf-8"))
+        for key in ("face_detector", "tracker"):
+            if previous.get(key) != manifest[key]:
+                raise InvalidInputError(
+                    f"{folder} holds videos scored with {key} {previous.get(key)}, not {manifest[key]}; "
+                    "use the same detector settings to continue it, or another output folder"
+                )
+    temporary = folder / f".{MANIFEST_FILE}.tmp"
+    temporary.write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+    os.replace(temporary, path)

@@ -75,6 +75,15 @@ class SeriesTooShortError(InvalidInputError):
     kind = "series_too_short"
 
 
+class UnsupportedOptionError(InvalidInputError):
+    """An option of the reference package (EGAnet, transforEmotion) that pybridge does not run.
+
+    The message names the option to use instead.
+    """
+
+    kind = "unsupported_option"
+
+
 class UnstableParametersError(InvalidInputError):
     """DLO parameters that give an unstable (exploding) oscillator."""
 

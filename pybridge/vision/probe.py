@@ -71,6 +71,10 @@ class EmotionProbe(ClassifierMixin, BaseEstimator):
     face_selection : {"largest", "left", "right", "none"}, default "largest"
         Which face of each image is embedded (``"all"`` is not supported: one
         label per image).
+    detector : {"mtcnn", "haar"}, default "mtcnn"
+        Face detector (see :func:`pybridge.image_scores`).
+    face_threshold : float, optional
+        Smallest detector confidence a face needs, in [0, 1] (default 0.9 for MTCNN).
     C : float, default 1.0
         Inverse L2-regularisation strength (``alpha = 1 / C`` for the MLP).
     hidden_layer_sizes : tuple of int, default (256,)
@@ -124,6 +128,8 @@ class EmotionProbe(ClassifierMixin, BaseEstimator):
         device: str | None = None,
         random_state: int | None = None,
         precision: str | None = None,
+        detector: str = "mtcnn",
+        face_threshold: float | None = None,
     ) -> None:
         self.model = model
         self.local_model_path = local_model_path
@@ -138,6 +144,8 @@ class EmotionProbe(ClassifierMixin, BaseEstimator):
         self.device = device
         self.random_state = random_state
         self.precision = precision
+        self.detector = detector
+        self.face_threshold = face_threshold
 
     # ------------------------------------------------------------------ embeddings
 
@@ -172,12 +180,13 @@ class EmotionProbe(ClassifierMixin, BaseEstimator):
             raise InvalidInputError("EmotionProbe needs one face per image; use face_selection 'largest', 'left', 'right' or 'none'")
         sources = expand_inputs(images, None, False)
         cache = self.__dict__.setdefault("_embedding_cache", OrderedDict())
-        keys = [_cache_key(source, self.face_selection) for source in sources]
+        face_settings = (self.face_selection, self.detector, self.face_threshold)
+        keys = [_cache_key(source, face_settings) for source in sources]
         missing = [i for i, key in enumerate(keys) if key is None or key not in cache]
         if missing:
             table = image_scores(
                 [sources[i] for i in missing], None, self.face_selection, scorer=self._embedder(), batch_size=self.batch_size,
-                progress=False,
+                progress=False, detector=self.detector, face_threshold=self.face_threshold,
             )  # fmt: skip
             fresh = embeddings_matrix(table)
         rows: list[np.ndarray] = [None] * len(sources)  # type: ignore[list-item]
@@ -770,14 +779,14 @@ def _is_face_list(X: Any) -> bool:
     return isinstance(X, list) and bool(X) and all(isinstance(x, np.ndarray) and x.ndim == 3 for x in X)
 
 
-def _cache_key(source: Any, face_selection: str):
+def _cache_key(source: Any, face_settings: tuple):
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
         try:
             stat = path.stat()
         except OSError:
             return None
-        return (os.fspath(path.resolve()), stat.st_mtime_ns, stat.st_size, face_selection)
+        return (os.fspath(path.resolve()), stat.st_mtime_ns, stat.st_size, face_settings)
     return None
 
 

@@ -30,24 +30,11 @@ import numpy as np
 from ..errors import ImageReadError, InvalidInputError
 from ..progress import progress_bar
 from ..scores_table import face_columns, set_dtypes, set_provenance
-from .faces import (
-    DEFAULT_DETECTION_SIZE,
-    FaceBox,
-    FaceDetector,
-    crop_face,
-    default_detector,
-    validate_face_selection,
-)
+from .faces import DEFAULT_DETECTION_SIZE, DEFAULT_DETECTOR, FaceBox, crop_face, resolve_detector, validate_face_selection
 from .images import is_url
 from .scoring import build_scorer, score_stream, validate_labels
-from .video import (
-    SampledFrame,
-    SamplePlan,
-    ShortWindowWarning,
-    iter_video_frames,
-    probe_video,
-    sample_plan,
-)
+from .tracking import FaceTracker
+from .video import SampledFrame, SamplePlan, ShortWindowWarning, iter_video_frames, probe_video, sample_plan
 from .youtube import resolve_video_source
 
 __all__ = ["iter_video_score_chunks", "video_scores"]
@@ -79,6 +66,8 @@ def video_scores(
     templates: Any = None,
     trust_remote_code: bool | None = None,
     face_detection_size: int | None = DEFAULT_DETECTION_SIZE,
+    detector: Any = DEFAULT_DETECTOR,
+    face_threshold: float | None = None,
 ):
     """Score the faces in sampled video frames: one row per frame, an emotion time series.
 
@@ -149,6 +138,10 @@ def video_scores(
         about three times cheaper on 720p video; faces must then be at least 48
         pixels tall in a 720p frame. ``None`` scans the full frame, as
         transforEmotion does (slower; finds faces down to 30 pixels).
+    detector : {"mtcnn", "haar"} or detector object, default "mtcnn"
+        Face detector; see :func:`pybridge.image_scores`.
+    face_threshold : float, optional
+        Smallest detector confidence, in [0, 1], a face needs; default 0.9 for MTCNN.
 
     Returns
     -------
@@ -156,12 +149,16 @@ def video_scores(
         One row per sampled frame (per face with ``"all"``), in time order, the
         columns of :mod:`pybridge.scores_table`: (``video``), ``frame`` (0-based
         index of the frame in the file), ``time_s`` (its presentation time in
-        seconds), (``face_id``), ``face_found``, ``face_score`` (the detector's
-        confidence; NaN for the Haar detector), ``face_x``, ``face_y``, ``face_w``,
-        ``face_h`` (face box in
-        pixels of the upright frame; NaN without a face), ``reason`` (why a row has
-        no scores: no face, or a frame that could not be decoded; else None), then
-        one column per label. A frame without a face, or that cannot be decoded, is
+        seconds), (``face_id``), ``track_id`` (the same value for the same person
+        across the sampled frames; see :mod:`pybridge.vision.tracking` for what
+        happens when someone leaves and comes back), ``face_found``, ``face_score``
+        (the detector's confidence; NaN for the Haar detector), ``face_x``,
+        ``face_y``, ``face_w``, ``face_h`` (face box in pixels of the upright frame;
+        NaN without a face), ``reason`` (why a row has no scores: no face, or a
+        frame that could not be decoded; else None), the ``landmark_*`` columns
+        (MTCNN), then one column per label. Per-person series:
+        ``face_selection="all"``, then ``pybridge.dynEGA(table)`` or
+        ``pybridge.estimate_dlo(table)`` (one series per ``track_id``). A frame without a face, or that cannot be decoded, is
         kept with NaN scores. ``frame`` is int64, or float64 with NaN when a frame
         could not be decoded. ``attrs["pybridge"]`` records the provenance: model,
         labels, sampling, decoder, face settings and facts about each video.
@@ -177,7 +174,8 @@ def video_scores(
     MissingDependencyError
         A YouTube URL without ``pytubefix`` installed.
     InvalidInputError
-        Bad sampling arguments, ``face_selection``, ``batch_size``, ``out`` suffix,
+        Bad sampling arguments, ``face_selection``, ``detector``, ``face_threshold``
+        (outside [0, 1]), ``batch_size``, ``out`` suffix,
         an existing ``out`` without ``resume=True``, or ``resume=True`` on a file
         written with other settings.
     InvalidLabelsError
@@ -231,6 +229,7 @@ def video_scores(
     sources = [resolve_video_source(source) for source in sources]  # YouTube pages -> files
     plan = sample_plan(nframes=nframes, ffreq=ffreq, uniform=uniform, start=start, end=end)
     validate_face_selection(face_selection)
+    detector = resolve_detector(detector, face_threshold, face_detection_size, face_selection)
     if scorer is None and labels is not None:
         validate_labels(labels)  # fail before a model is loaded
     sink = _OutputFile(out, resume) if out is not None else None
@@ -242,13 +241,15 @@ def video_scores(
         labels, model, local_model_path, scorer=scorer, templates=templates, batch_size=batch_size,
         device=device, dtype=dtype, precision=precision, trust_remote_code=trust_remote_code,
     )  # fmt: skip
-    detector = None if face_selection == "none" else default_detector(face_detection_size)
     id_columns = (["video"] if several else []) + ["frame", "time_s"]
-    columns = id_columns + face_columns(built.columns, face_selection)
+    columns = id_columns + _face_columns(built.columns, face_selection, detector)
+    tracker_settings = FaceTracker().settings() if detector is not None else None
     settings = {
         "sampling": asdict(plan),
         "face_selection": face_selection,
         "face_detection_size": face_detection_size,
+        "face_detector": _detector_identity(detector),
+        "tracker": tracker_settings,
         "columns": columns,
         "scorer": _scorer_identity(built),
     }
@@ -267,6 +268,7 @@ def video_scores(
             for chunk in iter_video_score_chunks(
                 source, built, plan, face_selection=face_selection, detector=detector, batch_size=batch_size,
                 skip=skip, shortfalls=shortfalls, frame_folder=frame_folder,
+                first_track_id=_next_track_id(done, name if several else None),
             ):  # fmt: skip
                 if several:
                     chunk.insert(0, "video", name)
@@ -287,6 +289,7 @@ def video_scores(
         "face_selection": face_selection,
         "face_crop": built.face_crop,
         "face_detector": detector.settings() if detector is not None else None,
+        "tracker": tracker_settings,
         "batch_size": batch_size,
         "decoder": _decoder_version(),
         "videos": {str(source): asdict(info) for source, info in infos.items()},
@@ -300,11 +303,12 @@ def iter_video_score_chunks(
     plan: SamplePlan,
     *,
     face_selection: str = "largest",
-    detector: FaceDetector | None = None,
+    detector=None,
     batch_size: int = 16,
     skip: int = 0,
     shortfalls: list[str] | None = None,
     frame_folder: _FrameFolder | None = None,
+    first_track_id: int = 0,
 ) -> Iterator[Any]:
     """Score one video chunk by chunk (the engine of :func:`video_scores` and of corpus scoring).
 
@@ -324,12 +328,17 @@ def iter_video_score_chunks(
         Receives short-window messages instead of a :class:`ShortWindowWarning`.
     frame_folder : optional
         Internal: where :func:`video_scores` saves crops.
+    first_track_id : int, default 0
+        Id of the first new face track (after ``skip``, one past the ids already
+        written, so a resumed run does not reuse them).
 
     Yields
     ------
     pandas.DataFrame
         ``batch_size`` frames at a time: ``frame``, ``time_s``, then
-        :func:`~pybridge.scores_table.face_columns`. Memory stays bounded by a
+        :func:`~pybridge.scores_table.face_columns` (with ``track_id`` when faces
+        are detected: every detected face is tracked, the selected ones reported).
+        Memory stays bounded by a
         few chunks whatever the video's length.
 
     Raises
@@ -345,7 +354,10 @@ def iter_video_score_chunks(
     """
     import pandas as pd
 
-    columns = ["frame", "time_s", *face_columns(scorer.columns, face_selection)]
+    if face_selection != "none" and detector is None:
+        detector = resolve_detector(face_selection=face_selection)
+    tracker = FaceTracker(first_id=first_track_id) if detector is not None else None
+    columns = ["frame", "time_s", *_face_columns(scorer.columns, face_selection, detector)]
     in_flight: dict[int, SampledFrame] = {}
 
     def keyed_frames() -> Iterator[tuple[int, SampledFrame]]:
@@ -355,7 +367,7 @@ def iter_video_score_chunks(
 
     for records in score_stream(
         keyed_frames(), scorer, read=_frame_pixels, face_selection=face_selection, detector=detector,
-        batch_size=batch_size,
+        batch_size=batch_size, tracker=tracker,
     ):  # fmt: skip
         for record in records:
             sampled = in_flight[record["_source"]]
@@ -414,6 +426,28 @@ def _scorer_identity(scorer) -> dict[str, Any]:
     # precision belongs here: fp32 and bf16 rows of one series would differ in the third decimal
     keys = ("model", "alias", "model_id", "source", "revision", "backend", "precision", "labels", "templates")
     return {key: provenance[key] for key in keys if key in provenance}
+
+
+def _face_columns(scorer_columns, face_selection: str, detector) -> list[str]:
+    """A video's face columns: tracked whenever faces are detected, landmarks when the detector gives them."""
+    landmarks = bool(getattr(detector, "has_landmarks", False))
+    return face_columns(scorer_columns, face_selection, tracked=detector is not None, landmarks=landmarks)
+
+
+def _detector_identity(detector) -> dict[str, Any] | None:
+    """What a resumed run must share with the first: the detector's settings, but not its thread count."""
+    if detector is None:
+        return None
+    return {key: value for key, value in detector.settings().items() if key != "threads"}
+
+
+def _next_track_id(done, name: str | None) -> int:
+    """One past the largest track id an interrupted run wrote for a video (0 when none)."""
+    if not len(done) or "track_id" not in done.columns:
+        return 0
+    rows = done if name is None else done[done["video"].astype(str) == name]
+    largest = rows["track_id"].max()
+    return 0 if math.isnan(largest) else int(largest) + 1  # NaN: no face tracked yet
 
 
 def _decoder_version() -> str:

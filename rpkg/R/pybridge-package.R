@@ -20,7 +20,8 @@
 #'          pybridge_unreadable_image = function(e) NULL)
 #' }
 #' The kinds are \code{invalid_input}, \code{invalid_labels},
-#' \code{series_too_short}, \code{unstable_parameters}, \code{unreadable_image},
+#' \code{series_too_short}, \code{unstable_parameters}, \code{unsupported_option},
+#' \code{unreadable_image},
 #' \code{unreadable_video}, \code{model_error}, \code{unknown_model},
 #' \code{model_not_available}, \code{model_load}, \code{quantization_unsupported},
 #' \code{precision_unsupported},
