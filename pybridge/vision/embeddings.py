@@ -24,6 +24,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..errors import InvalidInputError, ModelMismatchError
+from ..scores_table import get_provenance, set_provenance
 from .faces import DEFAULT_DETECTION_SIZE, DEFAULT_DETECTOR, resolve_detector
 from .scoring import encode_pixels_in_batches, label_embeddings, preprocess_faces, validate_labels
 
@@ -443,7 +444,7 @@ def text_embeddings(
     if as_array:
         return matrix
     table = pd.DataFrame(matrix, index=pd.Index(texts, name="label"), columns=[f"e{i}" for i in range(matrix.shape[1])])
-    table.attrs["pybridge"] = {**loaded.provenance(), "templates": None if templates is None else templates}
+    set_provenance(table, {**loaded.provenance(), "templates": None if templates is None else templates})
     return table
 
 
@@ -566,7 +567,7 @@ def embedding_map(
     if anchors == "text":
         anchor_vectors = text_embeddings(names, model, local_model_path, templates, as_array=True)
         if isinstance(images, pd.DataFrame):
-            found = model_identity(images.attrs.get("pybridge"))
+            found = model_identity(get_provenance(images))
             from ..models.manager import resolve_spec
 
             spec = resolve_spec(model, local_model_path)

@@ -41,6 +41,7 @@ from ..errors import (
     ModelMismatchError,
     NotFittedError,
 )
+from ..scores_table import get_provenance
 from .embeddings import (
     ImageEmbedder,
     check_same_model,
@@ -167,7 +168,7 @@ class EmotionProbe(ClassifierMixin, BaseEstimator):
                     "this DataFrame has no embedding columns (e0, e1, ...); pass images or a table made by "
                     "pybridge.image_embeddings()"
                 )
-            return embeddings_matrix(X), model_identity(X.attrs.get("pybridge")) if X.attrs.get("pybridge") else None
+            return embeddings_matrix(X), model_identity(get_provenance(X)) if get_provenance(X) else None
         if isinstance(X, np.ndarray) and X.ndim == 2 and np.issubdtype(X.dtype, np.number):
             return X.astype(np.float64), None
         return self._embed_images(X), self._model_identity()
