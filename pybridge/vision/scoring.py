@@ -34,16 +34,9 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from ..errors import ImageReadError, InvalidInputError, InvalidLabelsError
-from ..scores_table import BOX_COLUMNS, METADATA_COLUMNS, NO_FACE_REASON
+from ..scores_table import BOX_COLUMNS, LANDMARK_COLUMNS, METADATA_COLUMNS, NO_FACE_REASON
 from ..validation import check_integer
-from .faces import (
-    FaceBox,
-    FaceDetector,
-    crop_face,
-    default_detector,
-    select_faces,
-    validate_face_selection,
-)
+from .faces import DetectedFace, FaceBox, crop_face, default_detector, select_faces, validate_face_selection
 
 #: Keys the scoring records carry internally; a label of that name would clobber them.
 _RECORD_KEYS = frozenset({"_source", "_scored"})
@@ -702,7 +695,7 @@ def score_frames(
     frames: Iterable[np.ndarray],
     scorer,
     face_selection: str = "largest",
-    detector: FaceDetector | None = None,
+    detector=None,
     batch_size: int = 16,
 ) -> list[dict]:
     """Detect, select, crop and score faces in decoded RGB images.
@@ -716,10 +709,11 @@ def score_frames(
     face_selection : {"largest", "left", "right", "none", "all"}, default "largest"
         Which face to score; ``"none"`` scores the whole image without detection;
         ``"all"`` gives one record per face.
-    detector : FaceDetector, optional
-        Defaults to :func:`~pybridge.vision.faces.default_detector` (transforEmotion's
-        Haar settings on a copy at most 640 pixels on its longest side, as in
-        :func:`~pybridge.vision.image_scoring.image_scores`).
+    detector : FaceDetector or MtcnnDetector, optional
+        Defaults to :func:`~pybridge.vision.faces.default_detector` (MTCNN on a copy
+        at most 640 pixels on its longest side, as in
+        :func:`~pybridge.vision.image_scoring.image_scores`). Faces below its
+        ``threshold`` are not scored.
     batch_size : int, default 16
         Images handled per step.
 
@@ -727,9 +721,10 @@ def score_frames(
     -------
     list of dict
         One record per frame (per face with ``"all"``), keys as in
-        :func:`pybridge.scores_table.face_columns` plus ``"_source"`` (the index of the frame). A frame
-        without a face keeps its record: ``face_found`` False, NaN box and scores,
-        and ``reason``.
+        :func:`pybridge.scores_table.face_columns` plus ``"_source"`` (the index of the
+        frame). A frame without a face (or none at or above the detector's
+        threshold) keeps its record: ``face_found`` False, NaN box and scores, and
+        ``reason``.
 
     Raises
     ------
@@ -756,9 +751,10 @@ def score_stream(
     *,
     read: Callable[[Any], np.ndarray],
     face_selection: str = "largest",
-    detector: FaceDetector | None = None,
+    detector=None,
     batch_size: int = 16,
     prefetch: bool = True,
+    tracker=None,
 ) -> Iterator[list[dict]]:
     """Score ``(key, item)`` pairs chunk by chunk, preparing the next chunk while the model runs.
 
@@ -778,6 +774,9 @@ def score_stream(
         As in :func:`score_frames`.
     prefetch : bool, default True
         Overlap preparation with scoring.
+    tracker : FaceTracker, optional
+        Gives every detected face a ``track_id`` (items must come in time order);
+        see :class:`~pybridge.vision.tracking.FaceTracker`.
 
     Yields
     ------
@@ -798,7 +797,7 @@ def score_stream(
             except (ImageReadError, OSError) as err:
                 records.append(_empty_record(key, face_selection, f"unreadable: {err}"))
                 continue
-            records.extend(_face_records(key, rgb, face_selection, detector, scorer.face_crop, crops))
+            records.extend(_face_records(key, rgb, face_selection, detector, scorer.face_crop, crops, tracker))
         return records, (prepare(crops) if crops else None)
 
     def finish_chunk(prepared) -> list[dict]:
@@ -836,36 +835,52 @@ def score_stream(
 # ---------------------------------------------------------------------------- internals
 
 
-def _face_records(key, rgb, face_selection, detector, face_crop, crops: list) -> list[dict]:
+def _face_records(key, rgb, face_selection, detector, face_crop, crops: list, tracker=None) -> list[dict]:
     height, width = rgb.shape[:2]
+    landmarks = bool(getattr(detector, "has_landmarks", False))
     if face_selection == "none":
         crops.append(rgb)
-        return [_record(key, face_selection, None, FaceBox(0, 0, width, height), found=False, scored=True)]
-    boxes = select_faces(detector.detect(rgb), face_selection)
-    if not boxes:
-        return [_empty_record(key, face_selection, NO_FACE_REASON)]
+        return [_record(key, face_selection, None, DetectedFace(FaceBox(0, 0, width, height)), found=False)]
+    candidates = detector.detect_faces(rgb, all_candidates=True)
+    threshold = getattr(detector, "threshold", None)
+    faces = [face for face in candidates if threshold is None or not face.score < threshold]
+    tracks = tracker.update([face.box for face in faces]) if tracker is not None else [None] * len(faces)
+    track_of = dict(zip(map(id, faces), tracks))
+    chosen = select_faces(faces, face_selection)
+    if not chosen:
+        reason = NO_FACE_REASON
+        if candidates:
+            best = max(face.score for face in candidates)
+            reason = f"{NO_FACE_REASON} at or above face_threshold {threshold:g} (best {best:.3f})"
+        return [_empty_record(key, face_selection, reason, landmarks)]
     records = []
-    for face_id, box in enumerate(boxes):
-        crops.append(crop_face(rgb, box, face_crop))
-        records.append(_record(key, face_selection, face_id, box, found=True, scored=True))
+    for face_id, face in enumerate(chosen):
+        crops.append(crop_face(rgb, face.box, face_crop))
+        record = _record(key, face_selection, face_id, face, found=True, landmarks=landmarks)
+        if tracker is not None:
+            record["track_id"] = track_of[id(face)]
+        records.append(record)
     return records
 
 
-def _record(key, face_selection, face_id, box: FaceBox | None, *, found: bool, scored: bool, reason=None) -> dict:
+def _record(key, face_selection, face_id, face: DetectedFace | None, *, found: bool, landmarks: bool = False,
+            reason=None) -> dict:  # fmt: skip
     record: dict[str, Any] = {"_source": key}
     if face_selection == "all":
         record["face_id"] = face_id
     record["face_found"] = found
-    # the Haar detector gives no confidence
-    record["face_score"] = math.nan
-    record.update(zip(BOX_COLUMNS, box if box is not None else (math.nan,) * 4))
+    record["face_score"] = face.score if face is not None and found else math.nan
+    record.update(zip(BOX_COLUMNS, face.box if face is not None else (math.nan,) * 4))
     record["reason"] = reason
-    record["_scored"] = scored
+    if landmarks:
+        points = face.landmarks if face is not None and face.landmarks is not None else ((math.nan,) * 2,) * 5
+        record.update(zip(LANDMARK_COLUMNS, (value for point in points for value in point)))
+    record["_scored"] = face is not None
     return record
 
 
-def _empty_record(key, face_selection, reason: str) -> dict:
-    return _record(key, face_selection, None, None, found=False, scored=False, reason=reason)
+def _empty_record(key, face_selection, reason: str, landmarks: bool = False) -> dict:
+    return _record(key, face_selection, None, None, found=False, landmarks=landmarks, reason=reason)
 
 
 def _chunked(items: Iterable, size: int) -> Iterator[list]:

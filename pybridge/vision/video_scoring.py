@@ -30,18 +30,12 @@ import numpy as np
 from ..errors import ImageReadError, InvalidInputError, library_errors
 from ..progress import progress_bar
 from ..scores_table import face_columns, set_dtypes, set_provenance
-from .faces import DEFAULT_DETECTION_SIZE, FaceBox, FaceDetector, crop_face, default_detector
+from .faces import DEFAULT_DETECTION_SIZE, DEFAULT_DETECTOR, FaceBox, crop_face, resolve_detector
 from .images import is_url
 from .run_record import differences, input_identity, read_record, result_settings, write_record
 from .scoring import build_scorer, check_scoring_arguments, score_stream
-from .video import (
-    SampledFrame,
-    SamplePlan,
-    ShortWindowWarning,
-    iter_video_frames,
-    probe_video,
-    sample_plan,
-)
+from .tracking import FaceTracker
+from .video import SampledFrame, SamplePlan, ShortWindowWarning, iter_video_frames, probe_video, sample_plan
 from .youtube import resolve_video_source
 
 __all__ = ["check_video_arguments", "iter_video_score_chunks", "video_scores"]
@@ -73,6 +67,8 @@ def video_scores(
     templates: Any = None,
     trust_remote_code: bool | None = None,
     face_detection_size: int | None = DEFAULT_DETECTION_SIZE,
+    detector: Any = DEFAULT_DETECTOR,
+    face_threshold: float | None = None,
 ):
     """Score the faces in sampled video frames: one row per frame, an emotion time series.
 
@@ -143,6 +139,10 @@ def video_scores(
         about three times cheaper on 720p video; faces must then be at least 48
         pixels tall in a 720p frame. ``None`` scans the full frame, as
         transforEmotion does (slower; finds faces down to 30 pixels).
+    detector : {"mtcnn", "haar"} or detector object, default "mtcnn"
+        Face detector; see :func:`pybridge.image_scores`.
+    face_threshold : float, optional
+        Smallest detector confidence, in [0, 1], a face needs; default 0.9 for MTCNN.
 
     Returns
     -------
@@ -150,12 +150,16 @@ def video_scores(
         One row per sampled frame (per face with ``"all"``), in time order, the
         columns of :mod:`pybridge.scores_table`: (``video``), ``frame`` (0-based
         index of the frame in the file), ``time_s`` (its presentation time in
-        seconds), (``face_id``), ``face_found``, ``face_score`` (the detector's
-        confidence; NaN for the Haar detector), ``face_x``, ``face_y``, ``face_w``,
-        ``face_h`` (face box in
-        pixels of the upright frame; NaN without a face), ``reason`` (why a row has
-        no scores: no face, or a frame that could not be decoded; else None), then
-        one column per label. A frame without a face, or that cannot be decoded, is
+        seconds), (``face_id``), ``track_id`` (the same value for the same person
+        across the sampled frames; see :mod:`pybridge.vision.tracking` for what
+        happens when someone leaves and comes back), ``face_found``, ``face_score``
+        (the detector's confidence; NaN for the Haar detector), ``face_x``,
+        ``face_y``, ``face_w``, ``face_h`` (face box in pixels of the upright frame;
+        NaN without a face), ``reason`` (why a row has no scores: no face, or a
+        frame that could not be decoded; else None), the ``landmark_*`` columns
+        (MTCNN), then one column per label. Per-person series:
+        ``face_selection="all"``, then ``pybridge.dynEGA(table)`` or
+        ``pybridge.estimate_dlo(table)`` (one series per ``track_id``). A frame without a face, or that cannot be decoded, is
         kept with NaN scores. ``frame`` is int64, or float64 with NaN when a frame
         could not be decoded. ``attrs["pybridge"]`` records the provenance: model,
         labels, sampling, decoder, face settings and facts about each video.
@@ -171,7 +175,8 @@ def video_scores(
     MissingDependencyError
         A YouTube URL without ``pytubefix`` installed.
     InvalidInputError
-        Bad sampling arguments, ``face_selection``, ``batch_size``, ``out`` suffix,
+        Bad sampling arguments, ``face_selection``, ``detector``, ``face_threshold``
+        (outside [0, 1]), ``batch_size``, ``out`` suffix,
         an existing ``out`` without ``resume=True``, or ``resume=True`` on a file
         written with other settings.
     InvalidLabelsError
@@ -224,11 +229,10 @@ def video_scores(
 
     sources, several = _video_list(video)
     arguments = check_video_arguments(**{k: v for k, v in arguments.items() if k != "video"})
-    plan, labels = arguments.pop("plan"), arguments["labels"]
+    plan, detector, labels = arguments.pop("plan"), arguments.pop("resolved_detector"), arguments["labels"]
     sources = [resolve_video_source(source) for source in sources]  # YouTube pages -> files
     sink = _OutputFile(out, resume, sources, arguments) if out is not None else None
     infos = {source: probe_video(source) for source in sources}  # bad files fail before the model loads
-    detector = None if face_selection == "none" else default_detector(face_detection_size)
     frame_folder = _FrameFolder(save_frames) if save_frames is not None else None
 
     built = build_scorer(
@@ -236,8 +240,12 @@ def video_scores(
         device=device, dtype=dtype, precision=precision, trust_remote_code=trust_remote_code,
     )  # fmt: skip
     id_columns = (["video"] if several else []) + ["frame", "time_s"]
-    columns = id_columns + face_columns(built.columns, face_selection)
-    done = sink.open(columns, built.provenance()) if sink is not None else pd.DataFrame(columns=columns)
+    columns = id_columns + _face_columns(built.columns, face_selection, detector)
+    tracker_settings = FaceTracker().settings() if detector is not None else None
+    # the detector as resolved (an object or a name) stands for the detector argument in the run record
+    identity = _detector_identity(detector)
+    resolved = {**built.provenance(), "detector": identity, "face_detector": identity, "tracker": tracker_settings}
+    done = sink.open(columns, resolved) if sink is not None else pd.DataFrame(columns=columns)
 
     tables = [done] if len(done) else []
     with progress_bar(plan.nframes * len(sources), progress, unit="frame", desc="scoring video frames") as bar:
@@ -251,6 +259,7 @@ def video_scores(
             for chunk in iter_video_score_chunks(
                 source, built, plan, face_selection=face_selection, detector=detector, batch_size=batch_size,
                 skip=skip, shortfalls=shortfalls, frame_folder=frame_folder,
+                first_track_id=_next_track_id(done, name if several else None),
             ):  # fmt: skip
                 if several:
                     chunk.insert(0, "video", name)
@@ -271,6 +280,7 @@ def video_scores(
         "face_selection": face_selection,
         "face_crop": built.face_crop,
         "face_detector": detector.settings() if detector is not None else None,
+        "tracker": tracker_settings,
         "batch_size": batch_size,
         "decoder": _decoder_version(),
         "videos": {str(source): asdict(info) for source, info in infos.items()},
@@ -295,7 +305,8 @@ def check_video_arguments(labels: Any = None, **options: Any) -> dict[str, Any]:
     -------
     dict
         Every argument (defaults filled in), plus ``"plan"``: the validated
-        :class:`~pybridge.vision.video.SamplePlan`.
+        :class:`~pybridge.vision.video.SamplePlan`, and ``"resolved_detector"``: the
+        face detector (None with ``face_selection="none"``).
 
     Raises
     ------
@@ -331,8 +342,9 @@ def check_video_arguments(labels: Any = None, **options: Any) -> dict[str, Any]:
         labels, scorer=arguments["scorer"], model=arguments["model"], local_model_path=arguments["local_model_path"],
         face_selection=arguments["face_selection"], batch_size=arguments["batch_size"], templates=arguments["templates"],
     )  # fmt: skip
-    if arguments["face_selection"] != "none":
-        default_detector(arguments["face_detection_size"])
+    arguments["resolved_detector"] = resolve_detector(
+        arguments["detector"], arguments["face_threshold"], arguments["face_detection_size"], arguments["face_selection"]
+    )
     if arguments["out"] is not None:
         suffix = Path(os.fspath(arguments["out"])).suffix.lower()
         if suffix not in _OUTPUT_FORMATS:
@@ -353,11 +365,12 @@ def iter_video_score_chunks(
     plan: SamplePlan,
     *,
     face_selection: str = "largest",
-    detector: FaceDetector | None = None,
+    detector=None,
     batch_size: int = 16,
     skip: int = 0,
     shortfalls: list[str] | None = None,
     frame_folder: _FrameFolder | None = None,
+    first_track_id: int = 0,
 ) -> Iterator[Any]:
     """Score one video chunk by chunk (the engine of :func:`video_scores` and of corpus scoring).
 
@@ -377,12 +390,17 @@ def iter_video_score_chunks(
         Receives short-window messages instead of a :class:`ShortWindowWarning`.
     frame_folder : optional
         Internal: where :func:`video_scores` saves crops.
+    first_track_id : int, default 0
+        Id of the first new face track (after ``skip``, one past the ids already
+        written, so a resumed run does not reuse them).
 
     Yields
     ------
     pandas.DataFrame
         ``batch_size`` frames at a time: ``frame``, ``time_s``, then
-        :func:`~pybridge.scores_table.face_columns`. Memory stays bounded by a
+        :func:`~pybridge.scores_table.face_columns` (with ``track_id`` when faces
+        are detected: every detected face is tracked, the selected ones reported).
+        Memory stays bounded by a
         few chunks whatever the video's length.
 
     Raises
@@ -398,7 +416,10 @@ def iter_video_score_chunks(
     """
     import pandas as pd
 
-    columns = ["frame", "time_s", *face_columns(scorer.columns, face_selection)]
+    if face_selection != "none" and detector is None:
+        detector = resolve_detector(face_selection=face_selection)
+    tracker = FaceTracker(first_id=first_track_id) if detector is not None else None
+    columns = ["frame", "time_s", *_face_columns(scorer.columns, face_selection, detector)]
     in_flight: dict[int, SampledFrame] = {}
 
     def keyed_frames() -> Iterator[tuple[int, SampledFrame]]:
@@ -408,7 +429,7 @@ def iter_video_score_chunks(
 
     for records in score_stream(
         keyed_frames(), scorer, read=_frame_pixels, face_selection=face_selection, detector=detector,
-        batch_size=batch_size,
+        batch_size=batch_size, tracker=tracker,
     ):  # fmt: skip
         for record in records:
             sampled = in_flight[record["_source"]]
@@ -460,6 +481,28 @@ def _frames_done(done, name: str | None) -> int:
         return 0
     rows = done if name is None else done[done["video"].astype(str) == name]
     return int(rows["time_s"].nunique())
+
+
+def _face_columns(scorer_columns, face_selection: str, detector) -> list[str]:
+    """A video's face columns: tracked whenever faces are detected, landmarks when the detector gives them."""
+    landmarks = bool(getattr(detector, "has_landmarks", False))
+    return face_columns(scorer_columns, face_selection, tracked=detector is not None, landmarks=landmarks)
+
+
+def _detector_identity(detector) -> dict[str, Any] | None:
+    """What a resumed run must share with the first: the detector's settings, but not its thread count."""
+    if detector is None:
+        return None
+    return {key: value for key, value in detector.settings().items() if key != "threads"}
+
+
+def _next_track_id(done, name: str | None) -> int:
+    """One past the largest track id an interrupted run wrote for a video (0 when none)."""
+    if not len(done) or "track_id" not in done.columns:
+        return 0
+    rows = done if name is None else done[done["video"].astype(str) == name]
+    largest = rows["track_id"].max()
+    return 0 if math.isnan(largest) else int(largest) + 1  # NaN: no face tracked yet
 
 
 def _decoder_version() -> str:
