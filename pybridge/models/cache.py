@@ -21,7 +21,8 @@ import os
 import shutil
 from pathlib import Path
 
-from ..errors import DownloadError, ModelNotAvailableError
+from ..errors import DownloadError, ModelNotAvailableError, PyBridgeError
+from ..limits import limit, run_with_deadline
 
 __all__ = [
     "cached_snapshot",
@@ -178,30 +179,58 @@ def download_snapshot(repo_id: str, revision: str | None = None, *, weights_pref
     ModelNotAvailableError
         Hub access is switched off (``HF_HUB_OFFLINE=1``).
     DownloadError
-        The download failed (network, unknown repository, gated model).
+        The download failed (network, unknown repository, gated model), or the hub
+        did not describe the repository within ``PYBRIDGE_REQUEST_DEADLINE`` or
+        deliver its files within ``PYBRIDGE_DOWNLOAD_DEADLINE`` (see
+        :mod:`pybridge.limits`).
 
     Examples
     --------
     >>> download_snapshot("openai/clip-vit-base-patch32")  # doctest: +SKIP
     PosixPath('.../snapshots/...')
     """
-    from huggingface_hub import snapshot_download
-    from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
+    from huggingface_hub import HfApi, snapshot_download
 
     if hub_offline():
         raise ModelNotAvailableError(_offline_message(repo_id))
+    where = f"{repo_id!r}" + (f" at revision {revision!r}" if revision else "")
+    connect = limit("PYBRIDGE_CONNECT_TIMEOUT")
+
+    def late(seconds: float, variable: str, stage: str):
+        return lambda: DownloadError(
+            f"the Hugging Face hub did not {stage} {where} within {seconds:g} s; check the network "
+            f"(HF_ENDPOINT, proxies) or raise {variable}"
+        )
+
     try:
+        # model_info answers quickly or not at all: a short deadline catches silent and
+        # drip-feeding endpoints; the commit it names pins every file that follows.
+        deadline = limit("PYBRIDGE_REQUEST_DEADLINE")
+        commit = run_with_deadline(
+            lambda: HfApi().model_info(repo_id, revision=revision, timeout=connect).sha,
+            deadline,
+            late(deadline, "PYBRIDGE_REQUEST_DEADLINE", "describe"),
+        )
+        deadline = limit("PYBRIDGE_DOWNLOAD_DEADLINE")
         for suffix in (".safetensors", ".bin"):
             patterns = [*_SUPPORT_FILES, f"{weights_prefix}*{suffix}"]
-            folder = Path(snapshot_download(repo_id, revision=revision, allow_patterns=patterns))
+            folder = Path(
+                run_with_deadline(
+                    lambda: snapshot_download(
+                        repo_id, revision=commit or revision, allow_patterns=patterns, etag_timeout=connect
+                    ),
+                    deadline,
+                    late(deadline, "PYBRIDGE_DOWNLOAD_DEADLINE", "deliver the files of"),
+                )
+            )
             if _has_weights(folder):
                 break
-    except (HfHubHTTPError, LocalEntryNotFoundError, OSError, ValueError) as err:
+    except PyBridgeError:
+        raise
+    except Exception as err:  # noqa: BLE001 - any failure of a download (HTTP, JSON, TLS, timeouts) is one
         raise DownloadError(
-            f"could not download {repo_id!r}"
-            + (f" at revision {revision!r}" if revision else "")
-            + f" from the Hugging Face hub: {err}. Check the id, the network and, for gated models, "
-            "`huggingface-cli login`."
+            f"could not download {where} from the Hugging Face hub: {type(err).__name__}: {err}. Check the id, "
+            "the network and, for gated models, `huggingface-cli login`."
         ) from err
     if not _has_weights(folder):
         raise DownloadError(f"{repo_id!r} has no PyTorch weights (.safetensors or .bin) that pybridge can load")

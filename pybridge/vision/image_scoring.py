@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import sys
 import warnings
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +27,9 @@ import numpy as np
 from ..errors import ImageReadError, InvalidInputError
 from ..progress import progress_bar
 from ..scores_table import face_columns, records_to_table, set_provenance
-from .faces import DEFAULT_DETECTION_SIZE, DEFAULT_DETECTOR, resolve_detector, validate_face_selection
+from .faces import DEFAULT_DETECTION_SIZE, DEFAULT_DETECTOR, resolve_detector
 from .images import describe_source, is_url, list_image_files, load_image, to_rgb_array
-from .scoring import build_scorer, score_stream, validate_labels
+from .scoring import build_scorer, check_scoring_arguments, score_stream
 
 __all__ = ["image_scores", "image_scores_dir"]
 
@@ -146,11 +147,12 @@ def image_scores(
     >>> scores = image_scores(["a.jpg", "b.png"], ["happy", "sad", "neutral"])  # doctest: +SKIP
     >>> scores[["image", "happy"]]  # doctest: +SKIP
     """
-    validate_face_selection(face_selection)
+    labels = check_scoring_arguments(
+        labels, scorer=scorer, model=model, local_model_path=local_model_path, face_selection=face_selection,
+        batch_size=batch_size, templates=templates,
+    )  # fmt: skip
     detector = resolve_detector(detector, face_threshold, face_detection_size, face_selection)
-    sources = expand_inputs(images, pattern, recursive)
-    if scorer is None and labels is not None:
-        validate_labels(labels)  # fail before a model is loaded
+    sources = expand_inputs(images, pattern, recursive)  # all of this fails before a model is loaded
     built = build_scorer(
         labels, model, local_model_path, scorer=scorer, templates=templates, batch_size=batch_size,
         device=device, dtype=dtype, precision=precision, trust_remote_code=trust_remote_code,
@@ -272,6 +274,10 @@ def expand_inputs(images: Any, pattern: str | None, recursive: bool) -> list[Any
         raise InvalidInputError("images is None; pass a file, folder, URL, PIL image, array or a list of them")
     if isinstance(images, (str, os.PathLike, np.ndarray)) or _is_pil(images):
         images = [images]
+    if isinstance(images, (Mapping, set, frozenset)):
+        raise InvalidInputError(
+            f"images must be a path, URL, PIL image, array or a list of them; got a {type(images).__name__}"
+        )
     try:
         items = list(images)
     except TypeError:

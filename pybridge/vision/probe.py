@@ -26,6 +26,7 @@ Examples
 from __future__ import annotations
 
 import json
+import zipfile
 import os
 import warnings
 from collections import OrderedDict
@@ -745,7 +746,8 @@ class EmotionProbe(ClassifierMixin, BaseEstimator):
         Raises
         ------
         InvalidInputError
-            Missing file, or not a pybridge probe file.
+            Missing file, not a pybridge probe file (never unpickled), an unknown
+            ``format_version`` or classifier name.
 
         Examples
         --------
@@ -754,15 +756,37 @@ class EmotionProbe(ClassifierMixin, BaseEstimator):
         source = Path(path)
         if not source.is_file():
             raise InvalidInputError(f"probe file not found: {source}")
+        refuse = f"{source} is not a pybridge probe file"
+        fix = "pass a file written by EmotionProbe.save() (a probe file holds only arrays and JSON)"
         try:
             with np.load(source, allow_pickle=False) as stored:
                 metadata = json.loads(str(stored["metadata"]))
-                layers = [(stored[f"weights_{k}"], stored[f"bias_{k}"]) for k in range(metadata["n_layers"])]
-        except (OSError, ValueError, KeyError) as err:
-            raise InvalidInputError(f"{source} is not a pybridge probe file ({err})") from None
-        if metadata.get("format") != _FORMAT:
-            raise InvalidInputError(f"{source} is not a pybridge probe file")
-        params = dict(metadata["params"])
+                if not isinstance(metadata, dict) or metadata.get("format") != _FORMAT:
+                    raise InvalidInputError(f"{refuse}; {fix}")
+                if metadata.get("format_version") != _FORMAT_VERSION:
+                    raise InvalidInputError(
+                        f"{source} is a probe file of format version {metadata.get('format_version')!r}; this "
+                        f"pybridge reads version {_FORMAT_VERSION}. Update pybridge, or save the probe again with "
+                        "this version"
+                    )
+                n_layers = metadata["n_layers"]
+                if isinstance(n_layers, bool) or not isinstance(n_layers, int) or not 1 <= n_layers <= len(stored.files):
+                    raise InvalidInputError(f"{refuse} (it names {n_layers!r} layers); {fix}")
+                layers = [(stored[f"weights_{k}"], stored[f"bias_{k}"]) for k in range(n_layers)]
+        except InvalidInputError:
+            raise
+        except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile) as err:
+            # numpy's own text for object arrays advises allow_pickle; a probe never needs it
+            reason = "it holds Python objects" if "pickle" in str(err) else f"{type(err).__name__}: {err}"
+            raise InvalidInputError(f"{refuse} ({reason}); {fix}") from None
+        params = metadata.get("params")
+        if not isinstance(params, dict) or params.get("classifier") not in ("logistic", "mlp"):
+            classifier = params.get("classifier") if isinstance(params, dict) else None
+            raise InvalidInputError(
+                f"{source} names the classifier {classifier!r}; this pybridge knows 'logistic' and 'mlp'. "
+                "Update pybridge, or fit and save the probe again"
+            )
+        params = dict(params)
         params["hidden_layer_sizes"] = tuple(params.get("hidden_layer_sizes", (256,)))
         probe = cls(local_model_path=metadata.get("local_model_path"), **params)
         probe.classes_ = np.array(metadata["classes"], dtype=object)

@@ -27,16 +27,19 @@ from __future__ import annotations
 import itertools
 import math
 import weakref
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
 from ..errors import ImageReadError, InvalidInputError, InvalidLabelsError
-from ..scores_table import BOX_COLUMNS, LANDMARK_COLUMNS, NO_FACE_REASON
+from ..scores_table import BOX_COLUMNS, LANDMARK_COLUMNS, METADATA_COLUMNS, NO_FACE_REASON
 from ..validation import check_integer
 from .faces import DetectedFace, FaceBox, crop_face, default_detector, select_faces, validate_face_selection
+
+#: Keys the scoring records carry internally; a label of that name would clobber them.
+_RECORD_KEYS = frozenset({"_source", "_scored"})
 
 __all__ = [
     "PROMPT_ENSEMBLES",
@@ -45,8 +48,10 @@ __all__ = [
     "Scorer",
     "ZeroShotScorer",
     "build_scorer",
+    "check_scoring_arguments",
     "encode_pixels_in_batches",
     "label_embeddings",
+    "normalise_label",
     "preprocess_faces",
     "score_frames",
     "score_stream",
@@ -96,6 +101,29 @@ class Scorer(Protocol):
 # ---------------------------------------------------------------------------- labels and templates
 
 
+def normalise_label(label: str) -> str:
+    """The text a CLIP tokenizer actually sees: lower case, runs of whitespace as one space.
+
+    CLIP's tokenizer (and open_clip's) cleans text this way before encoding, so two
+    labels with the same normal form are the same prompt. :func:`validate_labels`
+    refuses such pairs for every model.
+
+    Parameters
+    ----------
+    label : str
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> normalise_label("  Very\tHappy ")
+    'very happy'
+    """
+    return " ".join(label.split()).lower()
+
+
 def validate_labels(labels: Any, *, min_labels: int = 1) -> list[str]:
     """Check a label list and return it as a list of strings, unchanged.
 
@@ -115,7 +143,9 @@ def validate_labels(labels: Any, *, min_labels: int = 1) -> list[str]:
     ------
     InvalidLabelsError
         ``labels`` is a single string, empty, too short, holds non-strings, empty or
-        blank strings, or duplicates.
+        blank strings, duplicates (also labels that differ only in case or
+        whitespace, see :func:`normalise_label`), or the name of a result column
+        (:data:`pybridge.scores_table.METADATA_COLUMNS`).
 
     Examples
     --------
@@ -126,6 +156,10 @@ def validate_labels(labels: Any, *, min_labels: int = 1) -> list[str]:
         raise InvalidLabelsError("labels are required for zero-shot models; pass e.g. ['happy', 'sad', 'neutral']")
     if isinstance(labels, str):
         raise InvalidLabelsError(f"labels must be a list of strings, not the single string {labels!r}; e.g. [{labels!r}, 'neutral']")
+    if isinstance(labels, (Mapping, set, frozenset)):
+        raise InvalidLabelsError(
+            f"labels must be a list of strings in the order of the output columns; got a {type(labels).__name__}"
+        )
     try:
         labels = list(labels)
     except TypeError:
@@ -144,6 +178,22 @@ def validate_labels(labels: Any, *, min_labels: int = 1) -> list[str]:
         raise InvalidLabelsError(
             f"duplicate label(s) {sorted(set(duplicates))}; each label becomes one output column, so give each once"
         )
+    reserved = [label for label in labels if label in METADATA_COLUMNS or label in _RECORD_KEYS]
+    if reserved:
+        raise InvalidLabelsError(
+            f"label(s) {reserved} are names of result columns ({', '.join(sorted(METADATA_COLUMNS))}); a score "
+            f"column of that name would overwrite them. Reword the label, e.g. {reserved[0] + ' face'!r}"
+        )
+    first_of: dict[str, str] = {}
+    for label in labels:
+        key = normalise_label(label)
+        if key in first_of:
+            raise InvalidLabelsError(
+                f"labels {first_of[key]!r} and {label!r} differ only in case or spaces; CLIP's tokenizer lower-cases "
+                "and collapses spaces, so they would be scored as the same prompt with the score split between "
+                "them. Give each label once"
+            )
+        first_of[key] = label
     if len(labels) < min_labels:
         raise InvalidLabelsError(
             f"got {len(labels)} label; softmax scores over a single label are always 1. Pass at least {min_labels} "
@@ -342,6 +392,7 @@ class ZeroShotScorer:
         self.batch_size = check_integer(batch_size, "batch_size", 1)
         self.face_crop = model.face_crop
         self.text_embeddings = label_embeddings(model, self.columns, self.templates)
+        _check_distinct_prompts(self.columns, self.text_embeddings)
 
     def prepare(self, faces: list[np.ndarray]):
         """Preprocess face crops into the model's pixel tensor (CPU work, thread-safe)."""
@@ -393,6 +444,19 @@ class ZeroShotScorer:
     def provenance(self) -> dict:
         """Model provenance plus the labels and templates used."""
         return {**self.model.provenance(), "labels": list(self.columns), "templates": _list_or_none(self.templates)}
+
+
+def _check_distinct_prompts(labels: Sequence[str], embeddings) -> None:
+    """Refuse labels that the model's tokenizer turns into the same prompt (e.g. cut at its length limit)."""
+    for i in range(1, len(labels)):
+        same = (embeddings[:i] - embeddings[i]).abs().amax(dim=-1) <= 1e-6
+        if bool(same.any()):
+            j = int(same.nonzero()[0, 0])
+            raise InvalidLabelsError(
+                f"labels {labels[j]!r:.80} and {labels[i]!r:.80} are the same prompt for this model after its "
+                "tokenizer's normalisation (lower case, whitespace, cut to its length limit), so they would split "
+                "one score between them. Shorten or reword them so that they differ early"
+            )
 
 
 class ClassifierScorer:
@@ -453,6 +517,59 @@ class ClassifierScorer:
     def provenance(self) -> dict:
         """Model provenance plus the classes reported."""
         return {**self.model.provenance(), "labels": list(self.columns), "templates": None}
+
+
+def check_scoring_arguments(
+    labels: Any,
+    *,
+    scorer: Any = None,
+    model: Any = "oai-base",
+    local_model_path: Any = None,
+    face_selection: str = "largest",
+    batch_size: Any = 16,
+    templates: Any = None,
+) -> list[str] | None:
+    """Check the arguments that every scoring call shares, before any model is loaded.
+
+    Parameters
+    ----------
+    labels : list of str or None
+        ``None`` is accepted only with ``scorer`` or a fixed-class model (``cnn-fer``).
+    scorer, model, local_model_path, face_selection, batch_size, templates
+        As in :func:`pybridge.image_scores`.
+
+    Returns
+    -------
+    list of str or None
+        The labels as a list.
+
+    Raises
+    ------
+    InvalidLabelsError
+        As :func:`validate_labels`; or no labels for a zero-shot model.
+    InvalidInputError
+        Bad ``face_selection``, ``batch_size`` or ``templates``.
+    UnknownModelError, ModelNotAvailableError
+        Only when ``labels`` is None and the model must be looked up to know
+        whether it has fixed classes.
+
+    Examples
+    --------
+    >>> check_scoring_arguments(["happy", "sad"], batch_size=8)
+    ['happy', 'sad']
+    """
+    validate_face_selection(face_selection)
+    check_integer(batch_size, "batch_size", 1)
+    normalise_templates(templates)
+    if scorer is not None:
+        return None if labels is None else list(labels)
+    if labels is not None:
+        return validate_labels(labels)
+    from ..models.manager import resolve_spec
+
+    if resolve_spec(model, local_model_path).backend != "fer_cnn":
+        validate_labels(None)  # raises: zero-shot models need labels
+    return None
 
 
 class FunctionScorer:

@@ -26,7 +26,7 @@
 #' \code{model_not_available}, \code{model_load}, \code{quantization_unsupported},
 #' \code{precision_unsupported},
 #' \code{model_mismatch}, \code{not_fitted}, \code{missing_dependency},
-#' \code{download} and \code{estimation}. Warnings from Python become R warnings of
+#' \code{download}, \code{service_unavailable} and \code{estimation}. Warnings from Python become R warnings of
 #' class \code{pybridge_warning}. Any other Python exception (a bug) is signalled
 #' with class \code{pybridge_python_exception} and its Python type in the message.
 #'

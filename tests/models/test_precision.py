@@ -162,7 +162,7 @@ def test_resume_refuses_another_precision(bf16_everywhere, tiny_clip_dir, tmp_pa
     video_scores(clip, ["happy", "sad"], **arguments)
     recorded = json.loads((tmp_path / "scores.csv.run.json").read_text())
     assert recorded["scorer"]["precision"] == "fp32"
-    with pytest.raises(InvalidInputError, match="written with other settings .*precision"):
+    with pytest.raises(InvalidInputError, match="settings changed since .*precision"):
         video_scores(clip, ["happy", "sad"], resume=True, precision="bf16", **arguments)
     again = video_scores(clip, ["happy", "sad"], resume=True, precision="fp32", **arguments)
     assert len(again) == 4

@@ -258,7 +258,7 @@ def test_resume_continues_track_numbering(astronaut, feat_media, tmp_path):
     assert sorted(resumed["track_id"].unique()) == [0.0, 1.0, 2.0, 3.0]  # tracks restart, ids do not repeat
     settings = (tmp_path / "rows.csv.run.json").read_text()
     assert '"detector": "mtcnn"' in settings and '"max_gap": 5' in settings
-    with pytest.raises(InvalidInputError, match="other settings"):
+    with pytest.raises(InvalidInputError, match="settings changed since .*detector"):
         video_scores(clip, resume=True, detector="haar", **options)
 
 
