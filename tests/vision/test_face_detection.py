@@ -110,7 +110,13 @@ def test_scores_table_carries_confidence_and_landmarks(astronaut):
 def test_haar_keeps_todays_boxes(astronaut, feat_media):
     from pybridge.vision.faces import FaceDetector
 
+    import cv2
+
     shared = make_detector("haar")
+    # an image within the scan size: exactly OpenCV's cascade with transforEmotion's settings
+    cascade = cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_default.xml")
+    direct = cascade.detectMultiScale(cv2.cvtColor(astronaut, cv2.COLOR_RGB2GRAY), 1.1, 5, minSize=(30, 30))
+    assert sorted(shared.detect(astronaut)) == sorted(FaceBox(*map(int, box)) for box in direct)
     for image in (astronaut, _rgb(feat_media / "multi_face.jpg")):
         # OpenCV's order of the boxes may vary from call to call (threads); the boxes do not
         assert sorted(shared.detect(image)) == sorted(FaceDetector(detection_size=640).detect(image))
