@@ -445,6 +445,8 @@ for name, kwargs in [
     ("face-selection", {"face_selection": "biggest"}),
     ("face-detection-size-negative", {"face_detection_size": -5}),
     ("face-detection-size-string", {"face_detection_size": "640"}),
+    ("precision-unknown", {"precision": "fp8"}),
+    ("precision-dtype-disagree", {"precision": "fp32", "dtype": "float16"}),
     ("templates-empty", {"templates": []}),
     ("templates-number", {"templates": 5}),
 ]:
@@ -654,7 +656,9 @@ for name, kwargs in [
     ("ffreq-nan", {"ffreq": math.nan}), ("ffreq-inf", {"ffreq": math.inf}), ("start-negative", {"start": -1}),
     ("start-nan", {"start": math.nan}), ("start-inf", {"start": math.inf}), ("start-string", {"start": "0"}),
     ("end-before-start", {"start": 2, "end": 1}), ("end-nan", {"end": math.nan}), ("batch-size-negative", {"batch_size": -1}),
-    ("face-selection", {"face_selection": "middle"}), ("out-suffix", {"out": "x.txt"}), ("resume-without-out", {"resume": True}),
+    ("face-selection", {"face_selection": "middle"}), ("precision-unknown", {"precision": "int4"}),
+    ("detector-unknown", {"detector": "yolo"}), ("face-threshold-above-one", {"face_threshold": 1.5}),
+    ("out-suffix", {"out": "x.txt"}), ("resume-without-out", {"resume": True}),
 ]:  # fmt: skip
     add(f"video-args/{name}", lambda ctx, kwargs=kwargs: video_scores(ctx, local_model_path=ctx.no_model, **kwargs),
         E.InvalidInputError)

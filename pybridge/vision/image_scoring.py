@@ -149,7 +149,7 @@ def image_scores(
     """
     labels = check_scoring_arguments(
         labels, scorer=scorer, model=model, local_model_path=local_model_path, face_selection=face_selection,
-        batch_size=batch_size, templates=templates,
+        batch_size=batch_size, templates=templates, precision=precision, dtype=dtype,
     )  # fmt: skip
     detector = resolve_detector(detector, face_threshold, face_detection_size, face_selection)
     sources = expand_inputs(images, pattern, recursive)  # all of this fails before a model is loaded

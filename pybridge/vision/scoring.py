@@ -528,6 +528,8 @@ def check_scoring_arguments(
     face_selection: str = "largest",
     batch_size: Any = 16,
     templates: Any = None,
+    precision: Any = None,
+    dtype: Any = None,
 ) -> list[str] | None:
     """Check the arguments that every scoring call shares, before any model is loaded.
 
@@ -535,7 +537,7 @@ def check_scoring_arguments(
     ----------
     labels : list of str or None
         ``None`` is accepted only with ``scorer`` or a fixed-class model (``cnn-fer``).
-    scorer, model, local_model_path, face_selection, batch_size, templates
+    scorer, model, local_model_path, face_selection, batch_size, templates, precision, dtype
         As in :func:`pybridge.image_scores`.
 
     Returns
@@ -548,7 +550,7 @@ def check_scoring_arguments(
     InvalidLabelsError
         As :func:`validate_labels`; or no labels for a zero-shot model.
     InvalidInputError
-        Bad ``face_selection``, ``batch_size`` or ``templates``.
+        Bad ``face_selection``, ``batch_size``, ``templates`` or ``precision``.
     UnknownModelError, ModelNotAvailableError
         Only when ``labels`` is None and the model must be looked up to know
         whether it has fixed classes.
@@ -561,6 +563,9 @@ def check_scoring_arguments(
     validate_face_selection(face_selection)
     check_integer(batch_size, "batch_size", 1)
     normalise_templates(templates)
+    from ..models.device import resolve_precision
+
+    resolve_precision(precision, dtype)
     if scorer is not None:
         return None if labels is None else list(labels)
     if labels is not None:

@@ -341,6 +341,7 @@ def check_video_arguments(labels: Any = None, **options: Any) -> dict[str, Any]:
     arguments["labels"] = check_scoring_arguments(
         labels, scorer=arguments["scorer"], model=arguments["model"], local_model_path=arguments["local_model_path"],
         face_selection=arguments["face_selection"], batch_size=arguments["batch_size"], templates=arguments["templates"],
+        precision=arguments["precision"], dtype=arguments["dtype"],
     )  # fmt: skip
     arguments["resolved_detector"] = resolve_detector(
         arguments["detector"], arguments["face_threshold"], arguments["face_detection_size"], arguments["face_selection"]
@@ -669,14 +670,16 @@ class _FrameFolder:
         stem = f"{_video_stem(video)}_f{frame}_t{sampled.time_s:.3f}{face}"
         buffer = io.BytesIO()
         Image.fromarray(image).save(buffer, format="PNG")
-        for attempt in range(10_000):
-            path = self.folder / (f"{stem}.png" if attempt == 0 else f"{stem}-{attempt}.png")
-            try:
-                with open(path, "xb") as handle:  # "x": fail rather than overwrite
-                    handle.write(buffer.getvalue())
-                return
-            except FileExistsError:
-                continue
+        fix = "check the disk and the permissions, or drop save_frames="
+        with library_errors(f"cannot save a face crop in {os.fspath(self.folder)!r}", fix):
+            for attempt in range(10_000):
+                path = self.folder / (f"{stem}.png" if attempt == 0 else f"{stem}-{attempt}.png")
+                try:
+                    with open(path, "xb") as handle:  # "x": fail rather than overwrite
+                        handle.write(buffer.getvalue())
+                    return
+                except FileExistsError:
+                    continue
 
 
 def _video_stem(video: str | os.PathLike) -> str:
