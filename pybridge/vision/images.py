@@ -376,7 +376,7 @@ def _upright_rgb(image: Image.Image, name: str) -> Image.Image:
             upright.mode == "P" and "transparency" in upright.info
         ):
             # composite on white, as image viewers show it, instead of keeping the hidden colour under alpha 0
-            rgba = upright.convert("RGBA")
+            rgba = upright if upright.mode == "RGBA" else upright.convert("RGBA")
             background = Image.new("RGB", upright.size, (255, 255, 255))
             background.paste(rgba, mask=rgba.getchannel("A"))
             return background
@@ -412,18 +412,28 @@ def _high_depth_to_rgb(image: Image.Image, name: str) -> Image.Image:
             raise ImageReadError(f"image {name} holds NaN or infinite values; it has no displayable pixels")
         low, high = float(array.min()), float(array.max())
         if low >= 0.0 and high <= 1.0:
-            scaled = array * 255.0
-        else:
-            scaled = (array - low) * (255.0 / (high - low)) if high > low else np.zeros_like(array)
-    elif image.mode == "I" and int(array.max(initial=0)) > 65535 or image.mode == "I" and int(array.min(initial=0)) < 0:
-        low, high = float(array.min()), float(array.max())
-        scaled = (array.astype(np.float64) - low) * (255.0 / (high - low)) if high > low else np.zeros(array.shape)
-    elif image.mode == "I" and int(array.max(initial=0)) <= 255:
-        scaled = array.astype(np.float64)
+            low, high = 0.0, 1.0
+        grey = _scaled_to_bytes(array, low, high)
     else:
-        scaled = array.astype(np.float64) / 257.0  # 65535 -> 255
-    grey = np.clip(np.round(scaled), 0, 255).astype(np.uint8)
-    return Image.fromarray(np.repeat(grey[:, :, None], 3, axis=2))
+        low, high = int(array.min(initial=0)), int(array.max(initial=0))
+        if image.mode == "I" and (low < 0 or high > 65535):
+            grey = _scaled_to_bytes(array, low, high)
+        elif image.mode == "I" and high <= 255:
+            grey = array.astype(np.uint8)
+        else:  # 16-bit data: 65535 -> 255, rounded, in integers (4 bytes a pixel at most)
+            grey = ((array.astype(np.uint32) * 255 + 32767) // 65535).astype(np.uint8)
+    return Image.fromarray(grey, mode="L").convert("RGB")
+
+
+def _scaled_to_bytes(array: np.ndarray, low: float, high: float) -> np.ndarray:
+    """``low`` -> 0 and ``high`` -> 255, rounded, in float32 (all 0 when the image is flat)."""
+    if high <= low:
+        return np.zeros(array.shape, np.uint8)
+    scaled = array.astype(np.float32)
+    scaled -= low
+    scaled *= 255.0 / (high - low)
+    np.clip(scaled, 0, 255, out=scaled)
+    return np.rint(scaled, out=scaled).astype(np.uint8)
 
 
 def _fetch(url: str, timeout: float | None) -> bytes:
