@@ -18,7 +18,6 @@ from __future__ import annotations
 import os
 import sys
 import warnings
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +26,7 @@ import numpy as np
 from ..errors import ImageReadError, InvalidInputError
 from ..progress import progress_bar
 from ..scores_table import face_columns, records_to_table, set_provenance
+from ..validation import as_ordered_list
 from .faces import DEFAULT_DETECTION_SIZE, DEFAULT_DETECTOR, resolve_detector
 from .images import describe_source, is_url, list_image_files, load_image, to_rgb_array
 from .scoring import build_scorer, check_scoring_arguments, score_stream
@@ -274,16 +274,7 @@ def expand_inputs(images: Any, pattern: str | None, recursive: bool) -> list[Any
         raise InvalidInputError("images is None; pass a file, folder, URL, PIL image, array or a list of them")
     if isinstance(images, (str, os.PathLike, np.ndarray)) or _is_pil(images):
         images = [images]
-    if isinstance(images, (Mapping, set, frozenset)):
-        raise InvalidInputError(
-            f"images must be a path, URL, PIL image, array or a list of them; got a {type(images).__name__}"
-        )
-    try:
-        items = list(images)
-    except TypeError:
-        raise InvalidInputError(
-            f"images must be a path, URL, PIL image, array or a list of them; got {type(images).__name__}"
-        ) from None
+    items = as_ordered_list(images, "images", "a path, URL, PIL image, array or a list of them")
     sources: list[Any] = []
     for item in items:
         if not isinstance(item, (str, os.PathLike, np.ndarray)) and not _is_pil(item):

@@ -27,7 +27,7 @@ from __future__ import annotations
 import itertools
 import math
 import weakref
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol, runtime_checkable
 
@@ -35,7 +35,7 @@ import numpy as np
 
 from ..errors import ImageReadError, InvalidInputError, InvalidLabelsError
 from ..scores_table import BOX_COLUMNS, LANDMARK_COLUMNS, METADATA_COLUMNS, NO_FACE_REASON
-from ..validation import check_integer
+from ..validation import as_ordered_list, check_integer
 from .faces import DetectedFace, FaceBox, crop_face, default_detector, select_faces, validate_face_selection
 
 #: Keys the scoring records carry internally; a label of that name would clobber them.
@@ -156,14 +156,7 @@ def validate_labels(labels: Any, *, min_labels: int = 1) -> list[str]:
         raise InvalidLabelsError("labels are required for zero-shot models; pass e.g. ['happy', 'sad', 'neutral']")
     if isinstance(labels, str):
         raise InvalidLabelsError(f"labels must be a list of strings, not the single string {labels!r}; e.g. [{labels!r}, 'neutral']")
-    if isinstance(labels, (Mapping, set, frozenset)):
-        raise InvalidLabelsError(
-            f"labels must be a list of strings in the order of the output columns; got a {type(labels).__name__}"
-        )
-    try:
-        labels = list(labels)
-    except TypeError:
-        raise InvalidLabelsError(f"labels must be a list of strings; got {type(labels).__name__}") from None
+    labels = as_ordered_list(labels, "labels", "a list of strings in the order of the output columns", InvalidLabelsError)
     if not labels:
         raise InvalidLabelsError("labels must not be empty; pass at least two labels, e.g. ['happy', 'sad']")
     wrong = [label for label in labels if not isinstance(label, str)]
