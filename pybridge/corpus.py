@@ -611,7 +611,8 @@ def _write_manifest(folder: Path, manifest: dict[str, Any]) -> None:
     """Record the run's settings; refuse to add videos scored with another face stage."""
     path = folder / MANIFEST_FILE
     if path.exists():
-        previous = json.loads(path.read_text(encoding="utf-8"))
+        restart = f"to start over, delete the folder {os.fspath(folder)!r} or pass a new out="
+        previous = read_record(path, restart)
         for key in ("face_detector", "tracker"):
             if previous.get(key) != manifest[key]:
                 raise InvalidInputError(

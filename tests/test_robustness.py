@@ -1043,6 +1043,20 @@ def _corpus_changed_video(ctx: Ctx):
 add("corpus-rerun/video-changed", _corpus_changed_video, E.InvalidInputError, match="changed")
 
 
+def _corpus_damaged(name: str, data: bytes) -> Callable[[Ctx], Any]:
+    def run(ctx: Ctx):
+        out = ctx.fresh() / "out"
+        _corpus(ctx, out=out, local_model_path=ctx.model, scheduler=ctx.dask_client())
+        (out / name).write_bytes(data)
+        return _corpus(ctx, out=out, local_model_path=ctx.model, scheduler=ctx.dask_client())
+
+    return run
+
+
+add("corpus-rerun/run-record-garbage", _corpus_damaged("_run.json", b"\xff{{"), E.InvalidInputError, match="start over")
+add("corpus-rerun/manifest-garbage", _corpus_damaged("_manifest.json", b"[1, 2"), E.InvalidInputError)
+
+
 # ---- 11. command line: `error: ...`, exit status 2, never a traceback
 for name, argv in [
     ("dlo-empty-csv", lambda ctx: ["dlo", "estimate", _bad_file(ctx, "e.csv", b"")]),
