@@ -22,7 +22,7 @@ import sys
 from pathlib import Path
 from typing import Callable, Sequence
 
-from .errors import InvalidInputError, PyBridgeError
+from .errors import InvalidInputError, PyBridgeError, library_errors
 
 
 def _read_labels(args: argparse.Namespace) -> list[str] | None:
@@ -32,7 +32,9 @@ def _read_labels(args: argparse.Namespace) -> list[str] | None:
         path = Path(args.labels_file)
         if not path.is_file():
             raise InvalidInputError(f"labels file not found: {path}")
-        labels += [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        with library_errors(f"cannot read the labels file {str(path)!r}", "save it as UTF-8 text, one label per line"):
+            text = path.read_text(encoding="utf-8")
+        labels += [line.strip() for line in text.splitlines() if line.strip()]
     return labels or None
 
 
@@ -42,11 +44,12 @@ def _write_table(frame, out: str | None) -> None:
         print(frame.to_string(index=False))
         return
     path = Path(out)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if path.suffix.lower() == ".parquet":
-        frame.to_parquet(path, index=False)
-    else:
-        frame.to_csv(path, index=False)
+    with library_errors(f"cannot write {str(path)!r}", "choose an --out path you can write to"):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.suffix.lower() == ".parquet":
+            frame.to_parquet(path, index=False)
+        else:
+            frame.to_csv(path, index=False)
     print(f"wrote {len(frame)} rows to {path}", file=sys.stderr)
 
 
@@ -60,7 +63,7 @@ def _add_model_options(parser: argparse.ArgumentParser) -> None:
         choices=["fp32", "bf16", "fp16"],
         help="numeric precision of the model; bf16 on a CPU needs AMX or AVX512-BF16 [fp32 on CPU, fp16 on GPU]",
     )
-    parser.add_argument("--batch-size", type=int, default=16, help="images per forward pass [16]")
+    parser.add_argument("--batch-size", type=_positive_int, default=16, help="images per forward pass [16]")
     parser.add_argument(
         "--face-selection",
         default="largest",
@@ -73,8 +76,31 @@ def _add_model_options(parser: argparse.ArgumentParser) -> None:
         default=640,
         help="longest side (pixels) of the copy faces are detected on; 'full' scans full resolution [640]",
     )
+    parser.add_argument(
+        "--detector",
+        default="mtcnn",
+        choices=["mtcnn", "haar"],
+        help="face detector: mtcnn (confidences, landmarks) or haar (transforEmotion's cascade) [mtcnn]",
+    )
+    parser.add_argument(
+        "--face-threshold",
+        type=float,
+        default=None,
+        help="smallest detector confidence in [0, 1] a face needs [0.9 for mtcnn]",
+    )
     parser.add_argument("--labels", nargs="+", default=None, help="emotion labels, used verbatim")
     parser.add_argument("--labels-file", default=None, help="file with one label per line")
+
+
+def _positive_int(text: str) -> int:
+    """argparse type: a whole number >= 1, refused before anything is loaded."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+    return value
 
 
 def _detection_size(text: str) -> int | None:
@@ -100,6 +126,8 @@ def _scoring_options(args: argparse.Namespace) -> dict:
     return {
         "face_selection": args.face_selection,
         "face_detection_size": args.face_detection_size,
+        "detector": args.detector,
+        "face_threshold": args.face_threshold,
         "model": args.model,
         "local_model_path": args.local_model_path,
         "batch_size": args.batch_size,
@@ -190,7 +218,8 @@ def _cmd_dlo_estimate(args: argparse.Namespace) -> None:
     path = Path(args.scores)
     if not path.is_file():
         raise InvalidInputError(f"scores file not found: {path}")
-    data = pd.read_parquet(path) if path.suffix.lower() == ".parquet" else pd.read_csv(path)
+    with library_errors(f"cannot read the scores table {str(path)!r}", "pass a .csv or .parquet scores table"):
+        data = pd.read_parquet(path) if path.suffix.lower() == ".parquet" else pd.read_csv(path)
     frame = estimate_dlo(data, dt=args.dt, method=args.method)
     _write_table(frame, args.out)
 
@@ -238,8 +267,8 @@ def build_parser() -> argparse.ArgumentParser:
     video = sub.add_parser("video-scores", help="score sampled frames of videos into emotion time series")
     video.add_argument("videos", nargs="+", help="video files or http(s) URLs")
     _add_model_options(video)
-    video.add_argument("--nframes", type=int, default=100, help="frames to sample [100]")
-    video.add_argument("--ffreq", type=int, default=15, help="score every ffreq-th frame (uniform off) [15]")
+    video.add_argument("--nframes", type=_positive_int, default=100, help="frames to sample [100]")
+    video.add_argument("--ffreq", type=_positive_int, default=15, help="score every ffreq-th frame (uniform off) [15]")
     video.add_argument("--uniform", action="store_true", help="spread nframes evenly over the window")
     video.add_argument("--start", type=float, default=0.0, help="window start in seconds [0]")
     video.add_argument("--end", type=float, default=-1.0, help="window end in seconds; -1 = end of file [-1]")
@@ -253,8 +282,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_model_options(batch)
     batch.add_argument("--out", required=True, help="output folder (Parquet dataset, one file per video)")
     batch.add_argument("--scheduler", default=None, help="address of an existing Dask scheduler")
-    batch.add_argument("--n-workers", type=int, default=None, help="local worker processes [sized to the machine]")
-    batch.add_argument("--nframes", type=int, default=None, help="frames to sample per video [100]")
+    batch.add_argument("--n-workers", type=_positive_int, default=None, help="local worker processes [sized to the machine]")
+    batch.add_argument("--nframes", type=_positive_int, default=None, help="frames to sample per video [100]")
     batch.add_argument("--uniform", action="store_true", help="spread nframes evenly over each video")
     batch.set_defaults(handler=_cmd_batch)
 

@@ -19,6 +19,7 @@ Nothing of Dask is imported unless :func:`score_corpus` runs; install it with
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import time
@@ -28,10 +29,15 @@ from typing import Any, Sequence
 
 import pandas as pd
 
-from .errors import InvalidInputError, MissingDependencyError
+import numpy as np
+
+from .errors import InvalidInputError, MissingDependencyError, ServiceUnavailableError, library_errors
+from .limits import limit, run_with_deadline
 from .progress import progress_bar
 from .scores_table import get_provenance, set_dtypes, set_provenance
 from .vision.images import is_url
+from .vision.run_record import differences, input_identity, read_record, result_settings, write_record
+from .vision.video_scoring import check_video_arguments
 
 __all__ = ["score_corpus", "CorpusResult", "resolve_videos", "VIDEO_EXTENSIONS"]
 
@@ -39,6 +45,10 @@ VIDEO_EXTENSIONS = frozenset(
     {".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".wmv", ".flv", ".ts", ".3gp"}
 )
 FAILURES_FILE = "_failures.csv"
+#: The record of what defines the results in an output folder (see ``_check_rerun``).
+RUN_RECORD_FILE = "_run.json"
+#: The manifest of a corpus run: labels, video_scores arguments, face detector and tracker settings.
+MANIFEST_FILE = "_manifest.json"
 _MANIFEST_COLUMNS = ("video", "path", "file", "filename")
 
 
@@ -161,7 +171,9 @@ def read_corpus(out: str | os.PathLike) -> pd.DataFrame:
     -------
     pandas.DataFrame
         All rows, ordered by video then frame, with the scores table's dtypes and the
-        labels in its provenance (:mod:`pybridge.scores_table`).
+        labels in its provenance (:mod:`pybridge.scores_table`); the provenance also
+        holds the run's manifest (``"manifest"``, from ``_manifest.json``: labels,
+        arguments, face detector and tracker settings) when there is one.
 
     Raises
     ------
@@ -183,7 +195,11 @@ def read_corpus(out: str | os.PathLike) -> pd.DataFrame:
     order = [c for c in ("video", "frame") if c in frame.columns]
     if order:
         frame = frame.sort_values(order, kind="stable").reset_index(drop=True)
-    return set_provenance(frame, get_provenance(parts[0]))
+    record = dict(get_provenance(parts[0]))
+    manifest = folder / MANIFEST_FILE
+    if manifest.is_file():
+        record["manifest"] = json.loads(manifest.read_text(encoding="utf-8"))
+    return set_provenance(frame, record)
 
 
 def resolve_videos(
@@ -240,7 +256,16 @@ def resolve_videos(
     elif isinstance(videos, (str, os.PathLike)):
         items = [str(videos)]
     else:
-        items = [str(v) for v in videos]
+        try:
+            entries = list(videos)
+        except TypeError:
+            raise InvalidInputError(
+                f"videos must be a folder, a manifest CSV or a list of paths; got {type(videos).__name__}"
+            ) from None
+        wrong = [v for v in entries if not isinstance(v, (str, os.PathLike))]
+        if wrong:
+            raise InvalidInputError(f"every video must be a path or URL string; got {wrong[0]!r:.60}")
+        items = [os.fspath(v) for v in entries]
     if not items:
         raise InvalidInputError("the corpus is empty: pass at least one video")
     seen: set[str] = set()
@@ -254,7 +279,8 @@ def resolve_videos(
 
 
 def _read_manifest(path: Path) -> list[str]:
-    manifest = pd.read_csv(path)
+    with library_errors(f"cannot read the manifest {os.fspath(path)!r}", "pass a CSV file with a 'video' column"):
+        manifest = pd.read_csv(path)
     column = next((c for c in manifest.columns if str(c).lower() in _MANIFEST_COLUMNS), None)
     if column is None:
         raise InvalidInputError(
@@ -389,8 +415,16 @@ def score_corpus(
     MissingDependencyError
         If Dask's ``distributed`` is not installed.
     InvalidInputError
-        For an empty corpus, duplicate videos or arguments ``video_scores`` would not
-        accept here (``out``, ``resume``: the corpus job manages its own files).
+        For an empty corpus, duplicate videos, any argument ``video_scores`` would
+        refuse (checked here, before Dask starts), ``out``/``resume`` (the corpus job
+        manages its own files), or an output folder whose results were made with
+        other result-defining settings or from video files that changed since (the
+        message says how to start over).
+    InvalidLabelsError
+        Bad labels, before Dask starts.
+    ServiceUnavailableError
+        ``scheduler`` could not be reached within ``PYBRIDGE_REQUEST_DEADLINE``
+        (see :mod:`pybridge.limits`).
 
     Examples
     --------
@@ -410,10 +444,26 @@ def score_corpus(
             'corpus scoring runs on Dask; install it with: pip install "pybridge-emotion[dist]"'
         ) from err
 
+    if n_workers is not None and (
+        isinstance(n_workers, bool) or not isinstance(n_workers, (int, np.integer)) or n_workers < 1
+    ):
+        raise InvalidInputError(f"n_workers must be a whole number >= 1 or None; got {n_workers!r}")
+    if not (scheduler is None or isinstance(scheduler, str) or hasattr(scheduler, "submit")):
+        raise InvalidInputError(
+            f"scheduler must be an address such as 'tcp://host:8786', a distributed.Client or None; got {scheduler!r:.60}"
+        )
+    # Every argument a worker would reject is rejected here, before Dask starts.
+    arguments = check_video_arguments(labels, **video_scores_kwargs)
     items = resolve_videos(videos, pattern=pattern, recursive=recursive)
     folder = Path(out)
-    folder.mkdir(parents=True, exist_ok=True)
+    if folder.exists() and not folder.is_dir():
+        raise InvalidInputError(f"out={os.fspath(out)!r} is a file; score_corpus writes a folder of Parquet files")
     label_list = None if labels is None else list(labels)
+    manifest = _manifest(label_list, video_scores_kwargs)  # a bad detector fails before any work
+    with library_errors(f"cannot create the output folder {os.fspath(out)!r}", "choose a folder you can write to"):
+        folder.mkdir(parents=True, exist_ok=True)
+    _check_rerun(folder, items, arguments, manifest)
+    _write_manifest(folder, manifest)
 
     pending = [v for v in items if not (folder / output_name(v)).exists()]
     skipped = len(items) - len(pending)
@@ -433,7 +483,7 @@ def score_corpus(
             client = Client(cluster)
             client.run(_configure_worker, max(1, cores // workers))
         elif own_client:
-            client = Client(scheduler)
+            client = _connect(Client, scheduler)
         else:
             client = scheduler
         try:
@@ -483,3 +533,92 @@ def score_corpus(
         seconds=time.perf_counter() - started,
         failures=pd.DataFrame(failures, columns=["video", "reason"]),
     )
+
+
+def _connect(client_class, address: str):
+    """A client of the scheduler at ``address``, or a typed error within the request deadline."""
+    seconds = limit("PYBRIDGE_REQUEST_DEADLINE")
+
+    def failed(reason: str) -> ServiceUnavailableError:
+        return ServiceUnavailableError(
+            f"could not connect to the Dask scheduler {address!r} within {seconds:g} s ({reason}); check that it "
+            "runs and the address (e.g. 'tcp://host:8786'), or raise PYBRIDGE_REQUEST_DEADLINE"
+        )
+
+    try:
+        # Dask's own timeout does not cover a server that accepts and never completes the handshake
+        return run_with_deadline(
+            lambda: client_class(address, timeout=seconds), seconds, lambda: failed("no answer")
+        )
+    except ServiceUnavailableError:
+        raise
+    except Exception as err:  # noqa: BLE001 - whatever Dask raises, the scheduler cannot be used
+        raise failed(f"{type(err).__name__}: {err}") from err
+
+
+def _check_rerun(folder: Path, videos: list[str], arguments: dict[str, Any], manifest: dict[str, Any]) -> None:
+    """Refuse to continue an output folder written with other settings or other input files.
+
+    ``_run.json`` records the result-defining arguments, the face detector and
+    tracker settings of the manifest, and each video's path, size and modification
+    time (:mod:`pybridge.vision.run_record`); it is written before any video is
+    scored and extended when the corpus grows.
+    """
+    record_path = folder / RUN_RECORD_FILE
+    restart = f"to start over, delete the folder {os.fspath(folder)!r} or pass a new out="
+    settings = result_settings({
+        **{key: value for key, value in arguments.items() if key not in ("plan", "resolved_detector", "scorer")},
+        "face_detector": manifest.get("face_detector"),
+        "tracker": manifest.get("tracker"),
+    })  # fmt: skip
+    identities = {video: input_identity(video) for video in videos}
+    recorded_videos: dict[str, Any] = {}
+    if record_path.exists() or any(folder.glob("*.parquet")):
+        previous = read_record(record_path, restart)
+        found = differences(previous.get("settings", {}), settings, "settings.")
+        recorded_videos = previous.get("videos", {}) if isinstance(previous.get("videos"), dict) else {}
+        for video in videos:
+            if (folder / output_name(video)).exists() and recorded_videos.get(video) != identities[video]:
+                found.append(f"{video}: changed since it was scored (size or modification time)")
+        if found:
+            raise InvalidInputError(
+                f"cannot continue the corpus in {os.fspath(folder)!r}: its results were made with other settings or "
+                f"inputs ({'; '.join(found[:6])}{'; ...' if len(found) > 6 else ''}); {restart}"
+            )
+    write_record(record_path, {"settings": settings, "videos": {**recorded_videos, **identities}})
+def _manifest(labels: list[str] | None, options: dict[str, Any]) -> dict[str, Any]:
+    """What every video of a corpus output is scored with, as plain JSON values."""
+    from .vision.faces import DEFAULT_DETECTION_SIZE, DEFAULT_DETECTOR, resolve_detector
+    from .vision.tracking import FaceTracker
+
+    face_selection = options.get("face_selection", "largest")
+    detector = resolve_detector(
+        options.get("detector", DEFAULT_DETECTOR), options.get("face_threshold"),
+        options.get("face_detection_size", DEFAULT_DETECTION_SIZE), face_selection,
+    )  # fmt: skip
+    face_detector = None
+    if detector is not None:
+        face_detector = {key: value for key, value in detector.settings().items() if key != "threads"}
+    return json.loads(json.dumps({
+        "labels": labels,
+        "video_scores": {key: value for key, value in options.items() if key not in ("scorer",)},
+        "face_detector": face_detector,
+        "tracker": FaceTracker().settings() if detector is not None else None,
+    }, default=str))  # fmt: skip
+
+
+def _write_manifest(folder: Path, manifest: dict[str, Any]) -> None:
+    """Record the run's settings; refuse to add videos scored with another face stage."""
+    path = folder / MANIFEST_FILE
+    if path.exists():
+        restart = f"to start over, delete the folder {os.fspath(folder)!r} or pass a new out="
+        previous = read_record(path, restart)
+        for key in ("face_detector", "tracker"):
+            if previous.get(key) != manifest[key]:
+                raise InvalidInputError(
+                    f"{folder} holds videos scored with {key} {previous.get(key)}, not {manifest[key]}; "
+                    "use the same detector settings to continue it, or another output folder"
+                )
+    temporary = folder / f".{MANIFEST_FILE}.tmp"
+    temporary.write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+    os.replace(temporary, path)

@@ -21,6 +21,9 @@ invalid_labels
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 __all__ = [
     "PyBridgeError",
     "InvalidInputError",
@@ -39,8 +42,10 @@ __all__ = [
     "NotFittedError",  # noqa: F822 (defined on first use, see _define_not_fitted_error)
     "MissingDependencyError",
     "DownloadError",
+    "ServiceUnavailableError",
     "EstimationError",
     "error_kinds",
+    "library_errors",
 ]
 
 
@@ -73,6 +78,15 @@ class SeriesTooShortError(InvalidInputError):
     """A time series has fewer usable observations than the method needs."""
 
     kind = "series_too_short"
+
+
+class UnsupportedOptionError(InvalidInputError):
+    """An option of the reference package (EGAnet, transforEmotion) that pybridge does not run.
+
+    The message names the option to use instead.
+    """
+
+    kind = "unsupported_option"
 
 
 class UnstableParametersError(InvalidInputError):
@@ -150,6 +164,12 @@ class DownloadError(PyBridgeError, OSError):
     kind = "download"
 
 
+class ServiceUnavailableError(PyBridgeError, OSError):
+    """A network service (a Dask scheduler) could not be reached within its timeout."""
+
+    kind = "service_unavailable"
+
+
 class EstimationError(PyBridgeError, RuntimeError):
     """A parameter estimation could not produce an estimate."""
 
@@ -208,3 +228,66 @@ def error_kinds() -> dict[str, type[PyBridgeError]]:
         found[cls.kind] = cls
         stack.extend(cls.__subclasses__())
     return found
+
+
+def _library_exceptions() -> tuple[type[BaseException], ...]:
+    """Exceptions that the libraries pybridge reads and writes files with raise on bad content."""
+    import pickle
+    import zipfile
+
+    found: list[type[BaseException]] = [OSError, ValueError, EOFError, pickle.UnpicklingError, zipfile.BadZipFile]
+    for module, name in (
+        ("safetensors", "SafetensorError"),
+        ("PIL.Image", "DecompressionBombError"),
+        ("pyarrow.lib", "ArrowException"),
+    ):
+        try:
+            found.append(getattr(__import__(module, fromlist=[name]), name))
+        except (ImportError, AttributeError):
+            continue
+    return tuple(found)
+
+
+@contextlib.contextmanager
+def library_errors(what: str, fix: str, error: type[PyBridgeError] = InvalidInputError) -> Iterator[None]:
+    """Turn the exceptions of file-handling libraries into one typed error with a fix.
+
+    The one place where failures of the libraries that read and write pybridge's
+    inputs and outputs (OS errors, JSON, pandas CSV and Parquet, safetensors,
+    pickle, zip, Pillow) become :class:`PyBridgeError` subclasses. pybridge's own
+    errors pass through unchanged.
+
+    Parameters
+    ----------
+    what : str
+        What was being done, e.g. ``"cannot read the scores file 'x.csv'"``.
+    fix : str
+        What the user can do about it.
+    error : type, default InvalidInputError
+        The typed error to raise.
+
+    Yields
+    ------
+    None
+
+    Raises
+    ------
+    PyBridgeError
+        ``error("<what>: <library message>; <fix>")``, chained to the original.
+
+    Examples
+    --------
+    >>> try:
+    ...     with library_errors("cannot read 'x.json'", "check the file"):
+    ...         raise ValueError("Expecting value")
+    ... except InvalidInputError as err:
+    ...     print(err)
+    cannot read 'x.json': Expecting value; check the file
+    """
+    try:
+        yield
+    except PyBridgeError:
+        raise
+    except _library_exceptions() as err:
+        detail = str(err).strip() or type(err).__name__
+        raise error(f"{what}: {detail}; {fix}") from err

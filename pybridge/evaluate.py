@@ -38,6 +38,7 @@ import pandas as pd
 from scipy.stats import rankdata
 
 from .errors import InvalidInputError, InvalidLabelsError
+from .scores_table import score_columns
 from .validation import require_columns, require_frame
 
 __all__ = [
@@ -633,8 +634,9 @@ def _resolve_classes_and_probs(
         missing = [c for c in class_list if c not in frame.columns]
         if missing:
             raise InvalidInputError(
-                f"no pred= or probs= given and data has no probability columns named {missing}; "
-                "pass pred= (a column of predicted classes) or probs= (the probability columns)"
+                f"no pred= or probs= given and data has no probability columns named {missing} "
+                f"(its score columns are {score_columns(frame, exclude=[truth])}); pass pred= (a column "
+                "of predicted classes) or probs= (the probability columns)"
             )
         return class_list, list(class_list)
 

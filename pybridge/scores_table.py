@@ -334,19 +334,25 @@ def face_series_column(table: pd.DataFrame) -> str | None:
     Returns
     -------
     str or None
-        ``"track_id"`` when it has values (faces tracked across frames), else
-        ``"face_id"`` when it has values (``face_selection="all"``), else ``None``
-        (one face per frame).
+        For a table of several faces per image (``face_selection="all"``, so a
+        ``face_id`` column with values): ``"track_id"`` when it has values (faces
+        tracked across frames), else ``"face_id"``. ``None`` for a table of one face
+        per image (``"largest"``, ``"left"``, ...): its frames make one series per
+        recording, as in transforEmotion, even when the rows carry track ids (name
+        ``id="track_id"`` in dynEGA to split such a table by person).
 
     Examples
     --------
     >>> face_series_column(pd.DataFrame({"face_id": [0.0, 1.0], "track_id": [float("nan")] * 2}))
     'face_id'
+    >>> face_series_column(pd.DataFrame({"track_id": [0.0, 1.0]})) is None
+    True
     """
-    for column in ("track_id", "face_id"):
-        if column in table.columns and table[column].notna().any():
-            return column
-    return None
+    if "face_id" not in table.columns or not table["face_id"].notna().any():
+        return None
+    if "track_id" in table.columns and table["track_id"].notna().any():
+        return "track_id"
+    return "face_id"
 
 
 def _time_column(table: pd.DataFrame) -> str | None:

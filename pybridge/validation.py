@@ -16,7 +16,7 @@ Examples
 from __future__ import annotations
 
 import operator
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -26,6 +26,7 @@ from .errors import InvalidInputError, SeriesTooShortError
 
 __all__ = [
     "as_float_array",
+    "as_ordered_list",
     "as_observed_series",
     "as_square_matrix",
     "check_dt",
@@ -98,6 +99,45 @@ def as_square_matrix(value, name: str) -> np.ndarray:
     if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1]:
         raise InvalidInputError(f"{name} must be a square matrix, got shape {matrix.shape}")
     return matrix
+
+
+def as_ordered_list(value: Any, name: str, expected: str, error: type[Exception] = InvalidInputError) -> list:
+    """``value`` as a list, refusing collections without an order of their own.
+
+    A dict or a set would be iterated in an order the user did not choose, and the
+    order matters (labels become columns in that order).
+
+    Parameters
+    ----------
+    value : iterable
+        The argument.
+    name : str
+        Its name, for the message.
+    expected : str
+        What it should be ("a list of strings"), for the message.
+    error : type of Exception, default InvalidInputError
+        The error to raise (e.g. :class:`~pybridge.errors.InvalidLabelsError`).
+
+    Returns
+    -------
+    list
+
+    Raises
+    ------
+    Exception
+        ``error``, for a mapping, a set or something that is not iterable.
+
+    Examples
+    --------
+    >>> as_ordered_list(("a", "b"), "labels", "a list of strings")
+    ['a', 'b']
+    """
+    if isinstance(value, (Mapping, set, frozenset)):
+        raise error(f"{name} must be {expected}; got a {type(value).__name__}")
+    try:
+        return list(value)
+    except TypeError:
+        raise error(f"{name} must be {expected}; got {type(value).__name__}") from None
 
 
 def check_integer(value: Any, name: str, minimum: int = 1, *, whole_floats: bool = False) -> int:

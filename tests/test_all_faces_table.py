@@ -90,3 +90,39 @@ def test_a_face_seen_twice_at_one_instant_is_refused(table_and_truth):
     doubled = pd.concat([table, table.iloc[[0]]], ignore_index=True)
     with pytest.raises(InvalidInputError, match="track_id 0 occurs twice at one time_s"):
         estimate_dlo(doubled)
+
+
+def test_a_real_all_table_with_tracks_splits_by_person(astronaut, feat_media, tmp_path):
+    """video_scores(face_selection="all") on two faces that swap sides: track_id follows each person."""
+    import cv2
+
+    from pybridge import video_scores
+    from pybridge.vision.images import load_image
+    from pybridge.vision.scoring import FunctionScorer
+    from tests.helpers import media
+
+    second = np.asarray(load_image(feat_media / "single_face.jpg"))[90:450, 150:420]
+    faces = (cv2.resize(astronaut[10:250, 120:340], (150, 164), interpolation=cv2.INTER_AREA),
+             cv2.resize(second, (150, 200), interpolation=cv2.INTER_AREA))
+    clip = media.make_swap_video(tmp_path / "swap.mp4", faces, n_frames=24)
+
+    def mean_colour(crops):
+        means = np.array([crop.reshape(-1, 3).mean(axis=0) for crop in crops]) + 1.0
+        return means / means.sum(axis=1, keepdims=True)
+
+    scorer = FunctionScorer(mean_colour, ["red", "green", "blue"], provenance={"model": "mean-colour"})
+    table = video_scores(clip, nframes=24, ffreq=1, face_selection="all", scorer=scorer, progress=False)
+    assert scores_table.score_columns(table) == ["red", "green", "blue"]
+    parts = scores_table.split_face_series(table)
+    assert [keys for keys, _ in parts] == [{"track_id": 0}, {"track_id": 1}]
+    for keys, part in parts:
+        rows = table[table["track_id"] == keys["track_id"]].sort_values("time_s")
+        np.testing.assert_array_equal(part["red"].to_numpy(), rows["red"].to_numpy())
+        # one person's series although the person swaps sides (face_id, left to right, changes)
+        assert part["face_id"].nunique() == 2 and part["track_id"].nunique() == 1
+    result = estimate_dlo(table, dt=None, method="glla", on_error="nan")
+    assert result[["track_id", "label"]].values.tolist() == [
+        [track, label] for track in (0, 1) for label in ("red", "green", "blue")
+    ]
+    figure = plot_emotion_series(table)
+    assert [ax.get_title() for ax in figure.axes if ax.lines] == ["track 0", "track 1"]

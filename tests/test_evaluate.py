@@ -389,3 +389,13 @@ def test_na_rm_false_and_unknown_metric_names(scored):
         evaluate_emotions(scored, truth="truth", probs=CLASSES, na_rm="yes")
     with pytest.raises(InvalidInputError, match="not found; pass a data frame"):
         evaluate_emotions("/no/such/file.csv", truth="truth")
+
+
+def test_missing_probability_columns_name_the_tables_score_columns():
+    from pybridge.scores_table import set_provenance
+
+    table = pd.DataFrame({"image": ["a.jpg", "b.jpg"], "face_found": [True, True], "face_id": [0.0, 0.0],
+                          "joy": [0.8, 0.3], "gloom": [0.2, 0.7], "human": ["happy", "sad"]})
+    set_provenance(table, {"labels": ["joy", "gloom"]})
+    with pytest.raises(InvalidInputError, match=r"columns named \['happy', 'sad'\] \(its score columns are \['joy', 'gloom'\]\)"):
+        evaluate_emotions(table, truth="human")

@@ -59,3 +59,15 @@ def test_dtypes_of_a_table_with_missing_faces():
 def test_face_columns_order():
     assert st.face_columns(["x"], "all", tracked=True, landmarks=True)[:3] == ["face_id", "track_id", "face_found"]
     assert st.face_columns(["x"], "largest")[-1] == "x"
+
+
+def test_one_face_per_frame_tables_stay_one_series_per_video_despite_track_ids():
+    # "largest" tables carry track ids, but a user of transforEmotion expects one series per video
+    table = pd.DataFrame({
+        "video": ["a.mp4"] * 3 + ["b.mp4"] * 2, "frame": [0, 1, 2, 0, 1], "track_id": [0.0, 1.0, 0.0, 5.0, 5.0],
+        "face_found": [True] * 5, "happy": [0.1, 0.2, 0.3, 0.4, 0.5],
+    })
+    assert st.face_series_column(table) is None
+    parts = st.split_face_series(table)
+    assert [keys for keys, _ in parts] == [{"video": "a.mp4"}, {"video": "b.mp4"}]
+    assert [len(rows) for _, rows in parts] == [3, 2]

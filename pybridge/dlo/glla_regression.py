@@ -17,7 +17,7 @@ from equilibrium). ``eta`` is roughly right but biased by the smoothing of the
 window. Use :mod:`pybridge.dlo.kalman` (maximum likelihood) or the neural estimator
 for estimates; use this for comparison with the literature.
 
-The GLLA weights come from :mod:`pybridge.glla`, shared with dynEGA, so the DLO stage
+The GLLA weights come from :mod:`pybridge.glla_weights`, shared with dynEGA, so the DLO stage
 stays independent of the network stage.
 """
 
@@ -31,7 +31,7 @@ import numpy as np
 import scipy.stats
 
 from ..errors import InvalidInputError, SeriesTooShortError
-from ..glla import glla_weights
+from ..glla_weights import glla_weights
 from ..validation import as_observed_series, check_dt
 from .kalman import MIN_OBSERVATIONS
 

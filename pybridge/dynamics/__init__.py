@@ -7,7 +7,8 @@ A numerically faithful port of EGAnet 2.5.0's ``dynEGA`` and the pieces it is ma
 Modules: :mod:`.embed` (embedding, GLLA), :mod:`.rng` (EGAnet's xoshiro256++ and
 ziggurat), :mod:`.correlation` (auto correlations, nearPD), :mod:`.glasso` (glasso 1.11
 path port), :mod:`.ebicglasso`, :mod:`.tmfg`, :mod:`.community` (walktrap, EGAnet's
-Louvain and consensus, Leiden), :mod:`.fit` (TEFI), :mod:`.loadings`, :mod:`.ega`,
+Louvain and consensus, Leiden and igraph's other algorithms that EGAnet offers),
+:mod:`.fit` (TEFI), :mod:`.loadings`, :mod:`.ega`,
 :mod:`.dynega`.
 """
 

@@ -3,6 +3,12 @@
 * Walktrap and Leiden come from igraph's C core (python-igraph); walktrap cuts its
   dendrogram at the *first* modularity maximum, as R igraph does (python-igraph's
   ``as_clustering`` takes the last one).
+* EGAnet's other igraph algorithms (``fast_greedy``, ``leading_eigen``,
+  ``edge_betweenness``, ``optimal``, ``label_prop``, ``infomap``) run igraph's C core
+  with R igraph's conventions: dendrograms cut at the first modularity maximum, edge
+  weights from the absolute network. The randomised ones (``label_prop``,
+  ``infomap``, ``leiden``) draw from a seeded private generator, so they are
+  reproducible in Python but not draw-for-draw equal to R, which uses R's generator.
 * Louvain is EGAnet's own implementation, not igraph's: local moving in an order
   shuffled by EGAnet's xoshiro256++ stream, with its level-acceptance rules, and the
   1000-run "most common" consensus. It is ported here with numba.
@@ -22,15 +28,21 @@ from .rng import next_uint64, reproducible_seeds, seed_to_state, states_from_see
 
 __all__ = [
     "ALGORITHMS",
+    "IGRAPH_ALGORITHMS",
     "community_detection",
+    "igraph_membership",
+    "leiden",
     "louvain",
     "louvain_consensus",
     "renumber",
     "walktrap",
-    "leiden",
 ]
 
-ALGORITHMS = ("walktrap", "louvain", "leiden")
+#: igraph algorithms besides walktrap and Leiden, by EGAnet's names.
+IGRAPH_ALGORITHMS = (
+    "fast_greedy", "leading_eigen", "edge_betweenness", "optimal", "label_prop", "infomap",
+)
+ALGORITHMS = ("walktrap", "louvain", "leiden") + IGRAPH_ALGORITHMS
 
 
 def renumber(labels, allow_singleton: bool = False) -> np.ndarray:
@@ -78,6 +90,15 @@ def _graph(absolute: np.ndarray):
     return graph, absolute[upper_rows, upper_cols].tolist()
 
 
+def _cut_at_first_maximum(merges, modularity, n_nodes: int) -> np.ndarray:
+    """Membership of a dendrogram cut where modularity first peaks (R igraph's rule)."""
+    import igraph
+
+    modularity = np.asarray(modularity if modularity is not None else [], dtype=float)
+    cut = int(np.nanargmax(modularity)) if np.isfinite(modularity).any() else 0
+    return np.asarray(igraph.community_to_membership(merges, n_nodes, cut), dtype=float)
+
+
 def walktrap(absolute: np.ndarray, steps: int = 4) -> np.ndarray:
     """igraph walktrap membership cut at the first modularity maximum.
 
@@ -107,11 +128,125 @@ def walktrap(absolute: np.ndarray, steps: int = 4) -> np.ndarray:
     import igraph
 
     graph, weights = _graph(absolute)
-    merges, modularity = igraph.GraphBase.community_walktrap(graph, weights, steps)
-    modularity = np.asarray(modularity, dtype=float)
-    cut = int(np.nanargmax(modularity)) if np.isfinite(modularity).any() else 0
-    membership = igraph.community_to_membership(merges, absolute.shape[0], cut)
-    return np.asarray(membership, dtype=float)
+    merges, modularity = igraph.GraphBase.community_walktrap(graph, weights, int(steps))
+    return _cut_at_first_maximum(merges, modularity, absolute.shape[0])
+
+
+def _edge_betweenness_with_lengths(graph, weights: list[float]) -> np.ndarray:
+    """Girvan-Newman as R igraph 1.3.5 (C core 0.9) runs it on a weighted graph.
+
+    Edges are removed one at a time, always the one of highest betweenness (first on
+    ties) with the weights as lengths; the edges are then added back in reverse order
+    and the partition of highest weighted modularity (first on ties) is kept.
+    python-igraph 1.0 reads the weights as strengths instead, so it is not called.
+    """
+    remaining = graph.copy()
+    edge_ids = list(range(graph.ecount()))
+    lengths = list(weights)
+    removed = []
+    while remaining.ecount():
+        betweenness = remaining.edge_betweenness(directed=False, weights=lengths)
+        position = int(np.argmax(betweenness))
+        removed.append(edge_ids.pop(position))
+        lengths.pop(position)
+        remaining.delete_edges([position])
+    n_nodes = graph.vcount()
+    membership = list(range(n_nodes))
+    best = list(membership)
+    best_modularity = graph.modularity(membership, weights=weights)
+    edges = graph.get_edgelist()
+    for edge in reversed(removed):
+        first, second = (membership[v] for v in edges[edge])
+        if first == second:
+            continue
+        membership = [first if label == second else label for label in membership]
+        modularity = graph.modularity(membership, weights=weights)
+        if modularity > best_modularity:
+            best_modularity, best = modularity, list(membership)
+    return np.asarray(best, dtype=float)
+
+
+def igraph_membership(absolute: np.ndarray, algorithm: str, seed: int | None = None,
+                      **options) -> np.ndarray:
+    """Membership from one of igraph's other community algorithms (EGAnet's names).
+
+    Parameters
+    ----------
+    absolute : numpy.ndarray, shape (p, p)
+        Non-negative weighted adjacency (diagonal ignored).
+    algorithm : str
+        One of :data:`IGRAPH_ALGORITHMS`: ``"fast_greedy"`` and ``"edge_betweenness"``
+        (dendrograms cut at the first modularity maximum, as R igraph's
+        ``cluster_fast_greedy`` / ``cluster_edge_betweenness``; edge betweenness reads
+        the weights as edge lengths, as igraph does), ``"leading_eigen"``
+        (``cluster_leading_eigen``; option ``steps``), ``"optimal"`` (exact modularity
+        maximum, ``cluster_optimal``), ``"label_prop"``, ``"infomap"`` (option
+        ``nb_trials``, default 10 as in R).
+    seed : int or None
+        Seed of a private generator for the randomised algorithms (``label_prop``,
+        ``infomap``); the global ``random`` state is left alone.
+    **options
+        Algorithm options named as in R igraph (``steps``, ``nb_trials``).
+
+    Returns
+    -------
+    numpy.ndarray of float
+        Raw labels (0-based).
+
+    Raises
+    ------
+    InvalidInputError
+        Unknown algorithm or option, or ``absolute`` is not a numeric square matrix.
+
+    Examples
+    --------
+    >>> a = np.kron(np.eye(2), np.ones((3, 3))) * 0.5 + 0.01
+    >>> renumber(igraph_membership(a, "fast_greedy"))
+    array([1., 1., 1., 2., 2., 2.])
+    """
+    import random
+
+    import igraph
+
+    allowed = {"leading_eigen": {"steps"}, "infomap": {"nb_trials"}}.get(algorithm, set())
+    if algorithm not in IGRAPH_ALGORITHMS:
+        raise InvalidInputError(
+            f"algorithm must be one of {', '.join(IGRAPH_ALGORITHMS)}; got {algorithm!r}"
+        )
+    unknown = sorted(set(options) - allowed)
+    if unknown:
+        raise InvalidInputError(
+            f"options {unknown} do not apply to {algorithm}; it takes "
+            f"{sorted(allowed) or 'no options'}"
+        )
+    graph, weights = _graph(absolute)
+    n_nodes = absolute.shape[0]
+    if algorithm == "fast_greedy":
+        merges, modularity = igraph.GraphBase.community_fastgreedy(graph, weights)
+        return _cut_at_first_maximum(merges, modularity, n_nodes)
+    if algorithm == "edge_betweenness":
+        return _edge_betweenness_with_lengths(graph, weights)
+    if algorithm == "leading_eigen":
+        steps = int(options.get("steps", -1))
+        clustering = graph.community_leading_eigenvector(
+            clusters=None if steps < 0 else steps + 1, weights=weights
+        )
+        return np.asarray(clustering.membership, dtype=float)
+    if algorithm == "optimal":
+        return np.asarray(graph.community_optimal_modularity(weights=weights).membership,
+                          dtype=float)
+    if seed is not None:
+        igraph.set_random_number_generator(random.Random(int(seed)))
+    try:
+        if algorithm == "label_prop":
+            clustering = graph.community_label_propagation(weights=weights)
+        else:
+            clustering = graph.community_infomap(edge_weights=weights,
+                                                 trials=int(options.get("nb_trials", 10)))
+    finally:
+        if seed is not None:
+            igraph.set_random_number_generator(random)
+    return np.asarray(clustering.membership, dtype=float)
 
 
 def leiden(absolute: np.ndarray, resolution: float = 1.0, seed: int | None = None) -> np.ndarray:
@@ -445,8 +580,9 @@ def community_detection(
     consensus: bool = False,
     consensus_iter: int = 1000,
     allow_singleton: bool = False,
-    steps: int = 4,
+    steps: int | None = None,
     resolution: float = 1.0,
+    **options,
 ) -> np.ndarray:
     """Memberships of a network's nodes, as EGAnet's ``community.detection``.
 
@@ -454,9 +590,11 @@ def community_detection(
     ----------
     network : numpy.ndarray, shape (p, p)
         Weighted network; signs are ignored.
-    algorithm : {"walktrap", "louvain", "leiden"}, default "walktrap"
+    algorithm : str, default "walktrap"
+        ``"walktrap"``, ``"louvain"``, ``"leiden"`` or one of
+        :data:`IGRAPH_ALGORITHMS` (see :func:`igraph_membership`).
     seed : float or None
-        Louvain seed (and Leiden's Python-side seed).
+        Louvain seed (and the Python-side seed of the randomised igraph algorithms).
     consensus : bool, default False
         Louvain only: the "most_common" consensus over ``consensus_iter`` runs on the
         absolute network *with its diagonal* (what ``EGA(algorithm = "louvain")`` does);
@@ -464,9 +602,12 @@ def community_detection(
     consensus_iter : int, default 1000
     allow_singleton : bool, default False
         Keep one-node communities instead of setting them to NaN.
-    steps : int, default 4
-        Walktrap's random-walk length.
+    steps : int, optional
+        Walktrap's random-walk length (default 4); for ``"leading_eigen"`` the number
+        of splits (default: until no split improves modularity).
     resolution : float, default 1
+    **options
+        Further options of the igraph algorithms (see :func:`igraph_membership`).
 
     Returns
     -------
@@ -476,7 +617,7 @@ def community_detection(
     Raises
     ------
     InvalidInputError
-        Unknown algorithm or a non-square network.
+        Unknown algorithm or option, or a non-square network.
 
     Examples
     --------
@@ -496,8 +637,23 @@ def community_detection(
         return np.full(absolute.shape[0], np.nan)
     zero_diagonal = absolute.copy()
     np.fill_diagonal(zero_diagonal, 0.0)
+    if steps is not None and algorithm not in ("walktrap", "leading_eigen"):
+        raise InvalidInputError(
+            f"options ['steps'] do not apply to {algorithm}; steps is an option of "
+            "walktrap and leading_eigen"
+        )
+    if options and algorithm not in IGRAPH_ALGORITHMS:
+        raise InvalidInputError(
+            f"options {sorted(options)} do not apply to {algorithm}; it takes steps "
+            "(walktrap) or resolution (louvain, leiden)"
+        )
     if algorithm == "walktrap":
-        labels = walktrap(zero_diagonal, steps)
+        labels = walktrap(zero_diagonal, 4 if steps is None else steps)
+    elif algorithm in IGRAPH_ALGORITHMS:
+        if algorithm == "leading_eigen" and steps is not None:
+            options["steps"] = steps
+        labels = igraph_membership(zero_diagonal, algorithm,
+                                   None if seed is None else int(seed), **options)
     elif algorithm == "leiden":
         labels = leiden(zero_diagonal, resolution, None if seed is None else int(seed))
     elif consensus:

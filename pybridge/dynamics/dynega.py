@@ -208,7 +208,8 @@ def _normalise_levels(level) -> list[str]:
     return [x for x in LEVELS if x in levels]
 
 
-_EGA_OPTIONS = ("gamma", "lambda_min_ratio", "nlambda", "consensus_iter", "ordinal_categories")
+_EGA_OPTIONS = ("gamma", "lambda_min_ratio", "nlambda", "consensus_iter", "ordinal_categories",
+                "algorithm_args")
 
 
 def _check_arguments(data, n_embed, tau, delta, use_derivatives, zero_jitter, na_derivative,
@@ -291,7 +292,8 @@ def dynEGA(  # noqa: N802 (EGAnet's name)
     group column or a scores-table metadata column such as ``frame``, ``time_s``,
     ``video``, ``face_id``, ``track_id``, the face box and ``reason``). The id column
     is, as in EGAnet, a column named ``id`` (any case) if there is one, else ``id``
-    (name or 0-based position). When neither is given: a table with several faces per
+    (name or 0-based position). When neither is given, or ``id="track_id"`` (or
+    ``"face_id"``) names the face column: a table with several faces per
     frame (``face_selection="all"``) gets one id per video and face (column
     ``face_series``, e.g. ``"clip.mp4 track 2"``; see
     :func:`pybridge.scores_table.split_face_series`), else a ``video`` column
@@ -332,7 +334,8 @@ def dynEGA(  # noqa: N802 (EGAnet's name)
     level : str or list of str, default "population"
         Any of ``"population"``, ``"group"``, ``"individual"``.
     model : {"glasso", "TMFG"}, default "glasso"
-    algorithm : {"walktrap", "louvain", "leiden"}, default "walktrap"
+    algorithm : str, default "walktrap"
+        See :func:`pybridge.dynamics.EGA`.
     corr : {"auto", "pearson", "spearman"}, default "auto"
     na_data : {"pairwise", "listwise"}, default "pairwise"
     na_derivative : {"none", "kalman", "rowwise", "skipover"}, default "none"
@@ -350,7 +353,8 @@ def dynEGA(  # noqa: N802 (EGAnet's name)
         do not depend on it.
     **ega_options
         Passed to every :func:`pybridge.dynamics.EGA` call (``gamma``,
-        ``lambda_min_ratio``, ``nlambda``, ``consensus_iter``, ``ordinal_categories``).
+        ``lambda_min_ratio``, ``nlambda``, ``consensus_iter``, ``ordinal_categories``,
+        ``algorithm_args``).
 
     Returns
     -------
@@ -381,7 +385,9 @@ def dynEGA(  # noqa: N802 (EGAnet's name)
     levels = _normalise_levels(level)
 
     id_column = _find_column(data, "id", id, "id")
-    if id_column is None and face_series_column(data) is not None:
+    faces = face_series_column(data)
+    if faces is not None and id_column in (None, faces):
+        # id="track_id" names the same per-face units: rows without a face have no id
         data, id_column = _one_unit_per_face(data), FACE_SERIES_ID
     if id_column is None and "video" in data.columns:
         id_column = "video"

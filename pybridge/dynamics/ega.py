@@ -234,6 +234,7 @@ def EGA(  # noqa: N802 (EGAnet's name)
     nlambda: int = 100,
     consensus_iter: int = 1000,
     ordinal_categories: int = 7,
+    algorithm_args: dict[str, Any] | None = None,
 ) -> EGAResult:
     """Exploratory Graph Analysis, numerically as EGAnet 2.5.0's ``EGA``.
 
@@ -252,8 +253,12 @@ def EGA(  # noqa: N802 (EGAnet's name)
         See :func:`pybridge.dynamics.correlation.auto_correlate`.
     na_data : {"pairwise", "listwise"}, default "pairwise"
     model : {"glasso", "TMFG"}, default "glasso"
-    algorithm : {"walktrap", "louvain", "leiden"}, default "walktrap"
-        ``"louvain"`` runs EGAnet's 1000-run "most_common" consensus.
+    algorithm : str, default "walktrap"
+        ``"walktrap"``, ``"louvain"`` (EGAnet's 1000-run "most_common" consensus),
+        ``"leiden"`` or one of igraph's other algorithms that EGAnet offers
+        (``"fast_greedy"``, ``"leading_eigen"``, ``"edge_betweenness"``,
+        ``"optimal"``, ``"label_prop"``, ``"infomap"``; see
+        :func:`pybridge.dynamics.community.igraph_membership`).
     uni_method : {"louvain", "LE"}, default "louvain"
         Unidimensionality check on the absolute correlations.
     seed : float, optional
@@ -265,6 +270,10 @@ def EGA(  # noqa: N802 (EGAnet's name)
     nlambda : int, default 100
     consensus_iter : int, default 1000
     ordinal_categories : int, default 7
+    algorithm_args : dict, optional
+        Options of the community algorithm (``steps`` for walktrap and
+        leading_eigen, ``resolution`` for Louvain and Leiden, ``nb_trials`` for
+        infomap).
 
     Returns
     -------
@@ -344,7 +353,7 @@ def EGA(  # noqa: N802 (EGAnet's name)
     methods.update(algorithm=algorithm, uni_method=uni_method, seed=seed)
     wc = community_detection(
         network, algorithm, seed=seed, consensus=algorithm == "louvain",
-        consensus_iter=consensus_iter,
+        consensus_iter=consensus_iter, **(algorithm_args or {}),
     )
     if uni_method == "louvain":
         check = community_detection(correlation, "louvain", seed=seed)

@@ -1,6 +1,6 @@
 """Time-delay embedding and GLLA derivative estimates (EGAnet's ``Embed`` and ``glla``).
 
-The weights (:func:`pybridge.glla.glla_weights` with ``offsets="eganet"``) follow
+The weights (:func:`pybridge.glla_weights.glla_weights` with ``offsets="eganet"``) follow
 EGAnet 2.5.0 exactly, including its time offsets ``t_i = tau * delta * i - (E + 1) / 2``
 (the mean of ``1..E`` is not scaled by ``tau * delta``), so estimates equal EGAnet's
 for every ``tau`` and ``delta``, not only for the textbook case ``tau * delta = 1``.
@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import InvalidInputError, SeriesTooShortError
-from ..glla import glla_weights
+from ..glla_weights import glla_weights
 from ..validation import as_float_array
 
 __all__ = ["Embed", "glla", "glla_matrix", "NA_DERIVATIVE_MODES"]

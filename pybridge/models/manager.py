@@ -24,11 +24,11 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from ..errors import InvalidInputError, ModelNotAvailableError, QuantizationNotSupportedError
+from ..errors import InvalidInputError, ModelLoadError, ModelNotAvailableError, QuantizationNotSupportedError, library_errors
 from .cache import resolve_snapshot
 from .device import dtype_name, resolve_device, resolve_dtype, resolve_precision
 from .backend_table import backend_names, get_backend
-from .registry import ModelSpec, get_model_spec, spec_for_local_path
+from .registry import ModelSpec, builtin_aliases, get_model_spec, spec_for_local_path
 
 __all__ = ["get_model", "load_model", "loaded_models", "resolve_spec", "unload_model"]
 
@@ -110,7 +110,10 @@ def get_model(
         off a spec's default quantisation; ``None`` keeps the spec's default,
         which applies on CUDA only.
     trust_remote_code : bool, optional
-        Allow checkpoint code to run; by default only for aliases whose spec says so.
+        Allow checkpoint code to run; by default only for aliases whose spec says so
+        and, for built-in aliases, only at a pinned commit (``revision``), so that
+        code published upstream later never runs unasked (``eva-8B`` has no pinned
+        commit and needs ``True``).
     precision : {None, "fp32", "bf16", "fp16"}, optional
         Numeric precision the weights are loaded in (straight from the checkpoint, no
         float32 copy). Default: ``"fp32"`` on a CPU; on a GPU the spec's dtype, else
@@ -150,7 +153,10 @@ def get_model(
     torch_device = resolve_device(device)
     quant = _resolve_quantization(spec, quantization, torch_device)
     torch_dtype = resolve_dtype(resolve_precision(precision, dtype), torch_device, spec.dtype)
-    trust = spec.trust_remote_code if trust_remote_code is None else bool(trust_remote_code)
+    # By default a built-in alias runs its checkpoint's own code only at a pinned commit, so new
+    # upstream code never runs unasked; user aliases were trusted at registration; True overrides.
+    pinned = spec.is_local or bool(spec.revision) or spec.alias not in builtin_aliases()
+    trust = spec.trust_remote_code and pinned if trust_remote_code is None else bool(trust_remote_code)
     key = (spec.alias, spec.backend, spec.source, spec.revision, str(torch_device), dtype_name(torch_dtype), quant, trust)
     with _LOCK:
         loaded = _LOADED.get(key)
@@ -262,7 +268,15 @@ def _load(spec: ModelSpec, device, dtype, quantization: str | None, trust_remote
             raise ModelNotAvailableError(f"model folder {spec.source!r} of {spec.alias!r} does not exist")
     else:
         folder = resolve_snapshot(spec.hub_repo, spec.revision, weights_prefix=backend.weights_prefix)
-    return loader(spec, folder, device, dtype, quantization, trust_remote_code)
+    # Whatever a damaged checkpoint makes the libraries raise (safetensors, pickle, JSON, OS errors)
+    # arrives as one typed error; pybridge's own errors pass through.
+    with library_errors(
+        f"could not load model {spec.alias!r} from {os.fspath(folder)!r}",
+        "check that the folder holds a complete checkpoint (config.json, weights, processor files), or remove "
+        "and download it again (`pybridge models remove ALIAS`, then `pybridge models download ALIAS`)",
+        ModelLoadError,
+    ):
+        return loader(spec, folder, device, dtype, quantization, trust_remote_code)
 
 
 def _empty_accelerator_cache() -> None:

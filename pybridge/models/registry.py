@@ -169,11 +169,14 @@ def _builtin_specs() -> dict[str, ModelSpec]:
             "eva-8B", "transformers", "BAAI/EVA-CLIP-8B-448", trust_remote_code=True, family="eva",
             quantization="nf4", dtype="float16", approx_memory_gb=8.0,
             processor_source="openai/clip-vit-large-patch14", image_size=448,
-            description="EVA-CLIP 8B at 448 px, custom code; 4-bit NF4 on CUDA (~8 GB instead of ~32 GB)",
+            description="EVA-CLIP 8B at 448 px, custom code (no pinned commit: needs trust_remote_code=True); "
+            "4-bit NF4 on CUDA (~8 GB instead of ~32 GB)",
         ),
         ModelSpec(
             "jina-v2", "transformers", "jinaai/jina-clip-v2", trust_remote_code=True, family="jina",
-            approx_memory_gb=3.5, description="Jina CLIP v2, multilingual, custom code and own tokenizer",
+            # the commit that MTEB's model registry records for this repository
+            revision="344d954da76eb8ad47a7aaff42d012e30c15b8fe",
+            approx_memory_gb=3.5, description="Jina CLIP v2, multilingual, custom code (pinned commit), own tokenizer",
         ),
         ModelSpec(
             "siglip-base", "transformers", "google/siglip-base-patch16-224", family="siglip",
@@ -602,5 +605,6 @@ def _family_from_config(folder: Path, backend_name: str) -> str | None:
         config = json.loads((folder / backend.config_file).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         config = {}
-    return backend.family(config)
+    # a malformed file (a JSON list, ...) is reported by the loader, with the fix
+    return backend.family(config if isinstance(config, dict) else {})
 

@@ -24,12 +24,9 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..errors import InvalidInputError, ModelMismatchError
-from .scoring import (
-    encode_pixels_in_batches,
-    label_embeddings,
-    preprocess_faces,
-    validate_labels,
-)
+from ..scores_table import get_provenance, set_provenance
+from .faces import DEFAULT_DETECTION_SIZE, DEFAULT_DETECTOR, resolve_detector
+from .scoring import encode_pixels_in_batches, label_embeddings, preprocess_faces, validate_labels
 
 __all__ = [
     "EmbeddingMap",
@@ -315,6 +312,9 @@ def image_embeddings(
     progress: bool | None = None,
     trust_remote_code: bool | None = None,
     as_array: bool = False,
+    detector: Any = DEFAULT_DETECTOR,
+    face_threshold: float | None = None,
+    face_detection_size: int | None = DEFAULT_DETECTION_SIZE,
 ):
     """L2-normalised image embeddings of the faces in images.
 
@@ -345,6 +345,8 @@ def image_embeddings(
         Allow a checkpoint's own code to run.
     as_array : bool, default False
         Return only the ``(n, d)`` array instead of the table.
+    detector, face_threshold, face_detection_size
+        Face detection, as in :func:`pybridge.image_scores`.
 
     Returns
     -------
@@ -368,12 +370,14 @@ def image_embeddings(
     from ..models import get_model
     from .image_scoring import image_scores
 
+    resolve_detector(detector, face_threshold, face_detection_size, face_selection)  # fail before the model loads
     options = {"device": device, "dtype": dtype, "precision": precision, "trust_remote_code": trust_remote_code}
     kwargs = {key: value for key, value in options.items() if value is not None}
     embedder = ImageEmbedder(get_model(model, local_model_path, **kwargs), batch_size=batch_size)
     table = image_scores(
         images, None, face_selection, pattern=pattern, recursive=recursive, batch_size=batch_size,
-        scorer=embedder, progress=progress,
+        scorer=embedder, progress=progress, detector=detector, face_threshold=face_threshold,
+        face_detection_size=face_detection_size,
     )  # fmt: skip
     return embeddings_matrix(table) if as_array else table
 
@@ -440,7 +444,7 @@ def text_embeddings(
     if as_array:
         return matrix
     table = pd.DataFrame(matrix, index=pd.Index(texts, name="label"), columns=[f"e{i}" for i in range(matrix.shape[1])])
-    table.attrs["pybridge"] = {**loaded.provenance(), "templates": None if templates is None else templates}
+    set_provenance(table, {**loaded.provenance(), "templates": None if templates is None else templates})
     return table
 
 
@@ -563,7 +567,7 @@ def embedding_map(
     if anchors == "text":
         anchor_vectors = text_embeddings(names, model, local_model_path, templates, as_array=True)
         if isinstance(images, pd.DataFrame):
-            found = model_identity(images.attrs.get("pybridge"))
+            found = model_identity(get_provenance(images))
             from ..models.manager import resolve_spec
 
             spec = resolve_spec(model, local_model_path)

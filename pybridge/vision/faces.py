@@ -1,7 +1,16 @@
-"""Face detection, selection and cropping with OpenCV's Haar cascade.
+"""Face detection, selection and cropping: the face stage's contract and OpenCV's Haar cascade.
 
-The defaults follow transforEmotion's face step, so scores are comparable with
-that package: the frontal-face Haar cascade shipped with OpenCV, run on the grey
+Two detectors are offered (:data:`DETECTORS`), made by :func:`make_detector`:
+
+``"mtcnn"`` (the default, :mod:`pybridge.vision.detectors.mtcnn`)
+    A neural cascade that gives every face a confidence (``face_score``) and five
+    landmarks. Only faces whose confidence reaches ``face_threshold`` are kept.
+``"haar"``
+    transforEmotion's face step, kept exactly (same boxes); it has no confidence.
+
+Both return :class:`DetectedFace` records from ``detect_faces`` and plain boxes from
+``detect``. The Haar defaults follow transforEmotion's face step, so scores are
+comparable with that package: the frontal-face Haar cascade shipped with OpenCV, run on the grey
 image with ``scaleFactor=1.1``, ``minNeighbors=5``, ``minSize=(30, 30)``; one face
 chosen by ``face_selection``; and a crop box grown by a fixed 50 pixels on every
 side and clipped to the image (``crop="padded"``). One difference: the scoring
@@ -9,7 +18,7 @@ functions scan a copy whose longest side is at most
 :data:`DEFAULT_DETECTION_SIZE` pixels (boxes are mapped back to full resolution),
 which makes detection on 720p video about three times cheaper at the price of
 missing faces under 48 pixels there; ``face_detection_size=None`` scans the full
-resolution as transforEmotion does. CNN classifiers trained on tight
+resolution as transforEmotion does. The same scan size applies to MTCNN. CNN classifiers trained on tight
 face boxes (FER-2013) use ``crop="tight"``.
 
 Examples
@@ -31,15 +40,24 @@ import numpy as np
 from ..errors import InvalidInputError, MissingDependencyError, ModelLoadError
 
 __all__ = [
+    "DEFAULT_DETECTOR",
+    "DETECTORS",
+    "DetectedFace",
     "FACE_SELECTIONS",
     "PADDING_PX",
     "DEFAULT_DETECTION_SIZE",
     "FaceBox",
     "FaceDetector",
     "crop_box",
+    "check_detection_size",
+    "check_detector_input",
+    "check_face_threshold",
     "crop_face",
     "default_detector",
+    "make_detector",
+    "resolve_detector",
     "select_faces",
+    "validate_detector",
     "validate_face_selection",
 ]
 
@@ -54,6 +72,10 @@ PADDING_PX = 50
 #: least 48 pixels there; ``None`` scans the full resolution as transforEmotion does.
 DEFAULT_DETECTION_SIZE = 640
 
+#: Face detectors by name; the first is the default.
+DETECTORS: tuple[str, ...] = ("mtcnn", "haar")
+DEFAULT_DETECTOR = DETECTORS[0]
+
 
 class FaceBox(NamedTuple):
     """A face rectangle in pixels: top-left corner ``(x, y)``, width ``w``, height ``h``."""
@@ -67,6 +89,25 @@ class FaceBox(NamedTuple):
     def area(self) -> int:
         """Area in square pixels."""
         return self.w * self.h
+
+
+class DetectedFace(NamedTuple):
+    """One detected face: its box, the detector's confidence and (optionally) landmarks.
+
+    Attributes
+    ----------
+    box : FaceBox
+        In pixels of the image given to the detector.
+    score : float
+        Confidence in [0, 1]; NaN for detectors without one (Haar).
+    landmarks : tuple of 5 (x, y) pairs, or None
+        Left eye, right eye, nose, left and right mouth corner (as seen in the
+        image), in pixels; ``None`` when the detector gives none.
+    """
+
+    box: FaceBox
+    score: float = float("nan")
+    landmarks: tuple[tuple[float, float], ...] | None = None
 
 
 class FaceDetector:
@@ -105,6 +146,12 @@ class FaceDetector:
     []
     """
 
+    name = "haar"
+    has_scores = False
+    has_landmarks = False
+    #: Haar has no confidence, so no threshold applies.
+    threshold = None
+
     def __init__(
         self,
         method: str = "haar",
@@ -120,7 +167,7 @@ class FaceDetector:
             raise InvalidInputError(f"scale_factor must be > 1; got {scale_factor!r}")
         if int(min_neighbors) < 0:
             raise InvalidInputError(f"min_neighbors must be >= 0; got {min_neighbors!r}")
-        self.detection_size = _check_detection_size(detection_size)
+        self.detection_size = check_detection_size(detection_size)
         self.method = method
         self.scale_factor = float(scale_factor)
         self.min_neighbors = int(min_neighbors)
@@ -177,6 +224,27 @@ class FaceDetector:
             return [FaceBox(*(int(v) for v in box)) for box in found]
         return [_scale_box(box, 1.0 / shrink, width, height) for box in found]
 
+    def detect_faces(self, rgb: np.ndarray, *, all_candidates: bool = False) -> list[DetectedFace]:
+        """Detect faces as :class:`DetectedFace` records (NaN score, no landmarks).
+
+        Parameters
+        ----------
+        rgb : numpy.ndarray
+            As in :meth:`detect`.
+        all_candidates : bool, default False
+            Accepted for symmetry with scoring detectors; Haar keeps every face.
+
+        Returns
+        -------
+        list of DetectedFace
+
+        Examples
+        --------
+        >>> FaceDetector().detect_faces(np.zeros((64, 64, 3), dtype=np.uint8))
+        []
+        """
+        return [DetectedFace(box) for box in self.detect(rgb)]
+
     def settings(self) -> dict[str, object]:
         """Return the detector settings for provenance records.
 
@@ -190,7 +258,10 @@ class FaceDetector:
         5
         """
         return {
-            "detector": f"opencv-{self.method}-frontalface-default",
+            "detector": self.name,
+            "cascade": f"opencv-{self.method}-frontalface-default",
+            "opencv": _opencv_version(),
+            "threshold": None,
             "scale_factor": self.scale_factor,
             "min_neighbors": self.min_neighbors,
             "min_size": list(self.min_size),
@@ -205,41 +276,219 @@ class FaceDetector:
         )
 
 
-_SHARED_DETECTORS: dict[int | None, FaceDetector] = {}
+_SHARED_DETECTORS: dict[tuple, object] = {}
+_SHARED_LOCK = threading.Lock()
 
 
-def default_detector(detection_size: int | None = DEFAULT_DETECTION_SIZE) -> FaceDetector:
-    """Return a shared :class:`FaceDetector` with transforEmotion's settings.
-
-    Every scoring function that is not given a detector uses this one, so they all
-    agree on the defaults. Loading the cascade takes about 10 ms; reusing it keeps
-    one-image calls fast.
+def validate_detector(detector) -> str:
+    """Check a detector name.
 
     Parameters
     ----------
-    detection_size : int or None, default :data:`DEFAULT_DETECTION_SIZE`
-        See :class:`FaceDetector` (``None``: full resolution); one shared detector
-        per value.
+    detector : str
+        One of :data:`DETECTORS`.
 
     Returns
     -------
-    FaceDetector
+    str
+        The name, unchanged.
 
     Raises
     ------
     InvalidInputError
-        A bad ``detection_size``.
+        Any other value.
 
     Examples
     --------
-    >>> default_detector() is default_detector()
+    >>> validate_detector("haar")
+    'haar'
+    """
+    if not isinstance(detector, str) or detector not in DETECTORS:
+        raise InvalidInputError(
+            f"detector must be one of {', '.join(map(repr, DETECTORS))}; got {detector!r}"
+        )
+    return detector
+
+
+def check_face_threshold(threshold) -> float:
+    """Check a face confidence threshold: a number in [0, 1].
+
+    Parameters
+    ----------
+    threshold : float
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    InvalidInputError
+        Not a number, NaN, or outside [0, 1].
+
+    Examples
+    --------
+    >>> check_face_threshold(0.5)
+    0.5
+    """
+    number = isinstance(threshold, (int, float, np.integer, np.floating)) and not isinstance(threshold, bool)
+    if not number or not 0.0 <= float(threshold) <= 1.0:
+        raise InvalidInputError(
+            f"face_threshold must be a number in [0, 1] (a detector confidence); got {threshold!r}"
+        )
+    return float(threshold)
+
+
+def make_detector(
+    detector: str = DEFAULT_DETECTOR,
+    *,
+    face_threshold: float | None = None,
+    detection_size: int | None = DEFAULT_DETECTION_SIZE,
+):
+    """Build a face detector by name.
+
+    Parameters
+    ----------
+    detector : {"mtcnn", "haar"}, default "mtcnn"
+        ``"mtcnn"``: the neural cascade with confidences and landmarks (weights from
+        the ``facenet-pytorch`` wheel); ``"haar"``: OpenCV's cascade with
+        transforEmotion's settings.
+    face_threshold : float, optional
+        Smallest confidence a face needs, in [0, 1]; ``None`` takes the detector's
+        default (0.9 for MTCNN). Haar has no confidence: the value is checked and
+        otherwise not used.
+    detection_size : int or None, default 640
+        Longest side of the copy scanned for faces; ``None`` = full resolution.
+
+    Returns
+    -------
+    FaceDetector or MtcnnDetector
+
+    Raises
+    ------
+    InvalidInputError
+        Unknown ``detector``, a threshold outside [0, 1], a bad ``detection_size``.
+    ModelNotAvailableError
+        MTCNN's weights are not installed (the message gives the pip command).
+
+    Examples
+    --------
+    >>> make_detector("haar").settings()["detector"]
+    'haar'
+    """
+    validate_detector(detector)
+    if face_threshold is not None:
+        face_threshold = check_face_threshold(face_threshold)
+    detection_size = check_detection_size(detection_size)
+    if detector == "haar":
+        return FaceDetector(detection_size=detection_size)
+    from .detectors.mtcnn import MtcnnDetector
+
+    options = {} if face_threshold is None else {"threshold": face_threshold}
+    return MtcnnDetector(detection_size=detection_size, **options)
+
+
+def default_detector(
+    detection_size: int | None = DEFAULT_DETECTION_SIZE,
+    detector: str = DEFAULT_DETECTOR,
+    face_threshold: float | None = None,
+):
+    """Return a shared detector, built once per (detector, threshold, scan size).
+
+    Every scoring function that is not given a detector uses this one, so they all
+    agree on the defaults, and one-image calls do not reload weights.
+
+    Parameters
+    ----------
+    detection_size : int or None, default :data:`DEFAULT_DETECTION_SIZE`
+        See :class:`FaceDetector` (``None``: full resolution).
+    detector : {"mtcnn", "haar"}, default "mtcnn"
+        See :func:`make_detector`.
+    face_threshold : float, optional
+        See :func:`make_detector`.
+
+    Returns
+    -------
+    FaceDetector or MtcnnDetector
+
+    Raises
+    ------
+    InvalidInputError, ModelNotAvailableError
+        As :func:`make_detector`.
+
+    Examples
+    --------
+    >>> default_detector(detector="haar") is default_detector(detector="haar")
     True
     """
-    detection_size = _check_detection_size(detection_size)
-    detector = _SHARED_DETECTORS.get(detection_size)
-    if detector is None:
-        detector = _SHARED_DETECTORS[detection_size] = FaceDetector(detection_size=detection_size)
-    return detector
+    validate_detector(detector)
+    detection_size = check_detection_size(detection_size)
+    if face_threshold is not None:
+        face_threshold = check_face_threshold(face_threshold)
+    key = (detector, detection_size, face_threshold if detector != "haar" else None)
+    with _SHARED_LOCK:
+        shared = _SHARED_DETECTORS.get(key)
+        if shared is None:
+            shared = _SHARED_DETECTORS[key] = make_detector(
+                detector, face_threshold=face_threshold, detection_size=detection_size
+            )
+    return shared
+
+
+def resolve_detector(
+    detector="mtcnn",
+    face_threshold: float | None = None,
+    detection_size: int | None = DEFAULT_DETECTION_SIZE,
+    face_selection: str = "largest",
+):
+    """The detector an entry point uses, from its ``detector=`` and ``face_threshold=`` arguments.
+
+    Parameters
+    ----------
+    detector : str or detector object, default "mtcnn"
+        A name from :data:`DETECTORS` (a shared detector is used), or an object with
+        ``detect_faces`` and ``settings`` methods (used as it is).
+    face_threshold : float, optional
+        See :func:`make_detector`; must be None with a detector object.
+    detection_size : int or None, default 640
+        See :func:`make_detector`.
+    face_selection : str, default "largest"
+        ``"none"`` needs no detector: the arguments are still checked, None is returned.
+
+    Returns
+    -------
+    detector object or None
+
+    Raises
+    ------
+    InvalidInputError
+        Unknown detector, a threshold outside [0, 1], or a threshold with a detector object.
+    ModelNotAvailableError
+        MTCNN's weights are not installed.
+
+    Examples
+    --------
+    >>> resolve_detector("haar").name
+    'haar'
+    >>> resolve_detector("haar", face_selection="none") is None
+    True
+    """
+    if face_threshold is not None:
+        face_threshold = check_face_threshold(face_threshold)
+    if not isinstance(detector, str):
+        if not callable(getattr(detector, "detect_faces", None)) or not callable(getattr(detector, "settings", None)):
+            raise InvalidInputError(
+                f"detector must be one of {', '.join(map(repr, DETECTORS))} or a detector object with "
+                f"detect_faces() and settings(); got {detector!r:.80}"
+            )
+        if face_threshold is not None:
+            raise InvalidInputError("face_threshold applies to a detector given by name; set the threshold on your detector object")
+        return None if face_selection == "none" else detector
+    validate_detector(detector)
+    detection_size = check_detection_size(detection_size)
+    if face_selection == "none":
+        return None
+    return default_detector(detection_size, detector, face_threshold)
 
 
 def validate_face_selection(face_selection: str) -> str:
@@ -272,13 +521,13 @@ def validate_face_selection(face_selection: str) -> str:
     return face_selection
 
 
-def select_faces(boxes: Sequence[FaceBox], face_selection: str) -> list[FaceBox]:
+def select_faces(faces: Sequence, face_selection: str) -> list:
     """Choose which detected faces to score.
 
     Parameters
     ----------
-    boxes : sequence of FaceBox
-        Detections of one image.
+    faces : sequence of FaceBox or DetectedFace
+        Detections of one image (already above the confidence threshold).
     face_selection : {"largest", "left", "right", "none", "all"}
         ``"largest"``: the biggest box; ``"left"`` / ``"right"``: the box whose left
         edge is smallest / largest (as seen in the image); ``"all"``: every box, left
@@ -286,8 +535,8 @@ def select_faces(boxes: Sequence[FaceBox], face_selection: str) -> list[FaceBox]
 
     Returns
     -------
-    list of FaceBox
-        Zero or one box, except with ``"all"``.
+    list of FaceBox or DetectedFace
+        The same kind of item as given; zero or one, except with ``"all"``.
 
     Raises
     ------
@@ -301,16 +550,20 @@ def select_faces(boxes: Sequence[FaceBox], face_selection: str) -> list[FaceBox]
     ([FaceBox(x=0, y=0, w=20, h=20)], [FaceBox(x=50, y=0, w=10, h=10)])
     """
     validate_face_selection(face_selection)
-    boxes = [FaceBox(*box) for box in boxes]
-    if face_selection == "none" or not boxes:
+    faces = [face if isinstance(face, DetectedFace) else FaceBox(*face) for face in faces]
+    if face_selection == "none" or not faces:
         return []
+
+    def box(face) -> FaceBox:
+        return face.box if isinstance(face, DetectedFace) else face
+
     if face_selection == "all":
-        return sorted(boxes, key=lambda box: (box.x, box.y))
+        return sorted(faces, key=lambda face: (box(face).x, box(face).y))
     if face_selection == "largest":
-        return [max(boxes, key=lambda box: box.area)]
+        return [max(faces, key=lambda face: box(face).area)]
     if face_selection == "left":
-        return [min(boxes, key=lambda box: box.x)]
-    return [max(boxes, key=lambda box: box.x)]
+        return [min(faces, key=lambda face: box(face).x)]
+    return [max(faces, key=lambda face: box(face).x)]
 
 
 def crop_box(box: FaceBox, image_shape: tuple[int, ...], crop: str = "padded") -> FaceBox:
@@ -401,8 +654,14 @@ def _load_haar_cascade():
     return cascade
 
 
-def _check_detection_size(detection_size) -> int | None:
-    """``None`` or a whole number of pixels >= 48 (R's doubles such as 640 are fine)."""
+def check_detection_size(detection_size) -> int | None:
+    """Check a scan size: ``None`` or a whole number of pixels >= 48 (R's doubles such as 640 are fine).
+
+    Examples
+    --------
+    >>> check_detection_size(640.0), check_detection_size(None)
+    (640, None)
+    """
     if detection_size is None:
         return None
     whole = (
@@ -418,6 +677,14 @@ def _check_detection_size(detection_size) -> int | None:
     return int(detection_size)
 
 
+def _opencv_version() -> str | None:
+    try:
+        import cv2
+    except ImportError:
+        return None
+    return cv2.__version__
+
+
 def _scale_box(box, factor: float, width: int, height: int) -> FaceBox:
     """Map a box found on a shrunk copy back to the original image's pixels."""
     x, y, w, h = (float(v) * factor for v in box)
@@ -426,11 +693,30 @@ def _scale_box(box, factor: float, width: int, height: int) -> FaceBox:
     return FaceBox(left, top, max(1, right - left), max(1, bottom - top))
 
 
-def _to_grey(rgb: np.ndarray, cv2) -> np.ndarray:
-    if not isinstance(rgb, np.ndarray) or rgb.dtype != np.uint8:
+def check_detector_input(image) -> bool:
+    """Check what a detector is given: a uint8 ``(h, w, 3)`` RGB or ``(h, w)`` grey array.
+
+    Returns
+    -------
+    bool
+        True for a grey image.
+
+    Raises
+    ------
+    InvalidInputError
+        Anything else.
+
+    Examples
+    --------
+    >>> check_detector_input(np.zeros((4, 4), np.uint8))
+    True
+    """
+    if not isinstance(image, np.ndarray) or image.dtype != np.uint8:
         raise InvalidInputError("face detection needs a uint8 numpy image; use pybridge.vision.images.to_rgb_array")
-    if rgb.ndim == 2:
-        return rgb
-    if rgb.ndim == 3 and rgb.shape[2] == 3:
-        return cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-    raise InvalidInputError(f"face detection needs an (h, w, 3) RGB or (h, w) grey image; got shape {rgb.shape}")
+    if image.ndim == 2 or (image.ndim == 3 and image.shape[2] == 3):
+        return image.ndim == 2
+    raise InvalidInputError(f"face detection needs an (h, w, 3) RGB or (h, w) grey image; got shape {image.shape}")
+
+
+def _to_grey(rgb: np.ndarray, cv2) -> np.ndarray:
+    return rgb if check_detector_input(rgb) else cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)

@@ -26,9 +26,10 @@ import numpy as np
 from ..errors import ImageReadError, InvalidInputError
 from ..progress import progress_bar
 from ..scores_table import face_columns, records_to_table, set_provenance
-from .faces import DEFAULT_DETECTION_SIZE, default_detector, validate_face_selection
+from ..validation import as_ordered_list
+from .faces import DEFAULT_DETECTION_SIZE, DEFAULT_DETECTOR, resolve_detector
 from .images import describe_source, is_url, list_image_files, load_image, to_rgb_array
-from .scoring import build_scorer, score_stream, validate_labels
+from .scoring import build_scorer, check_scoring_arguments, score_stream
 
 __all__ = ["image_scores", "image_scores_dir"]
 
@@ -51,6 +52,8 @@ def image_scores(
     progress: bool | None = None,
     trust_remote_code: bool | None = None,
     face_detection_size: int | None = DEFAULT_DETECTION_SIZE,
+    detector: Any = DEFAULT_DETECTOR,
+    face_threshold: float | None = None,
 ):
     """Score the faces in images against emotion labels.
 
@@ -102,6 +105,15 @@ def image_scores(
         original pixels). A face must then be at least 24 pixels in the shrunk copy
         (48 in a 1280-pixel-wide image). ``None`` scans the full resolution, as
         transforEmotion does.
+    detector : {"mtcnn", "haar"} or detector object, default "mtcnn"
+        Face detector. ``"mtcnn"`` gives each face a confidence (``face_score``) and
+        five landmarks (``landmark_*`` columns); its weights come from the
+        ``facenet-pytorch`` wheel (``pip install --no-deps facenet-pytorch==2.6.0``).
+        ``"haar"`` is transforEmotion's OpenCV cascade (no confidence: NaN
+        ``face_score``, no landmark columns).
+    face_threshold : float, optional
+        Smallest detector confidence, in [0, 1], a face needs to be scored or
+        selected; default 0.9 for MTCNN. Not used by Haar.
 
     Returns
     -------
@@ -111,7 +123,9 @@ def image_scores(
         ``face_score`` (the detector's confidence; NaN for the Haar detector),
         ``face_x``, ``face_y``, ``face_w``, ``face_h``
         (the detected face box in pixels of the upright image; NaN without a face),
-        ``reason`` (why a row has no scores, else None), then one column per label.
+        ``reason`` (why a row has no scores, else None; an image whose faces all
+        score below ``face_threshold`` says so), the ten ``landmark_*`` coordinates
+        (MTCNN), then one column per label.
         CLIP scores are softmax probabilities over the labels; SigLIP scores are
         per-label sigmoids. ``attrs["pybridge"]`` records the provenance: model id
         and revision, backend, device, dtype, face settings, package versions.
@@ -119,7 +133,8 @@ def image_scores(
     Raises
     ------
     InvalidInputError
-        No images given, or bad ``face_selection``/``batch_size``/``templates``.
+        No images given, or bad ``face_selection``/``batch_size``/``templates``/
+        ``detector``/``face_threshold`` (outside [0, 1]).
     InvalidLabelsError
         Empty, single (for softmax models), duplicate or blank labels.
     ImageReadError
@@ -132,15 +147,16 @@ def image_scores(
     >>> scores = image_scores(["a.jpg", "b.png"], ["happy", "sad", "neutral"])  # doctest: +SKIP
     >>> scores[["image", "happy"]]  # doctest: +SKIP
     """
-    validate_face_selection(face_selection)
-    sources = expand_inputs(images, pattern, recursive)
-    if scorer is None and labels is not None:
-        validate_labels(labels)  # fail before a model is loaded
+    labels = check_scoring_arguments(
+        labels, scorer=scorer, model=model, local_model_path=local_model_path, face_selection=face_selection,
+        batch_size=batch_size, templates=templates, precision=precision, dtype=dtype,
+    )  # fmt: skip
+    detector = resolve_detector(detector, face_threshold, face_detection_size, face_selection)
+    sources = expand_inputs(images, pattern, recursive)  # all of this fails before a model is loaded
     built = build_scorer(
         labels, model, local_model_path, scorer=scorer, templates=templates, batch_size=batch_size,
         device=device, dtype=dtype, precision=precision, trust_remote_code=trust_remote_code,
     )  # fmt: skip
-    detector = None if face_selection == "none" else default_detector(face_detection_size)
 
     records: list[dict] = []
     with progress_bar(len(sources), progress, unit="image", desc="scoring images") as bar:
@@ -151,7 +167,8 @@ def image_scores(
             records.extend(chunk)
             bar.update(len({record["_source"] for record in chunk}))
 
-    columns = ["image", *face_columns(built.columns, face_selection)]
+    landmarks = bool(getattr(detector, "has_landmarks", False))
+    columns = ["image", *face_columns(built.columns, face_selection, landmarks=landmarks)]
     names = [describe_source(source, index) for index, source in enumerate(sources)]
     for record in records:
         record["image"] = names[record.pop("_source")]
@@ -257,12 +274,7 @@ def expand_inputs(images: Any, pattern: str | None, recursive: bool) -> list[Any
         raise InvalidInputError("images is None; pass a file, folder, URL, PIL image, array or a list of them")
     if isinstance(images, (str, os.PathLike, np.ndarray)) or _is_pil(images):
         images = [images]
-    try:
-        items = list(images)
-    except TypeError:
-        raise InvalidInputError(
-            f"images must be a path, URL, PIL image, array or a list of them; got {type(images).__name__}"
-        ) from None
+    items = as_ordered_list(images, "images", "a path, URL, PIL image, array or a list of them")
     sources: list[Any] = []
     for item in items:
         if not isinstance(item, (str, os.PathLike, np.ndarray)) and not _is_pil(item):

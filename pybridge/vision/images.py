@@ -6,6 +6,18 @@ would see it. Failures raise :class:`~pybridge.errors.ImageReadError` (local
 files, arrays) or :class:`~pybridge.errors.DownloadError` (http(s) URLs) with a
 message naming the input.
 
+Pixel formats are shown as an image viewer shows them: transparent pixels (RGBA,
+LA, palette with transparency) are composited on white; palette, CMYK, YCbCr and
+1-bit images go through Pillow's conversion; CIELAB through an sRGB transform;
+16-bit and 32-bit integer grey images are scaled by their format's range (65535 to
+255) and float images in [0, 1] by 255, other float ranges by their actual minimum
+and maximum (Pillow's own conversion would clip them at 255).
+
+Bounds (see :mod:`pybridge.limits`): an image whose header announces more than
+``PYBRIDGE_MAX_IMAGE_PIXELS`` pixels is refused before it is decoded; an image URL
+must connect and keep sending within ``PYBRIDGE_CONNECT_TIMEOUT``, deliver its body
+within ``PYBRIDGE_REQUEST_DEADLINE`` and be at most ``PYBRIDGE_MAX_URL_BYTES`` long.
+
 Examples
 --------
 >>> import numpy as np
@@ -18,6 +30,10 @@ from __future__ import annotations
 
 import io
 import os
+import re
+import struct
+import time
+import warnings
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Union
@@ -26,6 +42,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ..errors import DownloadError, ImageReadError, InvalidInputError
+from ..limits import limit
 
 __all__ = [
     "IMAGE_EXTENSIONS",
@@ -45,7 +62,6 @@ IMAGE_EXTENSIONS: frozenset[str] = frozenset(
 
 ImageSource = Union[str, os.PathLike, Image.Image, np.ndarray]
 
-_DEFAULT_TIMEOUT_S = 15.0
 
 
 def is_url(source: Any) -> bool:
@@ -95,7 +111,7 @@ def describe_source(source: Any, index: int | None = None) -> str:
     return f"<{kind} {index}>" if index is not None else f"<{kind}>"
 
 
-def load_image(source: ImageSource, *, timeout: float = _DEFAULT_TIMEOUT_S) -> Image.Image:
+def load_image(source: ImageSource, *, timeout: float | None = None) -> Image.Image:
     """Read one image as an upright RGB PIL image.
 
     Parameters
@@ -105,8 +121,11 @@ def load_image(source: ImageSource, *, timeout: float = _DEFAULT_TIMEOUT_S) -> I
         ``(height, width)`` (grey), ``(height, width, 3)`` (RGB) or
         ``(height, width, 4)`` (RGBA; alpha is dropped). Arrays are uint8, or
         floats in ``[0, 1]``.
-    timeout : float, default 15.0
-        Seconds to wait for an http(s) server before giving up.
+    timeout : float, optional
+        Seconds to wait for an http(s) server to connect and for each further
+        piece of the answer; default ``PYBRIDGE_CONNECT_TIMEOUT`` (10 s). The whole
+        body must arrive within ``PYBRIDGE_REQUEST_DEADLINE`` (25 s) and be at most
+        ``PYBRIDGE_MAX_URL_BYTES`` (100 MiB) long (see :mod:`pybridge.limits`).
 
     Returns
     -------
@@ -116,10 +135,12 @@ def load_image(source: ImageSource, *, timeout: float = _DEFAULT_TIMEOUT_S) -> I
     Raises
     ------
     ImageReadError
-        The file is missing, empty, not an image, or corrupt; or the array has an
-        unusable shape or value range.
+        The file is missing, empty, not an image, or corrupt; it has more pixels
+        than ``PYBRIDGE_MAX_IMAGE_PIXELS``; or the array has an unusable shape or
+        value range.
     DownloadError
-        A URL could not be fetched (connection failure, timeout, HTTP error status).
+        A URL could not be fetched (connection failure, timeout, HTTP error status,
+        deadline passed, body over the size cap).
     InvalidInputError
         ``source`` is of a type that is not an image.
 
@@ -149,8 +170,10 @@ def to_rgb_array(image: ImageSource | np.ndarray) -> np.ndarray:
     Parameters
     ----------
     image : PIL.Image.Image or numpy.ndarray or str or path-like
-        Arrays may be grey ``(h, w)``, ``(h, w, 1)``, RGB or RGBA, uint8 or float in
-        ``[0, 1]``. Anything else is read with :func:`load_image` first.
+        Arrays may be grey ``(h, w)``, ``(h, w, 1)``, RGB or RGBA; uint8, uint16
+        (scaled by 65535 / 255), other integers in 0-255, bool, or float in
+        ``[0, 1]``. Alpha is dropped. Anything else is read with :func:`load_image`
+        first.
 
     Returns
     -------
@@ -188,6 +211,9 @@ def to_rgb_array(image: ImageSource | np.ndarray) -> np.ndarray:
                 "a float image array must hold finite values in [0, 1]; scale it (or pass uint8 0-255)"
             )
         return np.ascontiguousarray(np.round(array * 255.0).astype(np.uint8))
+    if array.dtype == np.uint16:
+        # 16-bit data, scaled by the format's range (65535 -> 255) as image libraries show it
+        return np.ascontiguousarray(np.round(array / 257.0).astype(np.uint8))
     if np.issubdtype(array.dtype, np.integer) or array.dtype == bool:
         if array.min() < 0 or array.max() > 255:
             raise ImageReadError(
@@ -293,30 +319,48 @@ def check_media_file(path: Path, kind: str, error: type[Exception], *, folder_hi
 def _read_file(path: Path) -> Image.Image:
     check_media_file(path, "image", ImageReadError,
                      folder_hint="; use image_scores_dir() or pass the folder itself")
-    try:
-        with Image.open(path) as image:
-            # load() forces decoding now, so truncated files fail here and not later
-            image.load()
-            return _upright_rgb(image, os.fspath(path))
-    except UnidentifiedImageError:
-        raise ImageReadError(
-            f"{os.fspath(path)!r} is not an image file that Pillow can read (JPEG, PNG, BMP, GIF, TIFF, WebP, ...)"
-        ) from None
-    except (OSError, SyntaxError, ValueError) as err:
-        raise ImageReadError(f"image file {os.fspath(path)!r} is corrupt or truncated: {err}") from err
+    return _decode(path, repr(os.fspath(path)))
 
 
 def _decode_bytes(data: bytes, name: str) -> Image.Image:
     if not data:
         raise ImageReadError(f"{name!r} returned no data (0 bytes)")
+    return _decode(io.BytesIO(data), f"the image from {name!r}")
+
+
+def _decode(source: Path | io.BytesIO, name: str) -> Image.Image:
+    """Open, check the size against the pixel cap before decoding, decode, convert."""
+    cap = int(limit("PYBRIDGE_MAX_IMAGE_PIXELS"))
     try:
-        with Image.open(io.BytesIO(data)) as image:
-            image.load()
-            return _upright_rgb(image, name)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # pybridge's own cap applies
+            with Image.open(source) as image:
+                width, height = image.size
+                if width * height > cap:
+                    raise ImageReadError(_too_many_pixels(name, width, height, cap))
+                # load() forces decoding now, so truncated files fail here and not later
+                image.load()
+                return _upright_rgb(image, name)
+    except Image.DecompressionBombError as err:
+        size = re.search(r"\((\d+) pixels\)", str(err))
+        raise ImageReadError(_too_many_pixels(name, int(size.group(1)) if size else None, None, cap)) from None
     except UnidentifiedImageError:
-        raise ImageReadError(f"{name!r} did not return an image that Pillow can read") from None
-    except (OSError, SyntaxError, ValueError) as err:
-        raise ImageReadError(f"image from {name!r} is corrupt or truncated: {err}") from err
+        raise ImageReadError(
+            f"{name} is not an image file that Pillow can read (JPEG, PNG, BMP, GIF, TIFF, WebP, ...)"
+        ) from None
+    except (OSError, SyntaxError, ValueError, EOFError, struct.error) as err:
+        raise ImageReadError(f"image {name} is corrupt or truncated: {err}") from err
+
+
+def _too_many_pixels(name: str, width: int | None, height: int | None, cap: int) -> str:
+    size = f"{width} x {height} pixels" if height is not None else (
+        f"{width:,} pixels" if width is not None else "too many pixels"
+    )
+    return (
+        f"image {name} has {size}, more than the limit of {cap:,} pixels that protects memory "
+        "(about 15 bytes per pixel while decoding); shrink it, or raise the limit with the environment "
+        "variable PYBRIDGE_MAX_IMAGE_PIXELS"
+    )
 
 
 def _upright_rgb(image: Image.Image, name: str) -> Image.Image:
@@ -325,23 +369,120 @@ def _upright_rgb(image: Image.Image, name: str) -> Image.Image:
     except Exception:  # noqa: BLE001 - a malformed EXIF block must not make the pixels unreadable
         upright = image
     upright = upright if upright is not None else image
-    if upright.mode in ("RGBA", "LA", "PA") or (upright.mode == "P" and "transparency" in upright.info):
-        # composite on white, as image viewers show it, instead of keeping the hidden colour under alpha 0
-        background = Image.new("RGB", upright.size, (255, 255, 255))
-        background.paste(upright.convert("RGBA"), mask=upright.convert("RGBA").getchannel("A"))
-        return background
-    return upright.convert("RGB")
+    if upright.mode in _HIGH_DEPTH_MODES:
+        return _high_depth_to_rgb(upright, name)
+    try:
+        if upright.mode in ("RGBA", "LA", "PA", "RGBa", "La") or (
+            upright.mode == "P" and "transparency" in upright.info
+        ):
+            # composite on white, as image viewers show it, instead of keeping the hidden colour under alpha 0
+            rgba = upright if upright.mode == "RGBA" else upright.convert("RGBA")
+            background = Image.new("RGB", upright.size, (255, 255, 255))
+            background.paste(rgba, mask=rgba.getchannel("A"))
+            return background
+        if upright.mode == "LAB":
+            from PIL import ImageCms
+
+            lab_to_rgb = ImageCms.buildTransform(
+                ImageCms.createProfile("LAB"), ImageCms.createProfile("sRGB"), "LAB", "RGB"
+            )
+            return ImageCms.applyTransform(upright, lab_to_rgb)
+        return upright.convert("RGB")
+    except (ValueError, OSError) as err:
+        raise ImageReadError(f"image {name} has pixel format {upright.mode!r}, which cannot be shown as RGB: {err}") from err
 
 
-def _fetch(url: str, timeout: float) -> bytes:
+#: Pillow modes with more than 8 bits per sample; see :func:`_high_depth_to_rgb`.
+_HIGH_DEPTH_MODES = frozenset({"I;16", "I;16L", "I;16B", "I;16N", "I", "F"})
+
+
+def _high_depth_to_rgb(image: Image.Image, name: str) -> Image.Image:
+    """Grey images of more than 8 bits scaled to 0-255, as image viewers show them.
+
+    Pillow's own ``convert("RGB")`` clips these at 255, which turns most of a 16-bit
+    photo white. Integer data is scaled by its format's range: 16-bit modes by
+    65535; 32-bit integers holding values up to 255 are kept, up to 65535 are taken
+    as 16-bit, larger ones are scaled by their actual range. Float data in [0, 1] is
+    multiplied by 255; other float data is scaled by its actual range (min to 0,
+    max to 255). Non-finite floats are an error.
+    """
+    array = np.asarray(image)
+    if image.mode == "F":
+        if not np.isfinite(array).all():
+            raise ImageReadError(f"image {name} holds NaN or infinite values; it has no displayable pixels")
+        low, high = float(array.min()), float(array.max())
+        if low >= 0.0 and high <= 1.0:
+            low, high = 0.0, 1.0
+        grey = _scaled_to_bytes(array, low, high)
+    else:
+        low, high = int(array.min(initial=0)), int(array.max(initial=0))
+        if image.mode == "I" and (low < 0 or high > 65535):
+            grey = _scaled_to_bytes(array, low, high)
+        elif image.mode == "I" and high <= 255:
+            grey = array.astype(np.uint8)
+        else:  # 16-bit data: 65535 -> 255, rounded, in integers (4 bytes a pixel at most)
+            grey = ((array.astype(np.uint32) * 255 + 32767) // 65535).astype(np.uint8)
+    return Image.fromarray(grey, mode="L").convert("RGB")
+
+
+def _scaled_to_bytes(array: np.ndarray, low: float, high: float) -> np.ndarray:
+    """``low`` -> 0 and ``high`` -> 255, rounded, in float32 (all 0 when the image is flat)."""
+    if high <= low:
+        return np.zeros(array.shape, np.uint8)
+    scaled = array.astype(np.float32)
+    scaled -= low
+    scaled *= 255.0 / (high - low)
+    np.clip(scaled, 0, 255, out=scaled)
+    return np.rint(scaled, out=scaled).astype(np.uint8)
+
+
+def _fetch(url: str, timeout: float | None) -> bytes:
+    """The body of an http(s) URL, bounded in waiting time and in size (see :mod:`pybridge.limits`)."""
     import requests
 
+    wait = limit("PYBRIDGE_CONNECT_TIMEOUT") if timeout is None else float(timeout)
+    deadline_s, cap = limit("PYBRIDGE_REQUEST_DEADLINE"), int(limit("PYBRIDGE_MAX_URL_BYTES"))
+    started = time.monotonic()
     try:
-        response = requests.get(url, timeout=timeout, headers={"User-Agent": "pybridge"})
+        with requests.get(url, timeout=(wait, wait), stream=True, headers={"User-Agent": "pybridge"}) as response:
+            if response.status_code != 200:
+                raise DownloadError(
+                    f"fetching {url!r} failed with HTTP status {response.status_code} {response.reason}"
+                )
+            declared = response.headers.get("Content-Length", "")
+            if declared.isdigit() and int(declared) > cap:
+                raise DownloadError(_too_large(url, cap, f"it announces {int(declared):,} bytes"))
+            body = bytearray()
+            while True:
+                # read1 returns what has arrived, so a server sending a byte at a time
+                # meets the deadline check instead of blocking a fixed-size read
+                chunk = response.raw.read1(2**16)
+                if not chunk:
+                    break
+                body += chunk
+                if len(body) > cap:
+                    raise DownloadError(_too_large(url, cap, "its body is larger"))
+                if time.monotonic() - started > deadline_s:
+                    raise DownloadError(
+                        f"{url!r} sent {len(body):,} bytes but not the whole image within {deadline_s:g} s; "
+                        "check the server or raise PYBRIDGE_REQUEST_DEADLINE"
+                    )
+            return bytes(body)
+    except DownloadError:
+        raise
     except requests.Timeout:
-        raise DownloadError(f"no answer from {url!r} within {timeout:g} s; check the URL or raise `timeout`") from None
-    except requests.RequestException as err:
+        raise DownloadError(
+            f"no answer from {url!r} within {wait:g} s (timed out); check the URL or raise `timeout` "
+            "(PYBRIDGE_CONNECT_TIMEOUT)"
+        ) from None
+    except requests.TooManyRedirects:
+        raise DownloadError(f"{url!r} redirects in a loop (too many redirects); check the URL") from None
+    except (requests.RequestException, OSError, ValueError) as err:
         raise DownloadError(f"could not fetch {url!r}: {err}; check the URL and the network connection") from err
-    if response.status_code != 200:
-        raise DownloadError(f"fetching {url!r} failed with HTTP status {response.status_code} {response.reason}")
-    return response.content
+
+
+def _too_large(url: str, cap: int, how: str) -> str:
+    return (
+        f"{url!r} is larger than the {cap:,}-byte limit for image URLs ({how}); download it yourself or raise "
+        "PYBRIDGE_MAX_URL_BYTES"
+    )

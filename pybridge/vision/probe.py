@@ -26,6 +26,7 @@ Examples
 from __future__ import annotations
 
 import json
+import zipfile
 import os
 import warnings
 from collections import OrderedDict
@@ -41,6 +42,7 @@ from ..errors import (
     ModelMismatchError,
     NotFittedError,
 )
+from ..scores_table import get_provenance
 from .embeddings import (
     ImageEmbedder,
     check_same_model,
@@ -70,6 +72,10 @@ class EmotionProbe(ClassifierMixin, BaseEstimator):
     face_selection : {"largest", "left", "right", "none"}, default "largest"
         Which face of each image is embedded (``"all"`` is not supported: one
         label per image).
+    detector : {"mtcnn", "haar"}, default "mtcnn"
+        Face detector (see :func:`pybridge.image_scores`).
+    face_threshold : float, optional
+        Smallest detector confidence a face needs, in [0, 1] (default 0.9 for MTCNN).
     C : float, default 1.0
         Inverse L2-regularisation strength (``alpha = 1 / C`` for the MLP).
     hidden_layer_sizes : tuple of int, default (256,)
@@ -123,6 +129,8 @@ class EmotionProbe(ClassifierMixin, BaseEstimator):
         device: str | None = None,
         random_state: int | None = None,
         precision: str | None = None,
+        detector: str = "mtcnn",
+        face_threshold: float | None = None,
     ) -> None:
         self.model = model
         self.local_model_path = local_model_path
@@ -137,6 +145,8 @@ class EmotionProbe(ClassifierMixin, BaseEstimator):
         self.device = device
         self.random_state = random_state
         self.precision = precision
+        self.detector = detector
+        self.face_threshold = face_threshold
 
     # ------------------------------------------------------------------ embeddings
 
@@ -159,7 +169,7 @@ class EmotionProbe(ClassifierMixin, BaseEstimator):
                     "this DataFrame has no embedding columns (e0, e1, ...); pass images or a table made by "
                     "pybridge.image_embeddings()"
                 )
-            return embeddings_matrix(X), model_identity(X.attrs.get("pybridge")) if X.attrs.get("pybridge") else None
+            return embeddings_matrix(X), model_identity(get_provenance(X)) if get_provenance(X) else None
         if isinstance(X, np.ndarray) and X.ndim == 2 and np.issubdtype(X.dtype, np.number):
             return X.astype(np.float64), None
         return self._embed_images(X), self._model_identity()
@@ -171,12 +181,13 @@ class EmotionProbe(ClassifierMixin, BaseEstimator):
             raise InvalidInputError("EmotionProbe needs one face per image; use face_selection 'largest', 'left', 'right' or 'none'")
         sources = expand_inputs(images, None, False)
         cache = self.__dict__.setdefault("_embedding_cache", OrderedDict())
-        keys = [_cache_key(source, self.face_selection) for source in sources]
+        face_settings = (self.face_selection, self.detector, self.face_threshold)
+        keys = [_cache_key(source, face_settings) for source in sources]
         missing = [i for i, key in enumerate(keys) if key is None or key not in cache]
         if missing:
             table = image_scores(
                 [sources[i] for i in missing], None, self.face_selection, scorer=self._embedder(), batch_size=self.batch_size,
-                progress=False,
+                progress=False, detector=self.detector, face_threshold=self.face_threshold,
             )  # fmt: skip
             fresh = embeddings_matrix(table)
         rows: list[np.ndarray] = [None] * len(sources)  # type: ignore[list-item]
@@ -735,7 +746,8 @@ class EmotionProbe(ClassifierMixin, BaseEstimator):
         Raises
         ------
         InvalidInputError
-            Missing file, or not a pybridge probe file.
+            Missing file, not a pybridge probe file (never unpickled), an unknown
+            ``format_version`` or classifier name.
 
         Examples
         --------
@@ -744,15 +756,37 @@ class EmotionProbe(ClassifierMixin, BaseEstimator):
         source = Path(path)
         if not source.is_file():
             raise InvalidInputError(f"probe file not found: {source}")
+        refuse = f"{source} is not a pybridge probe file"
+        fix = "pass a file written by EmotionProbe.save() (a probe file holds only arrays and JSON)"
         try:
             with np.load(source, allow_pickle=False) as stored:
                 metadata = json.loads(str(stored["metadata"]))
-                layers = [(stored[f"weights_{k}"], stored[f"bias_{k}"]) for k in range(metadata["n_layers"])]
-        except (OSError, ValueError, KeyError) as err:
-            raise InvalidInputError(f"{source} is not a pybridge probe file ({err})") from None
-        if metadata.get("format") != _FORMAT:
-            raise InvalidInputError(f"{source} is not a pybridge probe file")
-        params = dict(metadata["params"])
+                if not isinstance(metadata, dict) or metadata.get("format") != _FORMAT:
+                    raise InvalidInputError(f"{refuse}; {fix}")
+                if metadata.get("format_version") != _FORMAT_VERSION:
+                    raise InvalidInputError(
+                        f"{source} is a probe file of format version {metadata.get('format_version')!r}; this "
+                        f"pybridge reads version {_FORMAT_VERSION}. Update pybridge, or save the probe again with "
+                        "this version"
+                    )
+                n_layers = metadata["n_layers"]
+                if isinstance(n_layers, bool) or not isinstance(n_layers, int) or not 1 <= n_layers <= len(stored.files):
+                    raise InvalidInputError(f"{refuse} (it names {n_layers!r} layers); {fix}")
+                layers = [(stored[f"weights_{k}"], stored[f"bias_{k}"]) for k in range(n_layers)]
+        except InvalidInputError:
+            raise
+        except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile) as err:
+            # numpy's own text for object arrays advises allow_pickle; a probe never needs it
+            reason = "it holds Python objects" if "pickle" in str(err) else f"{type(err).__name__}: {err}"
+            raise InvalidInputError(f"{refuse} ({reason}); {fix}") from None
+        params = metadata.get("params")
+        if not isinstance(params, dict) or params.get("classifier") not in ("logistic", "mlp"):
+            classifier = params.get("classifier") if isinstance(params, dict) else None
+            raise InvalidInputError(
+                f"{source} names the classifier {classifier!r}; this pybridge knows 'logistic' and 'mlp'. "
+                "Update pybridge, or fit and save the probe again"
+            )
+        params = dict(params)
         params["hidden_layer_sizes"] = tuple(params.get("hidden_layer_sizes", (256,)))
         probe = cls(local_model_path=metadata.get("local_model_path"), **params)
         probe.classes_ = np.array(metadata["classes"], dtype=object)
@@ -769,14 +803,14 @@ def _is_face_list(X: Any) -> bool:
     return isinstance(X, list) and bool(X) and all(isinstance(x, np.ndarray) and x.ndim == 3 for x in X)
 
 
-def _cache_key(source: Any, face_selection: str):
+def _cache_key(source: Any, face_settings: tuple):
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
         try:
             stat = path.stat()
         except OSError:
             return None
-        return (os.fspath(path.resolve()), stat.st_mtime_ns, stat.st_size, face_selection)
+        return (os.fspath(path.resolve()), stat.st_mtime_ns, stat.st_size, face_settings)
     return None
 
 

@@ -34,16 +34,12 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from ..errors import ImageReadError, InvalidInputError, InvalidLabelsError
-from ..scores_table import BOX_COLUMNS, NO_FACE_REASON
-from ..validation import check_integer
-from .faces import (
-    FaceBox,
-    FaceDetector,
-    crop_face,
-    default_detector,
-    select_faces,
-    validate_face_selection,
-)
+from ..scores_table import BOX_COLUMNS, LANDMARK_COLUMNS, METADATA_COLUMNS, NO_FACE_REASON
+from ..validation import as_ordered_list, check_integer
+from .faces import DetectedFace, FaceBox, crop_face, default_detector, select_faces, validate_face_selection
+
+#: Keys the scoring records carry internally; a label of that name would clobber them.
+_RECORD_KEYS = frozenset({"_source", "_scored"})
 
 __all__ = [
     "PROMPT_ENSEMBLES",
@@ -52,8 +48,10 @@ __all__ = [
     "Scorer",
     "ZeroShotScorer",
     "build_scorer",
+    "check_scoring_arguments",
     "encode_pixels_in_batches",
     "label_embeddings",
+    "normalise_label",
     "preprocess_faces",
     "score_frames",
     "score_stream",
@@ -103,6 +101,29 @@ class Scorer(Protocol):
 # ---------------------------------------------------------------------------- labels and templates
 
 
+def normalise_label(label: str) -> str:
+    """The text a CLIP tokenizer actually sees: lower case, runs of whitespace as one space.
+
+    CLIP's tokenizer (and open_clip's) cleans text this way before encoding, so two
+    labels with the same normal form are the same prompt. :func:`validate_labels`
+    refuses such pairs for every model.
+
+    Parameters
+    ----------
+    label : str
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> normalise_label("  Very\tHappy ")
+    'very happy'
+    """
+    return " ".join(label.split()).lower()
+
+
 def validate_labels(labels: Any, *, min_labels: int = 1) -> list[str]:
     """Check a label list and return it as a list of strings, unchanged.
 
@@ -122,7 +143,9 @@ def validate_labels(labels: Any, *, min_labels: int = 1) -> list[str]:
     ------
     InvalidLabelsError
         ``labels`` is a single string, empty, too short, holds non-strings, empty or
-        blank strings, or duplicates.
+        blank strings, duplicates (also labels that differ only in case or
+        whitespace, see :func:`normalise_label`), or the name of a result column
+        (:data:`pybridge.scores_table.METADATA_COLUMNS`).
 
     Examples
     --------
@@ -133,10 +156,7 @@ def validate_labels(labels: Any, *, min_labels: int = 1) -> list[str]:
         raise InvalidLabelsError("labels are required for zero-shot models; pass e.g. ['happy', 'sad', 'neutral']")
     if isinstance(labels, str):
         raise InvalidLabelsError(f"labels must be a list of strings, not the single string {labels!r}; e.g. [{labels!r}, 'neutral']")
-    try:
-        labels = list(labels)
-    except TypeError:
-        raise InvalidLabelsError(f"labels must be a list of strings; got {type(labels).__name__}") from None
+    labels = as_ordered_list(labels, "labels", "a list of strings in the order of the output columns", InvalidLabelsError)
     if not labels:
         raise InvalidLabelsError("labels must not be empty; pass at least two labels, e.g. ['happy', 'sad']")
     wrong = [label for label in labels if not isinstance(label, str)]
@@ -151,6 +171,22 @@ def validate_labels(labels: Any, *, min_labels: int = 1) -> list[str]:
         raise InvalidLabelsError(
             f"duplicate label(s) {sorted(set(duplicates))}; each label becomes one output column, so give each once"
         )
+    reserved = [label for label in labels if label in METADATA_COLUMNS or label in _RECORD_KEYS]
+    if reserved:
+        raise InvalidLabelsError(
+            f"label(s) {reserved} are names of result columns ({', '.join(sorted(METADATA_COLUMNS))}); a score "
+            f"column of that name would overwrite them. Reword the label, e.g. {reserved[0] + ' face'!r}"
+        )
+    first_of: dict[str, str] = {}
+    for label in labels:
+        key = normalise_label(label)
+        if key in first_of:
+            raise InvalidLabelsError(
+                f"labels {first_of[key]!r} and {label!r} differ only in case or spaces; CLIP's tokenizer lower-cases "
+                "and collapses spaces, so they would be scored as the same prompt with the score split between "
+                "them. Give each label once"
+            )
+        first_of[key] = label
     if len(labels) < min_labels:
         raise InvalidLabelsError(
             f"got {len(labels)} label; softmax scores over a single label are always 1. Pass at least {min_labels} "
@@ -349,6 +385,7 @@ class ZeroShotScorer:
         self.batch_size = check_integer(batch_size, "batch_size", 1)
         self.face_crop = model.face_crop
         self.text_embeddings = label_embeddings(model, self.columns, self.templates)
+        _check_distinct_prompts(self.columns, self.text_embeddings)
 
     def prepare(self, faces: list[np.ndarray]):
         """Preprocess face crops into the model's pixel tensor (CPU work, thread-safe)."""
@@ -400,6 +437,19 @@ class ZeroShotScorer:
     def provenance(self) -> dict:
         """Model provenance plus the labels and templates used."""
         return {**self.model.provenance(), "labels": list(self.columns), "templates": _list_or_none(self.templates)}
+
+
+def _check_distinct_prompts(labels: Sequence[str], embeddings) -> None:
+    """Refuse labels that the model's tokenizer turns into the same prompt (e.g. cut at its length limit)."""
+    for i in range(1, len(labels)):
+        same = (embeddings[:i] - embeddings[i]).abs().amax(dim=-1) <= 1e-6
+        if bool(same.any()):
+            j = int(same.nonzero()[0, 0])
+            raise InvalidLabelsError(
+                f"labels {labels[j]!r:.80} and {labels[i]!r:.80} are the same prompt for this model after its "
+                "tokenizer's normalisation (lower case, whitespace, cut to its length limit), so they would split "
+                "one score between them. Shorten or reword them so that they differ early"
+            )
 
 
 class ClassifierScorer:
@@ -460,6 +510,64 @@ class ClassifierScorer:
     def provenance(self) -> dict:
         """Model provenance plus the classes reported."""
         return {**self.model.provenance(), "labels": list(self.columns), "templates": None}
+
+
+def check_scoring_arguments(
+    labels: Any,
+    *,
+    scorer: Any = None,
+    model: Any = "oai-base",
+    local_model_path: Any = None,
+    face_selection: str = "largest",
+    batch_size: Any = 16,
+    templates: Any = None,
+    precision: Any = None,
+    dtype: Any = None,
+) -> list[str] | None:
+    """Check the arguments that every scoring call shares, before any model is loaded.
+
+    Parameters
+    ----------
+    labels : list of str or None
+        ``None`` is accepted only with ``scorer`` or a fixed-class model (``cnn-fer``).
+    scorer, model, local_model_path, face_selection, batch_size, templates, precision, dtype
+        As in :func:`pybridge.image_scores`.
+
+    Returns
+    -------
+    list of str or None
+        The labels as a list.
+
+    Raises
+    ------
+    InvalidLabelsError
+        As :func:`validate_labels`; or no labels for a zero-shot model.
+    InvalidInputError
+        Bad ``face_selection``, ``batch_size``, ``templates`` or ``precision``.
+    UnknownModelError, ModelNotAvailableError
+        Only when ``labels`` is None and the model must be looked up to know
+        whether it has fixed classes.
+
+    Examples
+    --------
+    >>> check_scoring_arguments(["happy", "sad"], batch_size=8)
+    ['happy', 'sad']
+    """
+    validate_face_selection(face_selection)
+    check_integer(batch_size, "batch_size", 1)
+    normalise_templates(templates)
+    from ..models.device import resolve_precision
+
+    resolve_precision(precision, dtype)
+    if scorer is not None:
+        return None if labels is None else list(labels)
+    if labels is not None:
+        return validate_labels(labels)
+    from ..models.manager import resolve_spec
+
+    if resolve_spec(model, local_model_path).backend != "fer_cnn":
+        validate_labels(None)  # raises: zero-shot models need labels
+    return None
 
 
 class FunctionScorer:
@@ -585,7 +693,7 @@ def score_frames(
     frames: Iterable[np.ndarray],
     scorer,
     face_selection: str = "largest",
-    detector: FaceDetector | None = None,
+    detector=None,
     batch_size: int = 16,
 ) -> list[dict]:
     """Detect, select, crop and score faces in decoded RGB images.
@@ -599,10 +707,11 @@ def score_frames(
     face_selection : {"largest", "left", "right", "none", "all"}, default "largest"
         Which face to score; ``"none"`` scores the whole image without detection;
         ``"all"`` gives one record per face.
-    detector : FaceDetector, optional
-        Defaults to :func:`~pybridge.vision.faces.default_detector` (transforEmotion's
-        Haar settings on a copy at most 640 pixels on its longest side, as in
-        :func:`~pybridge.vision.image_scoring.image_scores`).
+    detector : FaceDetector or MtcnnDetector, optional
+        Defaults to :func:`~pybridge.vision.faces.default_detector` (MTCNN on a copy
+        at most 640 pixels on its longest side, as in
+        :func:`~pybridge.vision.image_scoring.image_scores`). Faces below its
+        ``threshold`` are not scored.
     batch_size : int, default 16
         Images handled per step.
 
@@ -610,9 +719,10 @@ def score_frames(
     -------
     list of dict
         One record per frame (per face with ``"all"``), keys as in
-        :func:`pybridge.scores_table.face_columns` plus ``"_source"`` (the index of the frame). A frame
-        without a face keeps its record: ``face_found`` False, NaN box and scores,
-        and ``reason``.
+        :func:`pybridge.scores_table.face_columns` plus ``"_source"`` (the index of the
+        frame). A frame without a face (or none at or above the detector's
+        threshold) keeps its record: ``face_found`` False, NaN box and scores, and
+        ``reason``.
 
     Raises
     ------
@@ -639,9 +749,10 @@ def score_stream(
     *,
     read: Callable[[Any], np.ndarray],
     face_selection: str = "largest",
-    detector: FaceDetector | None = None,
+    detector=None,
     batch_size: int = 16,
     prefetch: bool = True,
+    tracker=None,
 ) -> Iterator[list[dict]]:
     """Score ``(key, item)`` pairs chunk by chunk, preparing the next chunk while the model runs.
 
@@ -661,6 +772,9 @@ def score_stream(
         As in :func:`score_frames`.
     prefetch : bool, default True
         Overlap preparation with scoring.
+    tracker : FaceTracker, optional
+        Gives every detected face a ``track_id`` (items must come in time order);
+        see :class:`~pybridge.vision.tracking.FaceTracker`.
 
     Yields
     ------
@@ -681,7 +795,7 @@ def score_stream(
             except (ImageReadError, OSError) as err:
                 records.append(_empty_record(key, face_selection, f"unreadable: {err}"))
                 continue
-            records.extend(_face_records(key, rgb, face_selection, detector, scorer.face_crop, crops))
+            records.extend(_face_records(key, rgb, face_selection, detector, scorer.face_crop, crops, tracker))
         return records, (prepare(crops) if crops else None)
 
     def finish_chunk(prepared) -> list[dict]:
@@ -719,36 +833,52 @@ def score_stream(
 # ---------------------------------------------------------------------------- internals
 
 
-def _face_records(key, rgb, face_selection, detector, face_crop, crops: list) -> list[dict]:
+def _face_records(key, rgb, face_selection, detector, face_crop, crops: list, tracker=None) -> list[dict]:
     height, width = rgb.shape[:2]
+    landmarks = bool(getattr(detector, "has_landmarks", False))
     if face_selection == "none":
         crops.append(rgb)
-        return [_record(key, face_selection, None, FaceBox(0, 0, width, height), found=False, scored=True)]
-    boxes = select_faces(detector.detect(rgb), face_selection)
-    if not boxes:
-        return [_empty_record(key, face_selection, NO_FACE_REASON)]
+        return [_record(key, face_selection, None, DetectedFace(FaceBox(0, 0, width, height)), found=False)]
+    candidates = detector.detect_faces(rgb, all_candidates=True)
+    threshold = getattr(detector, "threshold", None)
+    faces = [face for face in candidates if threshold is None or not face.score < threshold]
+    tracks = tracker.update([face.box for face in faces]) if tracker is not None else [None] * len(faces)
+    track_of = dict(zip(map(id, faces), tracks))
+    chosen = select_faces(faces, face_selection)
+    if not chosen:
+        reason = NO_FACE_REASON
+        if candidates:
+            best = max(face.score for face in candidates)
+            reason = f"{NO_FACE_REASON} at or above face_threshold {threshold:g} (best {best:.3f})"
+        return [_empty_record(key, face_selection, reason, landmarks)]
     records = []
-    for face_id, box in enumerate(boxes):
-        crops.append(crop_face(rgb, box, face_crop))
-        records.append(_record(key, face_selection, face_id, box, found=True, scored=True))
+    for face_id, face in enumerate(chosen):
+        crops.append(crop_face(rgb, face.box, face_crop))
+        record = _record(key, face_selection, face_id, face, found=True, landmarks=landmarks)
+        if tracker is not None:
+            record["track_id"] = track_of[id(face)]
+        records.append(record)
     return records
 
 
-def _record(key, face_selection, face_id, box: FaceBox | None, *, found: bool, scored: bool, reason=None) -> dict:
+def _record(key, face_selection, face_id, face: DetectedFace | None, *, found: bool, landmarks: bool = False,
+            reason=None) -> dict:  # fmt: skip
     record: dict[str, Any] = {"_source": key}
     if face_selection == "all":
         record["face_id"] = face_id
     record["face_found"] = found
-    # the Haar detector gives no confidence
-    record["face_score"] = math.nan
-    record.update(zip(BOX_COLUMNS, box if box is not None else (math.nan,) * 4))
+    record["face_score"] = face.score if face is not None and found else math.nan
+    record.update(zip(BOX_COLUMNS, face.box if face is not None else (math.nan,) * 4))
     record["reason"] = reason
-    record["_scored"] = scored
+    if landmarks:
+        points = face.landmarks if face is not None and face.landmarks is not None else ((math.nan,) * 2,) * 5
+        record.update(zip(LANDMARK_COLUMNS, (value for point in points for value in point)))
+    record["_scored"] = face is not None
     return record
 
 
-def _empty_record(key, face_selection, reason: str) -> dict:
-    return _record(key, face_selection, None, None, found=False, scored=False, reason=reason)
+def _empty_record(key, face_selection, reason: str, landmarks: bool = False) -> dict:
+    return _record(key, face_selection, None, None, found=False, landmarks=landmarks, reason=reason)
 
 
 def _chunked(items: Iterable, size: int) -> Iterator[list]:

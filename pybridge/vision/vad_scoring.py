@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InvalidInputError
-from .faces import DEFAULT_DETECTION_SIZE
+from .faces import DEFAULT_DETECTION_SIZE, DEFAULT_DETECTOR, resolve_detector
 from .scoring import build_scorer
 
 __all__ = ["VAD_DIMENSIONS", "LABEL_TYPES", "PolePairScorer", "pole_labels", "vad_scores"]
@@ -215,6 +215,8 @@ def vad_scores(
     precision: Any = None,
     trust_remote_code: bool | None = None,
     face_detection_size: int | None = DEFAULT_DETECTION_SIZE,
+    detector: Any = DEFAULT_DETECTOR,
+    face_threshold: float | None = None,
     **video_options: Any,
 ):
     """Valence, arousal and dominance of the faces in images or video frames.
@@ -237,7 +239,7 @@ def vad_scores(
         ``cnn-fer`` have no free-text poles).
     local_model_path : str or path-like, optional
         Local model folder replacing the alias's weights.
-    face_selection, templates, batch_size, device, dtype, precision, trust_remote_code, face_detection_size
+    face_selection, templates, batch_size, device, dtype, precision, trust_remote_code, face_detection_size, detector, face_threshold
         As in :func:`pybridge.image_scores`.
     **video_options
         For video: ``nframes``, ``ffreq``, ``uniform``, ``start``, ``end`` and the
@@ -277,6 +279,7 @@ def vad_scores(
             f"{sorted(video_options)} apply to video only; the inputs are images"
         )
     labels = list(dict.fromkeys(label for pair in pairs.values() for label in pair))
+    resolve_detector(detector, face_threshold, face_detection_size, face_selection)  # fail before the model loads
     built = build_scorer(labels, model, local_model_path, templates=templates, batch_size=batch_size,
                          device=device, dtype=dtype, precision=precision, trust_remote_code=trust_remote_code)
     if not hasattr(built, "templates"):
@@ -286,7 +289,7 @@ def vad_scores(
         )
     scorer = PolePairScorer(built, pairs)
     common = dict(face_selection=face_selection, scorer=scorer, batch_size=batch_size,
-                  face_detection_size=face_detection_size)
+                  face_detection_size=face_detection_size, detector=detector, face_threshold=face_threshold)
     if kind == "image":
         return image_scores(sources, **common)
     return video_scores(sources if len(sources) > 1 else sources[0], **common, **video_options)

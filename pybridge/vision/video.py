@@ -37,6 +37,7 @@ Examples
 from __future__ import annotations
 
 import heapq
+import math
 import os
 import queue
 import threading
@@ -57,6 +58,7 @@ from ..errors import (
     MissingDependencyError,
     VideoReadError,
 )
+from ..limits import limit
 from .images import check_media_file, is_url
 
 __all__ = [
@@ -74,7 +76,8 @@ __all__ = [
 #: 0.3 selects the frame stamped 0.3 s although 0.3 has no exact binary value.
 TIME_TOLERANCE_S = 1e-6
 
-_URL_TIMEOUT_S = 30.0
+#: Frame rate assumed for a video that states neither its rate nor its frame count.
+_MAX_FRAME_RATE = 1000.0
 
 T = TypeVar("T")
 
@@ -423,7 +426,7 @@ class _Sampler:
         n_rows = 0
         if plan.uniform:
             stop = self._uniform_stop(info, stream)
-            picker = _UniformPicker(_even_instants(plan.start, stop, plan.nframes))
+            picker = _UniformPicker(_even_instants(plan.start, stop, self._uniform_count(info, stream, stop)))
             for index, time_s, frame in picker.pick(decoder.frames(stop, picker.next_instant)):
                 n_rows += 1
                 yield partial(_to_sampled, index, time_s, frame)
@@ -460,6 +463,24 @@ class _Sampler:
             )
             return duration
         return self.plan.end
+
+    def _uniform_count(self, info: VideoInfo, stream, stop: float) -> int:
+        """``nframes``, or fewer when the window cannot show that many frames.
+
+        Checked before the instants are listed, so a huge ``nframes`` costs memory in
+        proportion to the video, not to ``nframes``. Twice the average frame rate
+        (plus two) leaves room for variable-frame-rate stretches; as every frame is
+        kept once, more instants than frames would not add rows.
+        """
+        rate = info.average_fps or (float(stream.guessed_rate) if stream.guessed_rate else None)
+        span = max(stop - self.plan.start, 0.0)
+        if rate:
+            most = math.ceil(span * rate * 2) + 2
+        elif info.frame_count:
+            most = 2 * info.frame_count + 2
+        else:
+            most = math.ceil(span * _MAX_FRAME_RATE) + 2
+        return min(self.plan.nframes, most)
 
     def _note_shortfall(self, n_rows: int, info: VideoInfo, decoded: _WindowDecoder) -> None:
         name = _display_name(self.source)
@@ -635,7 +656,7 @@ class _PacketIndex:
         import av
 
         try:
-            self.container = av.open(str(source), timeout=_URL_TIMEOUT_S if is_url(source) else None)
+            self.container = av.open(str(source), timeout=_url_timeouts(source))
         except av.error.FFmpegError as err:
             raise VideoReadError(f"could not read video {_display_name(source)}: {err}") from err
         self.name = _display_name(source)
@@ -773,7 +794,7 @@ def _scan_duration(source: str | os.PathLike, stream_index: int, frame_rate) -> 
 
     first, last_end, n_packets = None, None, 0
     try:
-        with av.open(str(source), timeout=_URL_TIMEOUT_S if is_url(source) else None) as container:
+        with av.open(str(source), timeout=_url_timeouts(source)) as container:
             stream = container.streams[stream_index]
             for packet in container.demux(stream):
                 if not packet.size:
@@ -813,7 +834,7 @@ class _open:
             check_media_file(Path(source), "video", VideoReadError,
                              empty_hint="; re-export or re-download it")
         try:
-            self.container = av.open(str(source), timeout=_URL_TIMEOUT_S if url else None)
+            self.container = av.open(str(source), timeout=_url_timeouts(source))
         except av.error.FFmpegError as err:
             if url and not isinstance(err, av.error.InvalidDataError):
                 raise DownloadError(f"could not stream video {name}: {err}") from err
@@ -826,6 +847,13 @@ class _open:
             self.container.close()
             raise VideoReadError(f"{name} has no video stream (audio only?); pass a file with video")
         stream = streams[0]
+        width, height, cap = int(stream.codec_context.width), int(stream.codec_context.height), int(limit("PYBRIDGE_MAX_IMAGE_PIXELS"))
+        if width * height > cap:
+            self.container.close()
+            raise VideoReadError(
+                f"video {name} has frames of {width} x {height} pixels, more than the limit of {cap:,} pixels that "
+                "protects memory; scale it down, or raise the environment variable PYBRIDGE_MAX_IMAGE_PIXELS"
+            )
         stream.thread_type = "AUTO"
         return self.container, stream
 
@@ -858,6 +886,14 @@ def _describe(source: str, container, stream, rotation: int = 0) -> VideoInfo:
     )
 
 
+def _url_timeouts(source: str | os.PathLike) -> tuple[float, float] | None:
+    """PyAV's (open, read) timeouts for a URL: opening within the request deadline, each read within the
+    connect timeout (see :mod:`pybridge.limits`); None for local files."""
+    if not is_url(source):
+        return None
+    return limit("PYBRIDGE_REQUEST_DEADLINE"), limit("PYBRIDGE_CONNECT_TIMEOUT")
+
+
 def _display_name(source: str | os.PathLike) -> str:
     return repr(str(source))
 
@@ -868,7 +904,8 @@ def _ordinal(n: int) -> str:
 
 
 def _positive_int(value: Any, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer, float)) or value != int(value):
+    is_number = isinstance(value, (int, np.integer, float, np.floating)) and not isinstance(value, bool)
+    if not is_number or not np.isfinite(value) or value != int(value):
         raise InvalidInputError(f"{name} must be a whole number >= 1; got {value!r}")
     if int(value) < 1:
         raise InvalidInputError(f"{name} must be >= 1; got {value!r}")

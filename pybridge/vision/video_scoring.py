@@ -15,8 +15,8 @@ Examples
 
 from __future__ import annotations
 
+import inspect
 import io
-import json
 import math
 import os
 import warnings
@@ -27,30 +27,18 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ImageReadError, InvalidInputError
+from ..errors import ImageReadError, InvalidInputError, library_errors
 from ..progress import progress_bar
 from ..scores_table import face_columns, set_dtypes, set_provenance
-from .faces import (
-    DEFAULT_DETECTION_SIZE,
-    FaceBox,
-    FaceDetector,
-    crop_face,
-    default_detector,
-    validate_face_selection,
-)
+from .faces import DEFAULT_DETECTION_SIZE, DEFAULT_DETECTOR, FaceBox, crop_face, resolve_detector
 from .images import is_url
-from .scoring import build_scorer, score_stream, validate_labels
-from .video import (
-    SampledFrame,
-    SamplePlan,
-    ShortWindowWarning,
-    iter_video_frames,
-    probe_video,
-    sample_plan,
-)
+from .run_record import differences, input_identity, read_record, result_settings, write_record
+from .scoring import build_scorer, check_scoring_arguments, score_stream
+from .tracking import FaceTracker
+from .video import SampledFrame, SamplePlan, ShortWindowWarning, iter_video_frames, probe_video, sample_plan
 from .youtube import resolve_video_source
 
-__all__ = ["iter_video_score_chunks", "video_scores"]
+__all__ = ["check_video_arguments", "iter_video_score_chunks", "video_scores"]
 
 _OUTPUT_FORMATS = (".csv", ".parquet")
 
@@ -79,6 +67,8 @@ def video_scores(
     templates: Any = None,
     trust_remote_code: bool | None = None,
     face_detection_size: int | None = DEFAULT_DETECTION_SIZE,
+    detector: Any = DEFAULT_DETECTOR,
+    face_threshold: float | None = None,
 ):
     """Score the faces in sampled video frames: one row per frame, an emotion time series.
 
@@ -149,6 +139,10 @@ def video_scores(
         about three times cheaper on 720p video; faces must then be at least 48
         pixels tall in a 720p frame. ``None`` scans the full frame, as
         transforEmotion does (slower; finds faces down to 30 pixels).
+    detector : {"mtcnn", "haar"} or detector object, default "mtcnn"
+        Face detector; see :func:`pybridge.image_scores`.
+    face_threshold : float, optional
+        Smallest detector confidence, in [0, 1], a face needs; default 0.9 for MTCNN.
 
     Returns
     -------
@@ -156,12 +150,16 @@ def video_scores(
         One row per sampled frame (per face with ``"all"``), in time order, the
         columns of :mod:`pybridge.scores_table`: (``video``), ``frame`` (0-based
         index of the frame in the file), ``time_s`` (its presentation time in
-        seconds), (``face_id``), ``face_found``, ``face_score`` (the detector's
-        confidence; NaN for the Haar detector), ``face_x``, ``face_y``, ``face_w``,
-        ``face_h`` (face box in
-        pixels of the upright frame; NaN without a face), ``reason`` (why a row has
-        no scores: no face, or a frame that could not be decoded; else None), then
-        one column per label. A frame without a face, or that cannot be decoded, is
+        seconds), (``face_id``), ``track_id`` (the same value for the same person
+        across the sampled frames; see :mod:`pybridge.vision.tracking` for what
+        happens when someone leaves and comes back), ``face_found``, ``face_score``
+        (the detector's confidence; NaN for the Haar detector), ``face_x``,
+        ``face_y``, ``face_w``, ``face_h`` (face box in pixels of the upright frame;
+        NaN without a face), ``reason`` (why a row has no scores: no face, or a
+        frame that could not be decoded; else None), the ``landmark_*`` columns
+        (MTCNN), then one column per label. Per-person series:
+        ``face_selection="all"``, then ``pybridge.dynEGA(table)`` or
+        ``pybridge.estimate_dlo(table)`` (one series per ``track_id``). A frame without a face, or that cannot be decoded, is
         kept with NaN scores. ``frame`` is int64, or float64 with NaN when a frame
         could not be decoded. ``attrs["pybridge"]`` records the provenance: model,
         labels, sampling, decoder, face settings and facts about each video.
@@ -177,7 +175,8 @@ def video_scores(
     MissingDependencyError
         A YouTube URL without ``pytubefix`` installed.
     InvalidInputError
-        Bad sampling arguments, ``face_selection``, ``batch_size``, ``out`` suffix,
+        Bad sampling arguments, ``face_selection``, ``detector``, ``face_threshold``
+        (outside [0, 1]), ``batch_size``, ``out`` suffix,
         an existing ``out`` without ``resume=True``, or ``resume=True`` on a file
         written with other settings.
     InvalidLabelsError
@@ -225,35 +224,28 @@ def video_scores(
     >>> video_scores(["a.mp4", "b.mp4"], ["happy", "sad"], out="scores.csv",
     ...              resume=True)  # doctest: +SKIP
     """
+    arguments = dict(locals())  # every parameter, so that new ones join the run record by themselves
     import pandas as pd
 
     sources, several = _video_list(video)
+    arguments = check_video_arguments(**{k: v for k, v in arguments.items() if k != "video"})
+    plan, detector, labels = arguments.pop("plan"), arguments.pop("resolved_detector"), arguments["labels"]
     sources = [resolve_video_source(source) for source in sources]  # YouTube pages -> files
-    plan = sample_plan(nframes=nframes, ffreq=ffreq, uniform=uniform, start=start, end=end)
-    validate_face_selection(face_selection)
-    if scorer is None and labels is not None:
-        validate_labels(labels)  # fail before a model is loaded
-    sink = _OutputFile(out, resume) if out is not None else None
-    if resume and sink is None:
-        raise InvalidInputError("resume=True needs out=, the file an interrupted run was writing to")
+    sink = _OutputFile(out, resume, sources, arguments) if out is not None else None
     infos = {source: probe_video(source) for source in sources}  # bad files fail before the model loads
+    frame_folder = _FrameFolder(save_frames) if save_frames is not None else None
 
     built = build_scorer(
         labels, model, local_model_path, scorer=scorer, templates=templates, batch_size=batch_size,
         device=device, dtype=dtype, precision=precision, trust_remote_code=trust_remote_code,
     )  # fmt: skip
-    detector = None if face_selection == "none" else default_detector(face_detection_size)
     id_columns = (["video"] if several else []) + ["frame", "time_s"]
-    columns = id_columns + face_columns(built.columns, face_selection)
-    settings = {
-        "sampling": asdict(plan),
-        "face_selection": face_selection,
-        "face_detection_size": face_detection_size,
-        "columns": columns,
-        "scorer": _scorer_identity(built),
-    }
-    done = sink.open(columns, settings) if sink is not None else pd.DataFrame(columns=columns)
-    frame_folder = _FrameFolder(save_frames) if save_frames is not None else None
+    columns = id_columns + _face_columns(built.columns, face_selection, detector)
+    tracker_settings = FaceTracker().settings() if detector is not None else None
+    # the detector as resolved (an object or a name) stands for the detector argument in the run record
+    identity = _detector_identity(detector)
+    resolved = {**built.provenance(), "detector": identity, "face_detector": identity, "tracker": tracker_settings}
+    done = sink.open(columns, resolved) if sink is not None else pd.DataFrame(columns=columns)
 
     tables = [done] if len(done) else []
     with progress_bar(plan.nframes * len(sources), progress, unit="frame", desc="scoring video frames") as bar:
@@ -267,6 +259,7 @@ def video_scores(
             for chunk in iter_video_score_chunks(
                 source, built, plan, face_selection=face_selection, detector=detector, batch_size=batch_size,
                 skip=skip, shortfalls=shortfalls, frame_folder=frame_folder,
+                first_track_id=_next_track_id(done, name if several else None),
             ):  # fmt: skip
                 if several:
                     chunk.insert(0, "video", name)
@@ -287,11 +280,84 @@ def video_scores(
         "face_selection": face_selection,
         "face_crop": built.face_crop,
         "face_detector": detector.settings() if detector is not None else None,
+        "tracker": tracker_settings,
         "batch_size": batch_size,
         "decoder": _decoder_version(),
         "videos": {str(source): asdict(info) for source, info in infos.items()},
     })
     return table
+
+
+def check_video_arguments(labels: Any = None, **options: Any) -> dict[str, Any]:
+    """Check every argument of :func:`video_scores` except the videos, before any model loads.
+
+    The one door that :func:`video_scores` and :func:`pybridge.score_corpus` both
+    pass, so that a corpus job refuses bad arguments before a worker starts.
+
+    Parameters
+    ----------
+    labels : list of str, optional
+        As in :func:`video_scores`.
+    **options
+        Any other argument of :func:`video_scores` by name.
+
+    Returns
+    -------
+    dict
+        Every argument (defaults filled in), plus ``"plan"``: the validated
+        :class:`~pybridge.vision.video.SamplePlan`, and ``"resolved_detector"``: the
+        face detector (None with ``face_selection="none"``).
+
+    Raises
+    ------
+    InvalidInputError
+        An argument :func:`video_scores` does not have, bad sampling arguments,
+        ``face_selection``, ``batch_size``, ``templates``, ``face_detection_size``,
+        ``out`` or ``resume`` without ``out``.
+    InvalidLabelsError
+        As :func:`pybridge.vision.scoring.validate_labels`, or no labels for a
+        zero-shot model.
+
+    Examples
+    --------
+    >>> check_video_arguments(["happy", "sad"], nframes=10)["plan"].nframes
+    10
+    >>> check_video_arguments(["happy", "sad"], nframez=10)  # doctest: +IGNORE_EXCEPTION_DETAIL
+    Traceback (most recent call last):
+    pybridge.errors.InvalidInputError: video_scores() has no argument 'nframez'
+    """
+    defaults = _video_scores_defaults()
+    unknown = sorted(set(options) - set(defaults))
+    if unknown:
+        raise InvalidInputError(
+            f"video_scores() has no argument {', '.join(map(repr, unknown))}; its arguments are "
+            f"{', '.join(defaults)}"
+        )
+    arguments = {**defaults, **options}
+    plan = sample_plan(
+        nframes=arguments["nframes"], ffreq=arguments["ffreq"], uniform=arguments["uniform"],
+        start=arguments["start"], end=arguments["end"],
+    )  # fmt: skip
+    arguments["labels"] = check_scoring_arguments(
+        labels, scorer=arguments["scorer"], model=arguments["model"], local_model_path=arguments["local_model_path"],
+        face_selection=arguments["face_selection"], batch_size=arguments["batch_size"], templates=arguments["templates"],
+        precision=arguments["precision"], dtype=arguments["dtype"],
+    )  # fmt: skip
+    arguments["resolved_detector"] = resolve_detector(
+        arguments["detector"], arguments["face_threshold"], arguments["face_detection_size"], arguments["face_selection"]
+    )
+    if arguments["out"] is not None:
+        suffix = Path(os.fspath(arguments["out"])).suffix.lower()
+        if suffix not in _OUTPUT_FORMATS:
+            raise InvalidInputError(f"out must end in .csv or .parquet; got {os.fspath(arguments['out'])!r}")
+    elif arguments["resume"]:
+        raise InvalidInputError("resume=True needs out=, the file an interrupted run was writing to")
+    return {**arguments, "plan": plan}
+
+
+def _video_scores_defaults() -> dict[str, Any]:
+    parameters = inspect.signature(video_scores).parameters
+    return {name: p.default for name, p in parameters.items() if name not in ("video", "labels")}
 
 
 def iter_video_score_chunks(
@@ -300,11 +366,12 @@ def iter_video_score_chunks(
     plan: SamplePlan,
     *,
     face_selection: str = "largest",
-    detector: FaceDetector | None = None,
+    detector=None,
     batch_size: int = 16,
     skip: int = 0,
     shortfalls: list[str] | None = None,
     frame_folder: _FrameFolder | None = None,
+    first_track_id: int = 0,
 ) -> Iterator[Any]:
     """Score one video chunk by chunk (the engine of :func:`video_scores` and of corpus scoring).
 
@@ -324,12 +391,17 @@ def iter_video_score_chunks(
         Receives short-window messages instead of a :class:`ShortWindowWarning`.
     frame_folder : optional
         Internal: where :func:`video_scores` saves crops.
+    first_track_id : int, default 0
+        Id of the first new face track (after ``skip``, one past the ids already
+        written, so a resumed run does not reuse them).
 
     Yields
     ------
     pandas.DataFrame
         ``batch_size`` frames at a time: ``frame``, ``time_s``, then
-        :func:`~pybridge.scores_table.face_columns`. Memory stays bounded by a
+        :func:`~pybridge.scores_table.face_columns` (with ``track_id`` when faces
+        are detected: every detected face is tracked, the selected ones reported).
+        Memory stays bounded by a
         few chunks whatever the video's length.
 
     Raises
@@ -345,7 +417,10 @@ def iter_video_score_chunks(
     """
     import pandas as pd
 
-    columns = ["frame", "time_s", *face_columns(scorer.columns, face_selection)]
+    if face_selection != "none" and detector is None:
+        detector = resolve_detector(face_selection=face_selection)
+    tracker = FaceTracker(first_id=first_track_id) if detector is not None else None
+    columns = ["frame", "time_s", *_face_columns(scorer.columns, face_selection, detector)]
     in_flight: dict[int, SampledFrame] = {}
 
     def keyed_frames() -> Iterator[tuple[int, SampledFrame]]:
@@ -355,7 +430,7 @@ def iter_video_score_chunks(
 
     for records in score_stream(
         keyed_frames(), scorer, read=_frame_pixels, face_selection=face_selection, detector=detector,
-        batch_size=batch_size,
+        batch_size=batch_size, tracker=tracker,
     ):  # fmt: skip
         for record in records:
             sampled = in_flight[record["_source"]]
@@ -409,11 +484,26 @@ def _frames_done(done, name: str | None) -> int:
     return int(rows["time_s"].nunique())
 
 
-def _scorer_identity(scorer) -> dict[str, Any]:
-    provenance = scorer.provenance()
-    # precision belongs here: fp32 and bf16 rows of one series would differ in the third decimal
-    keys = ("model", "alias", "model_id", "source", "revision", "backend", "precision", "labels", "templates")
-    return {key: provenance[key] for key in keys if key in provenance}
+def _face_columns(scorer_columns, face_selection: str, detector) -> list[str]:
+    """A video's face columns: tracked whenever faces are detected, landmarks when the detector gives them."""
+    landmarks = bool(getattr(detector, "has_landmarks", False))
+    return face_columns(scorer_columns, face_selection, tracked=detector is not None, landmarks=landmarks)
+
+
+def _detector_identity(detector) -> dict[str, Any] | None:
+    """What a resumed run must share with the first: the detector's settings, but not its thread count."""
+    if detector is None:
+        return None
+    return {key: value for key, value in detector.settings().items() if key != "threads"}
+
+
+def _next_track_id(done, name: str | None) -> int:
+    """One past the largest track id an interrupted run wrote for a video (0 when none)."""
+    if not len(done) or "track_id" not in done.columns:
+        return 0
+    rows = done if name is None else done[done["video"].astype(str) == name]
+    largest = rows["track_id"].max()
+    return 0 if math.isnan(largest) else int(largest) + 1  # NaN: no face tracked yet
 
 
 def _decoder_version() -> str:
@@ -425,49 +515,86 @@ def _decoder_version() -> str:
 class _OutputFile:
     """Rows written as they are scored: appended to a CSV, or Parquet parts merged at the end.
 
-    A ``<out>.run.json`` beside the output records the settings, so ``resume=True``
-    refuses to mix rows of different runs.
+    A ``<out>.run.json`` beside the output records everything that defines the
+    result (see :mod:`pybridge.vision.run_record`): the arguments, each video's path,
+    size and modification time, and the scorer's provenance. ``resume=True``
+    compares them and refuses to mix rows of different runs.
     """
 
-    def __init__(self, out: str | os.PathLike, resume: bool) -> None:
+    def __init__(self, out: str | os.PathLike, resume: bool, sources: list, arguments: dict[str, Any]) -> None:
         self.path = Path(out)
         self.format = self.path.suffix.lower()
-        if self.format not in _OUTPUT_FORMATS:
-            raise InvalidInputError(f"out must end in .csv or .parquet; got {os.fspath(out)!r}")
         self.resume = bool(resume)
         self.settings_file = self.path.with_name(self.path.name + ".run.json")
         self.parts = self.path.with_name(self.path.name + ".parts")
         self.n_parts = 0
-
-    def open(self, columns: list[str], settings: dict[str, Any]):
-        import pandas as pd
-
-        started = self.path.exists() or self.parts.exists()
-        if started and not self.resume:
+        self.restart = (
+            f"to start over, delete {os.fspath(self.path)!r} (with {self.settings_file.name!r} and "
+            f"{self.parts.name!r} if present) or pass a new out="
+        )
+        self.record: dict[str, Any] = {
+            "settings": result_settings({k: v for k, v in arguments.items() if k != "scorer"}),
+            "inputs": {str(i): input_identity(source) for i, source in enumerate(sources)},
+        }
+        if self.path.is_dir():
+            raise InvalidInputError(f"out={os.fspath(self.path)!r} is a folder; pass the path of a .csv or .parquet file")
+        self.started = self.path.exists() or self.parts.exists()
+        if self.started and not self.resume:
             raise InvalidInputError(
                 f"{os.fspath(self.path)!r} already exists; pass resume=True to continue that run, or choose "
                 "another out= (existing results are never overwritten)"
             )
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        if not started:
-            self.settings_file.write_text(json.dumps(settings, indent=1, default=str), encoding="utf-8")
+        if self.started:
+            self._compare(read_record(self.settings_file, self.restart), ("settings", "inputs"))
+            return
+        with library_errors(f"cannot write out={os.fspath(self.path)!r}", "choose a location you can write to"):
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        write_record(self.settings_file, self.record)  # proves the folder is writable before the model loads
+
+    def open(self, columns: list[str], provenance: dict[str, Any]):
+        """Rows already written (resume), after checking the scorer and the columns."""
+        import pandas as pd
+
+        self.record["scorer"] = result_settings(provenance)
+        self.record["columns"] = list(columns)
+        if not self.started:
+            write_record(self.settings_file, self.record)
             return pd.DataFrame(columns=columns)
-        if self.settings_file.exists():
-            previous = json.loads(self.settings_file.read_text(encoding="utf-8"))
-            if previous != json.loads(json.dumps(settings, default=str)):
-                raise InvalidInputError(
-                    f"cannot resume {os.fspath(self.path)!r}: it was written with other settings "
-                    f"({self.settings_file.name} differs: sampling, labels, model, precision or face_selection); "
-                    "use the same arguments or a new out="
-                )
-        done = self._read_done()
-        if len(done) and list(done.columns) != columns:
+        self._compare(read_record(self.settings_file, self.restart), ("scorer", "columns"))
+        with library_errors(f"cannot resume {os.fspath(self.path)!r}: its rows cannot be read", self.restart):
+            done = self._read_done()
+        if len(done.columns) and list(done.columns) != columns:
             raise InvalidInputError(
-                f"cannot resume {os.fspath(self.path)!r}: its columns {list(done.columns)} differ from {columns}"
+                f"cannot resume {os.fspath(self.path)!r}: its columns {list(done.columns)} differ from {columns}; "
+                + self.restart
             )
         return done.reindex(columns=columns)
 
+    def _compare(self, previous: dict[str, Any], keys: tuple[str, ...]) -> None:
+        found: list[str] = []
+        # An argument the scorer's provenance also records (precision=None -> "fp32") is compared
+        # as resolved there, so that the default and its explicit value count as the same run.
+        resolved = set(previous.get("scorer") or {}) if isinstance(previous.get("scorer"), dict) else set()
+        for key in keys:
+            before, now = previous.get(key, "<unset>"), self.record.get(key, "<unset>")
+            if key == "settings" and isinstance(before, dict) and isinstance(now, dict):
+                before = {k: v for k, v in before.items() if k not in resolved}
+                now = {k: v for k, v in now.items() if k not in resolved}
+            if isinstance(before, dict) and isinstance(now, dict):
+                found.extend(differences(before, now, f"{key}."))
+            elif before != now:
+                found.extend(differences({key: before}, {key: now}))
+        if found:
+            raise InvalidInputError(
+                f"cannot resume {os.fspath(self.path)!r}: the inputs or settings changed since the run that wrote it "
+                f"({'; '.join(found[:6])}{'; ...' if len(found) > 6 else ''}); {self.restart}"
+            )
+
     def append(self, chunk) -> None:
+        with library_errors(f"cannot write rows to {os.fspath(self.path)!r}", "check the disk and the permissions"):
+            self._append(chunk)
+
+    def _append(self, chunk) -> None:
         if self.format == ".csv":
             header = not self.path.exists() or self.path.stat().st_size == 0
             text = chunk.to_csv(index=False, header=header)
@@ -484,6 +611,10 @@ class _OutputFile:
             os.replace(temporary, part)  # a part is either whole or absent
 
     def finish(self, table) -> None:
+        with library_errors(f"cannot write {os.fspath(self.path)!r}", "check the disk and the permissions"):
+            self._finish(table)
+
+    def _finish(self, table) -> None:
         if self.format == ".parquet":
             temporary = self.path.with_name(self.path.name + ".tmp")
             table.to_parquet(temporary, index=False)
@@ -524,7 +655,8 @@ class _FrameFolder:
         self.folder = Path(folder)
         if self.folder.exists() and not self.folder.is_dir():
             raise InvalidInputError(f"save_frames={os.fspath(folder)!r} is a file; pass a folder")
-        self.folder.mkdir(parents=True, exist_ok=True)
+        with library_errors(f"cannot create save_frames={os.fspath(folder)!r}", "choose a folder you can write to"):
+            self.folder.mkdir(parents=True, exist_ok=True)
 
     def save(self, video: str | os.PathLike, sampled: SampledFrame, record: dict, face_crop: str) -> None:
         from PIL import Image
@@ -538,14 +670,16 @@ class _FrameFolder:
         stem = f"{_video_stem(video)}_f{frame}_t{sampled.time_s:.3f}{face}"
         buffer = io.BytesIO()
         Image.fromarray(image).save(buffer, format="PNG")
-        for attempt in range(10_000):
-            path = self.folder / (f"{stem}.png" if attempt == 0 else f"{stem}-{attempt}.png")
-            try:
-                with open(path, "xb") as handle:  # "x": fail rather than overwrite
-                    handle.write(buffer.getvalue())
-                return
-            except FileExistsError:
-                continue
+        fix = "check the disk and the permissions, or drop save_frames="
+        with library_errors(f"cannot save a face crop in {os.fspath(self.folder)!r}", fix):
+            for attempt in range(10_000):
+                path = self.folder / (f"{stem}.png" if attempt == 0 else f"{stem}-{attempt}.png")
+                try:
+                    with open(path, "xb") as handle:  # "x": fail rather than overwrite
+                        handle.write(buffer.getvalue())
+                    return
+                except FileExistsError:
+                    continue
 
 
 def _video_stem(video: str | os.PathLike) -> str:

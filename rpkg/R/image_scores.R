@@ -21,6 +21,15 @@
 #'   alias or a Hugging Face model id.
 #' @param local_model_path Optional folder holding the model's files (offline use,
 #'   fine-tuned models); used instead of downloading.
+#' @param detector Face detector: \code{"mtcnn"} (default; a neural detector that gives
+#'   each face a confidence, \code{face_score}, and five landmarks; its weights come
+#'   from the Python package facenet-pytorch: \code{pip install --no-deps
+#'   facenet-pytorch==2.6.0}) or
+#'   \code{"haar"} (transforEmotion's OpenCV cascade, same boxes as transforEmotion;
+#'   no confidence).
+#' @param face_threshold Smallest detector confidence, between 0 and 1, a face needs
+#'   to be scored; \code{NULL} (default) uses the detector's own (0.9 for MTCNN).
+#'   Not used by \code{"haar"}.
 #' @param ... Further arguments for the Python function \code{pybridge.image_scores},
 #'   e.g. \code{batch_size}, \code{device} (\code{"cpu"}, \code{"cuda"}),
 #'   \code{precision} (\code{"fp32"}, the CPU default; \code{"bf16"}, several times
@@ -40,10 +49,12 @@
 #'   \code{face_selection = "all"}): \code{image}, \code{face_found}, \code{face_score}
 #'   (the detector's confidence; \code{NA} for the Haar detector), the face box
 #'   \code{face_x}, \code{face_y}, \code{face_w}, \code{face_h} (pixels),
-#'   \code{reason} (why a row has no scores, else \code{NA}), then one column per label
-#'   in the order given. The attribute \code{"provenance"} records the model, its
-#'   revision and package versions. With \code{output = "transforEmotion"} only the
-#'   label columns (one row per image, \code{NA} where no face was found).
+#'   \code{reason} (why a row has no scores, else \code{NA}), the ten
+#'   \code{landmark_*} coordinates (MTCNN), then one column per label in the order
+#'   given. The attribute \code{"provenance"} records the model, its revision, the
+#'   face detector with its version and threshold, and package versions. With
+#'   \code{output = "transforEmotion"} only the label columns (one row per image,
+#'   \code{NA} where no face was found).
 #'
 #' @section Differences from transforEmotion:
 #' transforEmotion returned only the label columns, and a row of \code{NA} without
@@ -66,8 +77,8 @@
 #' }
 #' }
 image_scores <- function(image, classes, face_selection = "largest", model = "oai-base",
-                         local_model_path = NULL, ...,
-                         output = getOption("pybridge.output", "tidy")) {
+                         local_model_path = NULL, detector = "mtcnn", face_threshold = NULL,
+                         ..., output = getOption("pybridge.output", "tidy")) {
   check_output(output)
   if (missing(classes)) classes <- NULL
   check_labels(classes, allow_null = TRUE)
@@ -78,7 +89,8 @@ image_scores <- function(image, classes, face_selection = "largest", model = "oa
   images <- if (length(image) == 1) image else as.list(image)
   scores <- py_call("image_scores", images, as_py_list(classes),
                     face_selection = face_selection, model = model,
-                    local_model_path = expand_path(local_model_path), ...)
+                    local_model_path = expand_path(local_model_path),
+                    detector = detector, face_threshold = face_threshold, ...)
   shaped_scores(scores, output)
 }
 
@@ -113,7 +125,8 @@ image_scores <- function(image, classes, face_selection = "largest", model = "oa
 #' }
 image_scores_dir <- function(dir, classes, face_selection = "largest",
                              pattern = "\\.(jpg|jpeg|png|bmp)$", recursive = FALSE,
-                             model = "oai-base", local_model_path = NULL, ...,
+                             model = "oai-base", local_model_path = NULL,
+                             detector = "mtcnn", face_threshold = NULL, ...,
                              output = getOption("pybridge.output", "tidy")) {
   check_output(output)
   if (missing(classes)) classes <- NULL
@@ -134,7 +147,8 @@ image_scores_dir <- function(dir, classes, face_selection = "largest",
     return(empty)
   }
   scores <- image_scores(files, classes, face_selection = face_selection, model = model,
-                         local_model_path = local_model_path, ..., output = "tidy")
+                         local_model_path = local_model_path, detector = detector,
+                         face_threshold = face_threshold, ..., output = "tidy")
   provenance <- attr(scores, "provenance")
   scores <- cbind(data.frame(image_id = basename(scores$image)), scores)
   attr(scores, "provenance") <- provenance

@@ -21,11 +21,13 @@
 #' }
 #' }
 image_embeddings <- function(image, model = "oai-base", local_model_path = NULL,
-                             face_selection = "largest", ...) {
+                             face_selection = "largest", detector = "mtcnn",
+                             face_threshold = NULL, ...) {
   images <- if (length(image) == 1) image else as.list(image)
   from_python(py_call("image_embeddings", images, model = model,
                       local_model_path = expand_path(local_model_path),
-                      face_selection = face_selection, ...))
+                      face_selection = face_selection, detector = detector,
+                      face_threshold = face_threshold, ...))
 }
 
 #' Train an emotion probe on CLIP image embeddings
@@ -40,7 +42,7 @@ image_embeddings <- function(image, model = "oai-base", local_model_path = NULL,
 #' @param labels The class of each image (character or factor).
 #' @param model,local_model_path The CLIP model whose embeddings are used.
 #' @param classifier \code{"logistic"} (default) or \code{"mlp"}.
-#' @param face_selection As in \code{\link{image_scores}}.
+#' @param face_selection,detector,face_threshold As in \code{\link{image_scores}}.
 #' @param ... Further arguments for \code{pybridge.EmotionProbe}: \code{C},
 #'   \code{hidden_layer_sizes}, \code{zero_shot_init} (start from the zero-shot text
 #'   embeddings of the class names), \code{random_state}, \code{precision} (of the
@@ -60,11 +62,12 @@ image_embeddings <- function(image, model = "oai-base", local_model_path = NULL,
 #' }
 train_probe <- function(images, labels, model = "oai-base", local_model_path = NULL,
                         classifier = c("logistic", "mlp"), face_selection = "largest",
-                        ...) {
+                        detector = "mtcnn", face_threshold = NULL, ...) {
   classifier <- match.arg(classifier)
   probe <- py_call("EmotionProbe", model = model,
                    local_model_path = expand_path(local_model_path),
-                   classifier = classifier, face_selection = face_selection, ...)
+                   classifier = classifier, face_selection = face_selection,
+                   detector = detector, face_threshold = face_threshold, ...)
   inputs <- if (is.character(images) && length(images) == 1) list(images) else images
   py_call("fit", inputs, as.list(as.character(labels)), .object = probe)
   structure(list(python = probe), class = "pybridge_probe")

@@ -20,12 +20,13 @@
 #'          pybridge_unreadable_image = function(e) NULL)
 #' }
 #' The kinds are \code{invalid_input}, \code{invalid_labels},
-#' \code{series_too_short}, \code{unstable_parameters}, \code{unreadable_image},
+#' \code{series_too_short}, \code{unstable_parameters}, \code{unsupported_option},
+#' \code{unreadable_image},
 #' \code{unreadable_video}, \code{model_error}, \code{unknown_model},
 #' \code{model_not_available}, \code{model_load}, \code{quantization_unsupported},
 #' \code{precision_unsupported},
 #' \code{model_mismatch}, \code{not_fitted}, \code{missing_dependency},
-#' \code{download} and \code{estimation}. Warnings from Python become R warnings of
+#' \code{download}, \code{service_unavailable} and \code{estimation}. Warnings from Python become R warnings of
 #' class \code{pybridge_warning}. Any other Python exception (a bug) is signalled
 #' with class \code{pybridge_python_exception} and its Python type in the message.
 #'

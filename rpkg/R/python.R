@@ -23,8 +23,9 @@ pybridge_api <- function() {
       pybridge_abort(
         "missing_dependency",
         sprintf(paste0(
-          "The Python package 'pybridge' cannot be imported by the Python that ",
-          "reticulate uses (%s). Run setup_modules() once to install it, or set ",
+          "The Python module 'pybridge' cannot be imported by the Python that ",
+          "reticulate uses (%s). Run setup_modules() once to install it (the ",
+          "distribution 'pybridge-emotion' bundled with this R package), or set ",
           "RETICULATE_PYTHON to a Python where it is installed, then restart R."
         ), python),
         call = NULL

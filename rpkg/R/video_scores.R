@@ -47,12 +47,16 @@
 #'
 #' @return A \code{data.frame} with one row per sampled frame: (\code{id} and
 #'   \code{video} when several videos are given), \code{frame} (index in the file),
-#'   \code{time_s} (presentation time in seconds), \code{face_found}, \code{face_score}
-#'   (the detector's confidence; \code{NA} for the Haar detector), the face box
-#'   (\code{face_x}, \code{face_y}, \code{face_w}, \code{face_h}), \code{reason}, then one
-#'   column per label named exactly as the label. Frames without a face keep their row
-#'   with \code{NA} scores. For \code{EGAnet::dynEGA()} keep the \code{id} and label
-#'   columns, e.g. \code{scores[c("id", classes)]}.
+#'   \code{time_s} (presentation time in seconds), \code{track_id} (the same number
+#'   for the same person across frames; someone who leaves for more than 5 sampled
+#'   frames, or comes back far from where they left, gets a new number),
+#'   \code{face_found}, \code{face_score}, the face box (\code{face_x}, \code{face_y},
+#'   \code{face_w}, \code{face_h}), \code{reason}, the \code{landmark_*} columns
+#'   (MTCNN), then one column per label named exactly as the label. Frames without a
+#'   face keep their row with \code{NA} scores. For \code{EGAnet::dynEGA()} keep the
+#'   \code{id} and label columns, e.g. \code{scores[c("id", classes)]}; for one series
+#'   per person use \code{face_selection = "all"} and
+#'   \code{dynEGA(scores, id = "track_id")}.
 #'
 #' @section Differences from transforEmotion:
 #' \itemize{
@@ -93,7 +97,8 @@ video_scores <- function(video, classes, nframes = 100, face_selection = "larges
                          start = 0, end = -1, uniform = FALSE, ffreq = 15,
                          save_video = FALSE, save_frames = FALSE, save_dir = "temp/",
                          video_name = "temp", model = "oai-base", local_model_path = NULL,
-                         ..., output = getOption("pybridge.output", "tidy")) {
+                         detector = "mtcnn", face_threshold = NULL, ...,
+                         output = getOption("pybridge.output", "tidy")) {
   check_output(output)
   if (missing(classes)) classes <- NULL
   check_labels(classes, allow_null = TRUE)
@@ -123,6 +128,7 @@ video_scores <- function(video, classes, nframes = 100, face_selection = "larges
                     nframes = nframes, face_selection = face_selection,
                     start = start, end = end, uniform = uniform, ffreq = ffreq,
                     model = model, local_model_path = expand_path(local_model_path),
+                    detector = detector, face_threshold = face_threshold,
                     save_frames = frames_dir, ...)
   if (output == "transforEmotion") return(shaped_scores(scores, output))
   scores <- from_python(scores)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from pybridge.dlo.glla_regression import fit_dlo_glla, glla_derivatives
-from pybridge.glla import glla_weights
+from pybridge.glla_weights import glla_weights
 from pybridge.dlo.simulate import simulate_dlo
 from pybridge.errors import InvalidInputError, SeriesTooShortError
 

@@ -9,6 +9,7 @@ from scipy import stats
 
 from pybridge.dynamics import EGA, net_loads, net_scores, tefi
 from pybridge.dynamics.community import (
+    IGRAPH_ALGORITHMS,
     community_detection,
     louvain,
     louvain_consensus,
@@ -253,3 +254,55 @@ def test_building_blocks_reject_non_numeric_input_by_name(call, argument):
 def test_building_blocks_reject_non_square_networks(call):
     with pytest.raises(InvalidInputError, match="must be a square matrix, got shape"):
         call()
+
+
+@pytest.mark.parametrize("algorithm", IGRAPH_ALGORITHMS)
+def test_igraph_algorithms_find_planted_blocks(algorithm):
+    network = two_blocks(5)
+    network[0, 9] = network[9, 0] = 0.0  # not every pair linked
+    np.testing.assert_array_equal(
+        community_detection(network, algorithm, seed=3), [1] * 5 + [2] * 5
+    )
+
+
+def test_randomised_igraph_algorithms_are_seeded_without_touching_global_state():
+    import random
+
+    rng = np.random.default_rng(7)
+    network = np.abs(rng.normal(size=(12, 12)))
+    network = (network + network.T) / 2
+    random.seed(5)
+    expected_next = random.random()
+    random.seed(5)
+    for algorithm in ("label_prop", "infomap"):
+        first = community_detection(network, algorithm, seed=11, allow_singleton=True)
+        again = community_detection(network, algorithm, seed=11, allow_singleton=True)
+        np.testing.assert_array_equal(first, again)
+    assert random.random() == expected_next
+
+
+def test_algorithm_options_are_checked():
+    network = two_blocks(4)
+    with pytest.raises(InvalidInputError, match=r"options \['nb_trials'\] do not apply to fast_greedy"):
+        community_detection(network, "fast_greedy", nb_trials=3)
+    with pytest.raises(InvalidInputError, match=r"options \['resolution_parameter'\] do not apply to walktrap"):
+        community_detection(network, "walktrap", resolution_parameter=0.5)
+    # leading_eigen with one split: two communities at most
+    three = np.kron(np.eye(3), np.full((4, 4), 0.4))
+    np.fill_diagonal(three, 0.0)
+    three[3, 4] = three[4, 3] = three[7, 8] = three[8, 7] = 0.05
+    assert np.nanmax(community_detection(three, "leading_eigen", steps=1)) == 2
+    assert np.nanmax(community_detection(three, "leading_eigen")) == 3
+
+
+def test_ega_passes_algorithm_args():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(300, 3)) @ np.kron(np.eye(3), np.ones((1, 3)))
+    x = x + rng.normal(size=x.shape)
+    short = EGA(x, seed=1, algorithm_args={"steps": 2})
+    default = EGA(x, seed=1)
+    np.testing.assert_array_equal(short.wc, default.wc)  # clear blocks: same partition
+    fast = EGA(x, seed=1, algorithm="fast_greedy")
+    assert fast.n_dim == 3 and fast.methods["algorithm"] == "fast_greedy"
+    with pytest.raises(InvalidInputError, match="do not apply to louvain"):
+        EGA(x, seed=1, algorithm="louvain", algorithm_args={"steps": 2})

@@ -152,7 +152,7 @@ def test_short_unit_error_names_the_id():
         (dict(use_derivatives=3), "use_derivatives"),
         (dict(level="everything"), "level"),
         (dict(model="BGGM"), "model"),
-        (dict(algorithm="infomap"), "algorithm"),
+        (dict(algorithm="spinglass"), "algorithm"),
         (dict(corr="kendall"), "corr"),
         (dict(na_derivative="drop"), "na_derivative"),
         (dict(id="nope"), "not found"),

@@ -7,7 +7,7 @@ import pytest
 
 from pybridge.dynamics import Embed, glla
 from pybridge.dynamics.embed import glla_matrix
-from pybridge.glla import glla_weights
+from pybridge.glla_weights import glla_weights
 from pybridge.errors import InvalidInputError, SeriesTooShortError
 
 from .conftest import PARITY_TOL, matrix, max_abs_diff
@@ -113,3 +113,13 @@ def test_kalman_mode_fills_gaps_before_differentiating():
 def test_bad_arguments_raise_typed_errors(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+def test_top_level_glla_stays_the_function_after_the_stages_are_imported():
+    # a submodule named like a top-level export would replace it on import
+    import pybridge
+    import pybridge.dlo
+    import pybridge.dynamics
+
+    assert pybridge.glla is pybridge.dynamics.glla
+    assert pybridge.Embed is pybridge.dynamics.Embed

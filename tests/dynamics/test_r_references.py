@@ -14,7 +14,7 @@ import subprocess
 import numpy as np
 import pytest
 
-from pybridge.dynamics.community import renumber, walktrap
+from pybridge.dynamics.community import igraph_membership, renumber, walktrap
 from pybridge.dynamics.ebicglasso import lambda_grid, precision_to_network
 from pybridge.dynamics.glasso import glasso_path
 
@@ -98,3 +98,97 @@ def test_walktrap_partition_equals_r_igraph(random_cases, r_outputs):
             renumber(walktrap(np.abs(network)), allow_singleton=True),
             renumber(membership, allow_singleton=True),
         )
+
+
+# --- igraph's other community algorithms, as EGAnet calls them from R ------------
+
+DETERMINISTIC_IGRAPH = {
+    "fast_greedy": "cluster_fast_greedy(g)",
+    "leading_eigen": "cluster_leading_eigen(g, options = arpack_defaults)",
+    "edge_betweenness": "cluster_edge_betweenness(g)",
+}
+
+
+@pytest.fixture(scope="module")
+def community_networks(random_cases):
+    """Absolute glasso networks of the random cases, sparse (path index 20) and dense (80)."""
+    networks = []
+    for correlation, grid in random_cases:
+        path = glasso_path(correlation, grid)
+        for index in (20, 80):
+            network = np.abs(precision_to_network(path[index]))
+            np.fill_diagonal(network, 0.0)
+            networks.append(network)
+    return networks
+
+
+@pytest.fixture(scope="module")
+def r_memberships(community_networks, tmp_path_factory):
+    """R igraph's memberships on EGAnet's igraph conversion of each network."""
+    folder = tmp_path_factory.mktemp("r_communities")
+    for i, network in enumerate(community_networks):
+        np.savetxt(folder / f"A{i}.txt", network, fmt="%.17g")
+    calls = "\n".join(
+        f"  write(membership({call}), file.path('{folder}', sprintf('{name}%d.txt', i)),"
+        " ncolumns = 1000)"
+        for name, call in DETERMINISTIC_IGRAPH.items()
+    )
+    script = f"""
+    suppressMessages(library(igraph))
+    for (i in 0:{len(community_networks) - 1}) {{
+      A <- as.matrix(read.table(file.path('{folder}', sprintf('A%d.txt', i))))
+      g <- graph_from_adjacency_matrix(A, weighted = TRUE, mode = 'undirected',
+                                       add.colnames = FALSE, diag = FALSE)
+    {calls}
+    }}
+    """
+    subprocess.run(["Rscript", "-e", script], check=True, capture_output=True, timeout=300)
+    return {
+        name: [np.loadtxt(folder / f"{name}{i}.txt") for i in range(len(community_networks))]
+        for name in DETERMINISTIC_IGRAPH
+    }
+
+
+@pytest.mark.parametrize("algorithm", list(DETERMINISTIC_IGRAPH))
+def test_igraph_algorithms_equal_r_igraph(algorithm, community_networks, r_memberships):
+    for network, expected in zip(community_networks, r_memberships[algorithm]):
+        np.testing.assert_array_equal(
+            renumber(igraph_membership(network, algorithm), allow_singleton=True),
+            renumber(expected, allow_singleton=True),
+        )
+
+
+def _brute_force_best_modularity(network: np.ndarray) -> float:
+    """Highest modularity over every partition of a small network (restricted growth strings)."""
+    import igraph
+
+    rows, cols = np.nonzero(np.triu(network, 1))
+    graph = igraph.Graph(n=network.shape[0], edges=list(zip(rows, cols)))
+    weights = network[rows, cols].tolist()
+    best = -np.inf
+
+    def grow(labels, largest):
+        nonlocal best
+        if len(labels) == network.shape[0]:
+            best = max(best, graph.modularity(labels, weights=weights))
+            return
+        for label in range(largest + 2):
+            grow(labels + [label], max(largest, label))
+
+    grow([0], 0)
+    return best
+
+
+def test_optimal_reaches_the_brute_force_modularity_maximum(community_networks):
+    # R's Debian igraph is built without GLPK, so the reference is exhaustive search
+    import igraph
+
+    small = [network[:8, :8] for network in community_networks if network[:8, :8].any()][:4]
+    assert small
+    for network in small:
+        membership = igraph_membership(network, "optimal")
+        rows, cols = np.nonzero(np.triu(network, 1))
+        graph = igraph.Graph(n=network.shape[0], edges=list(zip(rows, cols)))
+        found = graph.modularity(membership.astype(int).tolist(),
+                                 weights=network[rows, cols].tolist())
+        assert found == pytest.approx(_brute_force_best_modularity(network), abs=1e-12)

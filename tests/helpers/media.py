@@ -25,6 +25,8 @@ __all__ = [
     "make_face_video",
     "make_index_video",
     "make_rotated_video",
+    "make_swap_video",
+    "swap_frames",
     "make_truncated",
     "make_vfr_video",
     "face_frames",
@@ -181,6 +183,45 @@ def face_frames(n_frames: int = 12, size: tuple[int, int] = (400, 300), blank: S
 def make_face_video(path: Path, *, n_frames: int = 12, fps: float = 5, blank: Sequence[int] = (3, 7)) -> Path:
     """MP4 of :func:`face_frames` (lossless H.264, 400x300)."""
     frames = face_frames(n_frames, blank=blank)
+    height, width = frames.shape[1:3]
+    _run(
+        [
+            "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}", "-r", str(fps), "-i", "-",
+            "-c:v", "libx264", "-qp", "0", "-pix_fmt", "yuv444p", str(path),
+        ],
+        stdin=frames.tobytes(),
+    )  # fmt: skip
+    return Path(path)
+
+
+def swap_frames(
+    faces: Sequence[np.ndarray], n_frames: int = 24, size: tuple[int, int] = (640, 400), absent: Sequence[int] = ()
+) -> np.ndarray:
+    """Two faces that change sides: ``faces[0]`` moves left to right along the top, ``faces[1]``
+    right to left along the bottom, so the left-to-right order of the faces flips half way.
+
+    Frames listed in ``absent`` leave out ``faces[0]`` (a person who leaves and comes back).
+    Returns ``(n, h, w, 3)`` uint8 on a grey background.
+    """
+    width, height = size
+    frames = np.full((n_frames, height, width, 3), 128, dtype=np.uint8)
+    for n in range(n_frames):
+        progress = n / max(1, n_frames - 1)
+        for index, face in enumerate(faces[:2]):
+            if index == 0 and n in absent:
+                continue
+            side_h, side_w = face.shape[:2]
+            travel = width - side_w
+            x = int(round(travel * (progress if index == 0 else 1.0 - progress)))
+            y = 0 if index == 0 else height - side_h
+            frames[n, y : y + side_h, x : x + side_w] = face
+    return frames
+
+
+def make_swap_video(path: Path, faces: Sequence[np.ndarray], *, n_frames: int = 24, fps: float = 8,
+                    absent: Sequence[int] = ()) -> Path:  # fmt: skip
+    """MP4 (lossless H.264, 640x400) of :func:`swap_frames`."""
+    frames = swap_frames(faces, n_frames, absent=absent)
     height, width = frames.shape[1:3]
     _run(
         [

@@ -215,7 +215,8 @@ def test_download_fetches_only_needed_weights(monkeypatch, tmp_path):
 
     calls = []
 
-    def fake_snapshot_download(repo_id, revision=None, allow_patterns=None, local_files_only=False):
+    def fake_snapshot_download(repo_id, revision=None, allow_patterns=None, local_files_only=False, etag_timeout=None):
+        assert local_files_only or revision == "c0ffee"  # the commit model_info named pins every file
         if local_files_only:
             raise huggingface_hub.errors.LocalEntryNotFoundError("not cached")
         calls.append(allow_patterns[-1])
@@ -226,6 +227,8 @@ def test_download_fetches_only_needed_weights(monkeypatch, tmp_path):
         return str(folder)
 
     monkeypatch.setattr(huggingface_hub, "snapshot_download", fake_snapshot_download)
+    monkeypatch.setattr(huggingface_hub.HfApi, "model_info", lambda self, repo_id, revision=None, timeout=None:
+                        type("Info", (), {"sha": "c0ffee"})())
     monkeypatch.setattr(cache, "hub_offline", lambda: False)
     assert cache.download_snapshot("org/oc", weights_prefix="open_clip_").name == "org--oc"
     assert calls == ["open_clip_*.safetensors", "open_clip_*.bin"]

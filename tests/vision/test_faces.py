@@ -88,8 +88,13 @@ def test_crop_face_pixels(astronaut):
 
 
 def test_detector_settings_and_bad_arguments(detector):
+    import cv2
+
     assert detector.settings() == {
-        "detector": "opencv-haar-frontalface-default",
+        "detector": "haar",
+        "cascade": "opencv-haar-frontalface-default",
+        "opencv": cv2.__version__,
+        "threshold": None,
         "scale_factor": 1.1,
         "min_neighbors": 5,
         "min_size": [30, 30],
@@ -143,9 +148,9 @@ def test_shrunk_detection_misses_faces_below_the_cascade_window(astronaut):
 
 
 def test_detection_size_validation_and_sharing():
-    assert default_detector(DEFAULT_DETECTION_SIZE) is default_detector(640)
-    assert default_detector(None) is not default_detector(640)
-    assert default_detector(640).settings()["detection_size"] == 640
+    assert default_detector(DEFAULT_DETECTION_SIZE, "haar") is default_detector(640, "haar")
+    assert default_detector(None, "haar") is not default_detector(640, "haar")
+    assert default_detector(640, "haar").settings()["detection_size"] == 640
     for bad in (0, 47, 300.5, "640", True):
         with pytest.raises(InvalidInputError, match="face_detection_size"):
             FaceDetector(detection_size=bad)

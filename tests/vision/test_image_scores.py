@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 
 from pybridge.errors import ImageReadError, InvalidInputError, InvalidLabelsError, UnknownModelError
+from pybridge.scores_table import LANDMARK_COLUMNS
 from pybridge.vision.image_scoring import image_scores, image_scores_dir
 from pybridge.vision.scoring import ClassifierScorer
 
@@ -24,7 +25,8 @@ def folder_scores(face_folder, tiny_clip_dir):
 
 def test_table_layout(folder_scores):
     assert folder_scores.columns.tolist() == [
-        "image", "face_found", "face_score", "face_x", "face_y", "face_w", "face_h", "reason", *LABELS,
+        "image", "face_found", "face_score", "face_x", "face_y", "face_w", "face_h", "reason", *LANDMARK_COLUMNS,
+        *LABELS,
     ]  # fmt: skip
     assert folder_scores["face_found"].dtype == bool
     assert all(folder_scores[c].dtype == np.float64 for c in ["face_x", *LABELS])
@@ -56,7 +58,9 @@ def test_provenance(folder_scores, tiny_clip_dir):
     assert record["model_id"] == str(tiny_clip_dir)
     assert record["backend"] == "transformers" and record["device"] == "cpu" and record["dtype"] == "float32"
     assert record["face_selection"] == "largest" and record["face_crop"] == "padded"
-    assert record["face_detector"]["min_neighbors"] == 5 and record["labels"] == LABELS
+    assert record["face_detector"]["detector"] == "mtcnn" and record["labels"] == LABELS
+    assert record["face_detector"]["threshold"] == 0.9
+    assert record["face_detector"]["weights"] == "facenet-pytorch==2.6.0"
     assert {"torch", "transformers"} <= set(record["packages"])
 
 
@@ -117,7 +121,7 @@ def test_fixed_class_scorer(astronaut):
         def provenance(self):
             return {"model": "toy"}
 
-    table = image_scores([astronaut], scorer=ClassifierScorer(Classifier()))
+    table = image_scores([astronaut], scorer=ClassifierScorer(Classifier()), detector="haar")
     assert table[["happy", "sad"]].iloc[0].tolist() == [0.9, 0.1]
 
 

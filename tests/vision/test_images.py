@@ -122,7 +122,15 @@ def test_url_detection_and_names():
 
 class _Response:
     def __init__(self, status, content=b"", reason="Not Found"):
-        self.status_code, self.content, self.reason = status, content, reason
+        self.status_code, self.reason = status, reason
+        self.headers = {"Content-Length": str(len(content))}
+        self.raw = io.BytesIO(content)  # read1, as urllib3's streamed body
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        return None
 
 
 def test_url_success_status_and_timeout(monkeypatch):
@@ -132,7 +140,7 @@ def test_url_success_status_and_timeout(monkeypatch):
     Image.fromarray(np.zeros((3, 4, 3), np.uint8)).save(buffer, "PNG")
     calls = {}
 
-    def fake_get(url, timeout, headers):
+    def fake_get(url, timeout, headers, stream):
         calls["timeout"] = timeout
         if url.endswith("ok.png"):
             return _Response(200, buffer.getvalue())
@@ -144,7 +152,7 @@ def test_url_success_status_and_timeout(monkeypatch):
 
     monkeypatch.setattr(requests, "get", fake_get)
     assert load_image("https://example.org/ok.png", timeout=3).size == (4, 3)
-    assert calls["timeout"] == 3
+    assert calls["timeout"] == (3, 3)  # connect, and each wait for more data
     with pytest.raises(DownloadError, match="HTTP status 404"):
         load_image("https://example.org/missing.png")
     with pytest.raises(DownloadError, match="no answer .* within"):

@@ -235,7 +235,7 @@ def test_score_frames_records(clip_model, astronaut):
     blank = np.full((100, 100, 3), 90, np.uint8)
     records = score_frames([astronaut, blank, astronaut], scorer, batch_size=2)
     assert [r["_source"] for r in records] == [0, 1, 2]
-    assert list(records[0])[1:] == face_columns(["happy", "sad"], "largest")
+    assert list(records[0])[1:] == face_columns(["happy", "sad"], "largest", landmarks=True)
     face, none, again = records
     assert face["face_found"] and FaceBox(face["face_x"], face["face_y"], face["face_w"], face["face_h"]).w > 50
     assert face["reason"] is None and math.isclose(face["happy"] + face["sad"], 1.0)

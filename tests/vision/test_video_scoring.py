@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from pybridge import scores_table as st
 from pybridge.errors import InvalidInputError, InvalidLabelsError, VideoReadError
 from pybridge.vision.image_scoring import image_scores
 from pybridge.vision.video import ShortWindowWarning, iter_video_frames, sample_plan
@@ -21,7 +22,7 @@ from pybridge.vision.video_scoring import video_scores
 from tests.helpers import media
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-FACE_COLUMNS = ["face_found", "face_score", "face_x", "face_y", "face_w", "face_h", "reason"]
+FACE_COLUMNS = list(st.FACE_COLUMNS)
 
 
 class MeanColourScorer:
@@ -63,7 +64,12 @@ def test_faces_found_and_blank_frames_kept(clips, tiny_clip_dir):
     table = video_scores(
         clips["face"], ["happy", "sad", "neutral"], nframes=12, ffreq=1, local_model_path=tiny_clip_dir
     )
-    assert list(table.columns) == ["frame", "time_s", *FACE_COLUMNS, "happy", "sad", "neutral"]
+    assert list(table.columns) == [
+        "frame", "time_s", "track_id", *FACE_COLUMNS, *st.LANDMARK_COLUMNS, "happy", "sad", "neutral",
+    ]  # fmt: skip
+    # one person: one track, NaN where there is no face
+    assert table.loc[table["face_found"], "track_id"].tolist() == [0.0] * 10
+    assert table.loc[~table["face_found"], "track_id"].isna().all()
     assert table["frame"].tolist() == list(range(12))
     np.testing.assert_allclose(table["time_s"], np.arange(12) / 5)
     blank = table["frame"].isin([3, 7])
@@ -203,7 +209,7 @@ def test_out_file_matches_the_returned_table_and_is_never_overwritten(clips, tmp
     )
     assert again.n_scored == 0
     pd.testing.assert_frame_equal(resumed[table.columns], table, check_dtype=False)
-    with pytest.raises(InvalidInputError, match="written with other settings"):
+    with pytest.raises(InvalidInputError, match=r"settings changed since .*settings.nframes: 6 before, 7 now.*to start over"):
         video_scores(
             clips["index"], nframes=7, ffreq=4, face_selection="none", scorer=MeanColourScorer(), out=out, resume=True
         )

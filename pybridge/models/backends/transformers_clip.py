@@ -176,11 +176,17 @@ def load_transformers_model(
 
 def _read_json(path: Path) -> dict:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        config = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ModelLoadError(f"{str(path.parent)!r} has no config.json; is it a transformers model folder?") from None
     except (OSError, ValueError) as err:
         raise ModelLoadError(f"{str(path)!r} is not valid JSON: {err}") from err
+    if not isinstance(config, dict):
+        raise ModelLoadError(
+            f"{str(path)!r} holds a JSON {type(config).__name__}, not the object a model configuration is; "
+            "download the model again or fix the file"
+        )
+    return config
 
 
 def _nf4_kwargs(device, compute_dtype) -> dict:
@@ -231,7 +237,7 @@ def _load_processing(spec: ModelSpec, folder: Path, trust_remote_code: bool):
             f"the tokenizer of {spec.source!r} needs an extra package: {err}. "
             "pip install 'pybridge-emotion[siglip]' (sentencepiece, protobuf)"
         ) from err
-    except (OSError, ValueError, KeyError, TypeError) as err:
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as err:  # AttributeError: malformed JSON
         raise ModelLoadError(f"could not load the processor/tokenizer of {spec.source!r} from {str(folder)!r}: {err}") from err
     image_processor = getattr(processor, "image_processor", None)
     tokenizer = getattr(processor, "tokenizer", None)

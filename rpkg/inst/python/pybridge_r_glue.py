@@ -398,3 +398,209 @@ def _fits_int32(series: Any) -> bool:
         return True
     info = np.iinfo(np.int32)
     return bool(series.min() > info.min and series.max() <= info.max)
+
+
+# --- EGAnet's functions (dynEGA, EGA, net.loads, net.scores, tefi) -----------------
+# The R package maps EGAnet's argument names and values onto pybridge.dynamics; these
+# helpers hand the results back as plain data (arrays, names, scalars) in one piece, so
+# that R builds EGAnet's objects from a single conversion.
+
+
+def ega_for_r(result: Any) -> dict:
+    """An ``EGAResult`` as plain data for R's ``EGA`` objects.
+
+    Parameters
+    ----------
+    result : pybridge.dynamics.EGAResult
+
+    Returns
+    -------
+    dict
+        ``names``, ``network`` and ``correlation`` (arrays), ``wc`` (float array, NaN
+        for NA), ``n_dim``, ``tefi``, ``unidimensional``, ``n`` and ``methods``.
+
+    Examples
+    --------
+    >>> from pybridge.dynamics import EGA
+    >>> ega = EGA(np.random.default_rng(0).normal(size=(60, 4)), seed=1)
+    >>> ega_for_r(ega)["names"]
+    ['V1', 'V2', 'V3', 'V4']
+    """
+    return {
+        "names": [str(name) for name in result.network.columns],
+        "network": result.network.to_numpy(dtype=float),
+        "correlation": result.correlation.to_numpy(dtype=float),
+        "wc": result.wc.to_numpy(dtype=float),
+        "n_dim": int(result.n_dim),
+        "tefi": float(result.tefi),
+        "unidimensional": bool(result.unidimensional),
+        "n": int(result.n),
+        "methods": to_r(dict(result.methods)),
+    }
+
+
+def ega(data: Any, **options: Any) -> dict:
+    """Run :func:`pybridge.dynamics.EGA` and return :func:`ega_for_r` of the result.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame or numpy.ndarray
+        As for :func:`pybridge.dynamics.EGA`.
+    **options
+        Keyword arguments of :func:`pybridge.dynamics.EGA`.
+
+    Returns
+    -------
+    dict
+
+    Examples
+    --------
+    >>> ega(np.random.default_rng(0).normal(size=(60, 4)), seed=1)["n"]
+    60
+    """
+    from pybridge.dynamics import EGA
+
+    return ega_for_r(EGA(data, **options))
+
+
+def dynega(data: Any, **options: Any) -> dict:
+    """Run :func:`pybridge.dynamics.dynEGA` and return its result as plain data for R.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+    **options
+        Keyword arguments of :func:`pybridge.dynamics.dynEGA`.
+
+    Returns
+    -------
+    dict
+        ``derivatives`` (DataFrame), ``population`` (:func:`ega_for_r` or None),
+        ``group`` and ``individual`` (lists of those) with ``group_names`` and
+        ``individual_names``, and ``methods``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame(np.random.default_rng(0).normal(size=(60, 4)).cumsum(0),
+    ...                      columns=list("abcd"))
+    >>> sorted(dynega(frame, seed=1)["population"])[:2]
+    ['correlation', 'methods']
+    """
+    from pybridge.dynamics import dynEGA
+
+    result = dynEGA(data, **options)
+    return {
+        "derivatives": result.derivatives,
+        "population": None if result.population is None else ega_for_r(result.population),
+        "group_names": list(result.group),
+        "group": [ega_for_r(item) for item in result.group.values()],
+        "individual_names": list(result.individual),
+        "individual": [ega_for_r(item) for item in result.individual.values()],
+        "methods": to_r(dict(result.methods)),
+    }
+
+
+def _network_frame(network: Any, names: Any) -> Any:
+    import pandas as pd
+
+    labels = [str(name) for name in _as_list(names)]
+    return pd.DataFrame(np.asarray(network, dtype=float), index=labels, columns=labels)
+
+
+def net_loads(network: Any, names: Any, wc: Any, loading_method: str = "revised") -> dict:
+    """Network loadings for R's ``net.loads``.
+
+    Parameters
+    ----------
+    network : numpy.ndarray, shape (p, p)
+    names : list of str
+        Node names (row and column names of ``network``).
+    wc : array-like of float, shape (p,)
+        Memberships (NaN for NA).
+    loading_method : {"revised", "original"}, default "revised"
+
+    Returns
+    -------
+    dict
+        ``unstd`` and ``std`` (arrays, rows in EGAnet's order), ``rows`` (their node
+        names) and ``columns`` (community labels as strings).
+
+    Examples
+    --------
+    >>> a = np.kron(np.eye(2), np.full((2, 2), 0.4))
+    >>> net_loads(a, ["a", "b", "c", "d"], [1.0, 1.0, 2.0, 2.0])["columns"]
+    ['1', '2']
+    """
+    from pybridge.dynamics import net_loads as loads
+
+    result = loads(_network_frame(network, names), np.asarray(_as_list(wc), dtype=float),
+                   loading_method=loading_method)
+    return {
+        "unstd": result.unstd.to_numpy(dtype=float),
+        "std": result.std.to_numpy(dtype=float),
+        "rows": [str(name) for name in result.std.index],
+        "columns": [str(name) for name in result.std.columns],
+    }
+
+
+def net_scores(data: Any, network: Any, names: Any, wc: Any,
+               loading_method: str = "revised") -> dict:
+    """Network scores for R's ``net.scores``.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        The network's variables.
+    network, names, wc, loading_method
+        As for :func:`net_loads`.
+
+    Returns
+    -------
+    dict
+        ``scores`` (array, one column per community) and ``columns`` (their labels).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> x = pd.DataFrame(np.random.default_rng(0).normal(size=(20, 4)), columns=list("abcd"))
+    >>> a = np.kron(np.eye(2), np.full((2, 2), 0.4))
+    >>> net_scores(x, a, list("abcd"), [1.0, 1.0, 2.0, 2.0])["scores"].shape
+    (20, 2)
+    """
+    from pybridge.dynamics import net_scores as scores
+
+    result = scores(data, _network_frame(network, names),
+                    np.asarray(_as_list(wc), dtype=float), loading_method=loading_method)
+    return {"scores": result.to_numpy(dtype=float), "columns": [str(c) for c in result.columns]}
+
+
+def tefi(data: Any, wc: Any) -> dict:
+    """TEFI of memberships on a correlation matrix, or on data (auto correlations).
+
+    Parameters
+    ----------
+    data : numpy.ndarray
+        A correlation matrix (square and symmetric) or observations x variables.
+    wc : array-like of float
+        Memberships (NaN for NA).
+
+    Returns
+    -------
+    dict
+        ``VN.Entropy.Fit``, ``Total.Correlation``, ``Average.Entropy``.
+
+    Examples
+    --------
+    >>> r = np.array([[1, .6, .1, .1], [.6, 1, .1, .1], [.1, .1, 1, .6], [.1, .1, .6, 1]])
+    >>> round(tefi(r, [1.0, 1.0, 2.0, 2.0])["VN.Entropy.Fit"], 3) < 0
+    True
+    """
+    from pybridge.dynamics import tefi as fit
+    from pybridge.dynamics.correlation import auto_correlate
+
+    values = np.asarray(data, dtype=float)
+    square = values.ndim == 2 and values.shape[0] == values.shape[1]
+    if not (square and np.isfinite(values).all() and np.allclose(values, values.T)):
+        values = auto_correlate(values, "auto", "pairwise")
+    return fit(values, np.asarray(_as_list(wc), dtype=float))

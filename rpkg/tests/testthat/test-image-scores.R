@@ -1,15 +1,39 @@
 labels <- c("happy", "sad face", "angry")
+landmarks <- paste0("landmark_", rep(c("left_eye", "right_eye", "nose", "mouth_left", "mouth_right"),
+                                     each = 2), "_", c("x", "y"))
 
 test_that("image_scores() returns one row per image with the labels as columns", {
   skip_if_no_python()
   scores <- image_scores(face_image_path(), labels, local_model_path = tiny_clip_path())
   expect_s3_class(scores, "data.frame")
   expect_identical(names(scores), c("image", "face_found", "face_score", "face_x", "face_y",
-                                    "face_w", "face_h", "reason", labels))
+                                    "face_w", "face_h", "reason", landmarks, labels))
   expect_identical(nrow(scores), 1L)
   expect_true(scores$face_found)
+  expect_gt(scores$face_score, 0.9)
   expect_equal(sum(unlist(scores[labels])), 1, tolerance = 1e-6)
   expect_type(attr(scores, "provenance"), "list")
+  expect_identical(attr(scores, "provenance")$face_detector$detector, "mtcnn")
+})
+
+test_that("image_scores() takes the detector and its threshold", {
+  skip_if_no_python()
+  haar <- image_scores(face_image_path(), labels, local_model_path = tiny_clip_path(),
+                       detector = "haar")
+  expect_identical(names(haar), c("image", "face_found", "face_score", "face_x", "face_y",
+                                  "face_w", "face_h", "reason", labels))
+  expect_true(haar$face_found)
+  expect_true(is.na(haar$face_score))
+  strict <- image_scores(face_image_path(), labels, local_model_path = tiny_clip_path(),
+                         face_threshold = 1)
+  expect_false(strict$face_found)
+  expect_match(strict$reason, "face_threshold", fixed = TRUE)
+  expect_error(image_scores(face_image_path(), labels, local_model_path = tiny_clip_path(),
+                            face_threshold = 2),
+               class = "pybridge_invalid_input")
+  expect_error(image_scores(face_image_path(), labels, local_model_path = tiny_clip_path(),
+                            detector = "dlib"),
+               class = "pybridge_invalid_input")
 })
 
 test_that("image_scores() equals the Python API on the same inputs", {

@@ -4,8 +4,13 @@ test_that("video_scores() gives one row per sampled frame and equals the Python 
   skip_if_no_python()
   scores <- video_scores(face_video_path(), labels, nframes = 12, ffreq = 1,
                          local_model_path = tiny_clip_path())
-  expect_identical(names(scores), c("frame", "time_s", "face_found", "face_score", "face_x",
-                                    "face_y", "face_w", "face_h", "reason", labels))
+  landmarks <- paste0("landmark_", rep(c("left_eye", "right_eye", "nose", "mouth_left",
+                                        "mouth_right"), each = 2), "_", c("x", "y"))
+  expect_identical(names(scores), c("frame", "time_s", "track_id", "face_found", "face_score",
+                                    "face_x", "face_y", "face_w", "face_h", "reason", landmarks,
+                                    labels))
+  expect_identical(unique(scores$track_id[scores$face_found]), 0)
+  expect_identical(attr(scores, "provenance")$tracker$max_gap, 5L)
   expect_identical(scores$frame, 0:11)
   expect_equal(scores$time_s, (0:11) / 5)
   expect_identical(scores$face_found, !(0:11 %in% c(3, 7)))

@@ -30,9 +30,11 @@ save(do.call(simulate_video, c(cases[[1]]$args, list(seed = 7L))), "simulate_vid
 save(estimate_dlo(inputs$series, dt = inputs$dt, method = "kalman"), "estimate_kalman")
 save(estimate_dlo(inputs$series, dt = inputs$dt, method = "glla"), "estimate_glla")
 
-dynamic <- dynEGA(inputs$dyn_data, seed = 1, level = c("population", "individual"))
-save(list(wc = dynamic$population$wc, network = dynamic$population$network,
-          tefi = dynamic$population$TEFI, derivatives = dynamic$derivatives),
+dynamic <- dynEGA(inputs$dyn_data, seed = 1, level = c("population", "individual"),
+                  verbose = FALSE)
+save(list(wc = dynamic$dynEGA$population$wc, network = dynamic$dynEGA$population$network,
+          tefi = dynamic$dynEGA$population$TEFI,
+          derivatives = dynamic$Derivatives$EstimatesDF),
      "dynega")
 if (requireNamespace("EGAnet", quietly = TRUE)) {
   live <- EGAnet::dynEGA(inputs$dyn_data, n.embed = 5, level = "population", seed = 1,
@@ -57,7 +59,8 @@ save(list(
 # each track is its own series
 save(estimate_dlo(inputs$all_faces, dt = 0.2, method = "kalman"), "all_faces_dlo")
 per_face <- dynEGA(inputs$all_faces, seed = 1, level = c("population", "individual"),
-                   na.derivative = "kalman")
-save(list(variables = unlist(per_face$methods$variables), individual = names(per_face$individual),
-          derivatives = per_face$derivatives),
+                   na.derivative = "kalman", verbose = FALSE)
+save(list(variables = sub("\\.DerivOrd1$", "", names(per_face$dynEGA$population$wc)),
+          individual = names(per_face$dynEGA$individual),
+          derivatives = per_face$Derivatives$EstimatesDF),
      "all_faces_dynega")

@@ -1,0 +1,63 @@
+blocks <- function() {
+  set.seed(3)
+  latent <- matrix(rnorm(300 * 2), 300)
+  x <- latent %*% kronecker(diag(2), matrix(1, 1, 3)) + matrix(rnorm(300 * 6), 300)
+  colnames(x) <- c("a1", "a2", "a3", "b1", "b2", "b3")
+  as.data.frame(x)
+}
+
+test_that("EGA() returns EGAnet's EGA object", {
+  skip_if_no_python()
+  ega <- EGA(blocks(), seed = 1, plot.EGA = FALSE)
+  expect_s3_class(ega, "EGA")
+  expect_named(ega, c("network", "wc", "n.dim", "correlation", "n", "dim.variables", "TEFI"))
+  expect_identical(unname(ega$wc), c(1, 1, 1, 2, 2, 2))
+  expect_identical(ega$n.dim, 2)
+  expect_identical(ega$n, 300)
+  expect_identical(attr(ega, "unidimensional")$unidimensional, FALSE)
+  expect_identical(attr(ega$network, "methods")$model, "glasso")
+  expect_identical(ega$dim.variables$items, names(ega$wc))
+  expect_equal(tefi(ega)$VN.Entropy.Fit, ega$TEFI, tolerance = 1e-12)
+  expect_equal(tefi(ega$correlation, ega$wc), tefi(ega), tolerance = 1e-12)
+  expect_output(print(ega), "Number of communities: 2")
+  tmfg <- EGA(blocks(), model = "TMFG", algorithm = "louvain", seed = 1, plot.EGA = FALSE)
+  expect_identical(unname(tmfg$wc), c(1, 1, 1, 2, 2, 2))
+})
+
+test_that("net.loads() and net.scores() follow EGAnet's layout", {
+  skip_if_no_python()
+  data <- blocks()
+  ega <- EGA(data, seed = 1, plot.EGA = FALSE)
+  loads <- net.loads(ega)
+  expect_s3_class(loads, "net.loads")
+  expect_identical(colnames(loads$std), c("1", "2"))
+  expect_identical(sort(rownames(loads$std)), sort(names(ega$wc)))
+  expect_identical(attr(loads, "methods")$loading.method, "revised")
+  same <- net.loads(ega$network, ega$wc, ordered = "variable")
+  expect_identical(rownames(same$std), names(ega$wc))
+  expect_equal(same$std[rownames(loads$std), ], loads$std)
+  scores <- net.scores(data, ega)
+  expect_identical(dim(scores$scores$std.scores), c(300L, 2L))
+  expect_null(scores$scores$rot.scores)
+  expect_error(net.scores(data, ega, scores = "Thurstone"),
+               class = "pybridge_unsupported_option")
+  expect_error(net.loads(ega, rotation = "oblimin"), class = "pybridge_unsupported_option")
+})
+
+test_that("glla() and Embed() give EGAnet's matrices", {
+  skip_if_no_python()
+  derivatives <- glla((1:7)^2, n.embed = 5, tau = 1, delta = 1, order = 2)
+  expect_identical(colnames(derivatives), c("DerivOrd0", "DerivOrd1", "DerivOrd2"))
+  expect_equal(unname(derivatives[1, ]), c(9, 6, 2))
+  expect_identical(Embed(49:56, E = 5, tau = 1)[1, ], c(49, 50, 51, 52, 53))
+})
+
+test_that("plots draw the network coloured by community", {
+  skip_if_no_python()
+  ega <- EGA(blocks(), seed = 1, plot.EGA = FALSE)
+  path <- tempfile(fileext = ".pdf")
+  grDevices::pdf(path)
+  plot(ega)
+  grDevices::dev.off()
+  expect_gt(file.size(path), 3000)
+})
