@@ -23,13 +23,13 @@ import json
 import os
 import re
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
-
-import pandas as pd
+from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from .errors import InvalidInputError, MissingDependencyError, ServiceUnavailableError, library_errors
 from .limits import limit, run_with_deadline

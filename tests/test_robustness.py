@@ -40,10 +40,11 @@ import time
 import traceback
 import zlib
 from collections import Counter
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -52,7 +53,7 @@ from PIL import Image
 
 from pybridge import errors as E
 from pybridge.vision.scoring import FunctionScorer
-from tests.helpers import media, tiny_models
+from tests.helpers import media
 
 LABELS = ["happy", "sad", "neutral"]
 MEMORY_CAP_BYTES = 2 * 1024**3
@@ -75,7 +76,7 @@ class Case:
     """One hostile input and what must come of it."""
 
     id: str
-    run: Callable[["Ctx"], Any]
+    run: Callable[[Ctx], Any]
     expect: Any  # a PyBridgeError subclass, CLI_ERROR, or a predicate on the result
     match: str | None = None  # regex the error message must contain
     isolated: bool = False  # run in a forked child with a 2 GiB resident-memory cap (never use torch there)

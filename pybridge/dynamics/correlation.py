@@ -449,10 +449,7 @@ def auto_correlate(
         [np.unique(column[~np.isnan(column)]).size for column in values.T]
     )
     ordinal = n_distinct <= ordinal_categories
-    if ordinal.any():
-        matrix = _mixed_correlation(values, ordinal)
-    else:
-        matrix = pairwise_pearson(values)
+    matrix = _mixed_correlation(values, ordinal) if ordinal.any() else pairwise_pearson(values)
     np.fill_diagonal(matrix, 1.0)
     if not force_pd or not np.isfinite(matrix).all():
         return matrix

@@ -8,7 +8,6 @@ for every ``tau`` and ``delta``, not only for the textbook case ``tau * delta = 
 
 from __future__ import annotations
 
-
 import numpy as np
 
 from ..errors import InvalidInputError, SeriesTooShortError

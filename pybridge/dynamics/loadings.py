@@ -144,7 +144,7 @@ def _original(network, labels, communities):
                 loadings[first_members, column] *= signs
     for column, community in enumerate(communities):
         members = labels == community
-        if not np.sign(loadings[members, column].sum()) == 1:
+        if np.sign(loadings[members, column].sum()) != 1:
             loadings[members, :] = -loadings[members, :]
     with np.errstate(divide="ignore", invalid="ignore"):
         standardized = loadings / np.sqrt(np.nansum(np.abs(loadings), axis=0))

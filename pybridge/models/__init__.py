@@ -19,13 +19,13 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InvalidInputError
-from .cache import cached_snapshot, delete_cached_repo, download_snapshot, pybridge_cache_dir
 from .backend_table import backend_names, get_backend
+from .cache import cached_snapshot, delete_cached_repo, download_snapshot, pybridge_cache_dir
 from .manager import get_model, load_model, loaded_models, unload_model
 from .registry import (
-    backend_for_hub_id,
     ModelSpec,
     all_specs,
+    backend_for_hub_id,
     detect_backend,
     get_model_spec,
     register_user_model,

@@ -216,7 +216,7 @@ def download_snapshot(repo_id: str, revision: str | None = None, *, weights_pref
             patterns = [*_SUPPORT_FILES, f"{weights_prefix}*{suffix}"]
             folder = Path(
                 run_with_deadline(
-                    lambda: snapshot_download(
+                    lambda patterns=patterns: snapshot_download(
                         repo_id, revision=commit or revision, allow_patterns=patterns, etag_timeout=connect
                     ),
                     deadline,

@@ -24,10 +24,16 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from ..errors import InvalidInputError, ModelLoadError, ModelNotAvailableError, QuantizationNotSupportedError, library_errors
+from ..errors import (
+    InvalidInputError,
+    ModelLoadError,
+    ModelNotAvailableError,
+    QuantizationNotSupportedError,
+    library_errors,
+)
+from .backend_table import backend_names, get_backend
 from .cache import resolve_snapshot
 from .device import dtype_name, resolve_device, resolve_dtype, resolve_precision
-from .backend_table import backend_names, get_backend
 from .registry import ModelSpec, builtin_aliases, get_model_spec, spec_for_local_path
 
 __all__ = ["get_model", "load_model", "loaded_models", "resolve_spec", "unload_model"]

@@ -26,12 +26,13 @@ Examples
 from __future__ import annotations
 
 import json
-import zipfile
 import os
 import warnings
+import zipfile
 from collections import OrderedDict
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
@@ -731,7 +732,7 @@ class EmotionProbe(ClassifierMixin, BaseEstimator):
         return target
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> "EmotionProbe":
+    def load(cls, path: str | os.PathLike) -> EmotionProbe:
         """Load a probe saved by :meth:`save`.
 
         Parameters

@@ -244,7 +244,7 @@ def _fill(template: str, label: str) -> str:
 # ---------------------------------------------------------------------------- scorers
 
 # label embeddings per loaded model, keyed by (labels, templates); dropped with the model
-_TEXT_CACHE: "weakref.WeakKeyDictionary[Any, dict[tuple, Any]]" = weakref.WeakKeyDictionary()
+_TEXT_CACHE: weakref.WeakKeyDictionary[Any, dict[tuple, Any]] = weakref.WeakKeyDictionary()
 
 
 def preprocess_faces(model, faces: Sequence[np.ndarray]):

@@ -36,8 +36,8 @@ from pathlib import Path
 import numba
 import numpy as np
 import torch
-
 from bench_dlo_recovery import DT, MIN_R, pearson_interval, simulate_conditions
+
 from pybridge.dlo.kalman import _filter_sums_fast
 from pybridge.dlo.neural import estimate_neural
 from pybridge.dlo.simulate import exact_discretization, period_damping_to_eta_zeta, stationary_covariance

@@ -9,7 +9,7 @@ error case.
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -30,7 +30,8 @@ from pybridge.dlo.transforemotion import (
 )
 from pybridge.errors import InvalidInputError
 
-@lru_cache(maxsize=None)
+
+@cache
 def _load(directory: str, name: str) -> dict:
     return json.loads((Path(directory) / name).read_text())
 

@@ -11,6 +11,7 @@ from pybridge.dynamics import dynEGA
 from .conftest import PARITY_TOL, matrix, max_abs_diff, named_vector
 from .test_ega_steps import assert_ega_equal
 
+
 def test_fixtures_are_eganet_2_5_0(population_fixture, group_fixture, individual_fixture,
                                    steps_fixture, glla_fixture):
     """The references were made with EGAnet 2.5.0, glasso 1.11, R igraph 1.3.5."""

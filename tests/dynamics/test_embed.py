@@ -7,8 +7,8 @@ import pytest
 
 from pybridge.dynamics import Embed, glla
 from pybridge.dynamics.embed import glla_matrix
-from pybridge.glla_weights import glla_weights
 from pybridge.errors import InvalidInputError, SeriesTooShortError
+from pybridge.glla_weights import glla_weights
 
 from .conftest import PARITY_TOL, matrix, max_abs_diff
 

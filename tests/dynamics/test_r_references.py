@@ -92,7 +92,7 @@ def test_glasso_path_equals_r_glasso(random_cases, r_outputs):
 
 
 def test_walktrap_partition_equals_r_igraph(random_cases, r_outputs):
-    for (correlation, grid), (precisions, membership) in zip(random_cases, r_outputs):
+    for (_correlation, _grid), (precisions, membership) in zip(random_cases, r_outputs):
         network = precision_to_network(precisions[0])
         np.testing.assert_array_equal(
             renumber(walktrap(np.abs(network)), allow_singleton=True),

@@ -15,8 +15,8 @@ from pybridge.errors import (
     ModelNotAvailableError,
     QuantizationNotSupportedError,
 )
-from pybridge.models import download_model, get_model, list_models, model_info, remove_model, unload_model
 from pybridge.models import device as device_module
+from pybridge.models import download_model, get_model, list_models, model_info, remove_model, unload_model
 from pybridge.models.device import resolve_device, resolve_dtype
 from pybridge.models.manager import loaded_models
 from pybridge.vision.scoring import ZeroShotScorer

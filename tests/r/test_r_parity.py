@@ -15,7 +15,6 @@ import pytest
 
 import pybridge
 from pybridge.dlo.transforemotion import RecordedDraws
-
 from tests.helpers.score_tables import LABELS as LABELS_ALL
 
 from .conftest import LABELS

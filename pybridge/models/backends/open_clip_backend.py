@@ -13,8 +13,9 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from ...errors import MissingDependencyError, ModelLoadError, QuantizationNotSupportedError
 from ..backend_table import Backend, register_backend

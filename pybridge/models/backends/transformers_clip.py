@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import json
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from ...errors import MissingDependencyError, ModelLoadError
 from ..backend_table import Backend, register_backend

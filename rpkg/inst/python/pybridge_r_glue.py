@@ -378,7 +378,7 @@ def frame_to_columns(frame: Any) -> list[tuple[str, str, list]]:
         dtype = series.dtype
         present = series[~missing]
         if pd.api.types.is_bool_dtype(dtype) or (
-            dtype == object and len(present) and all(isinstance(v, (bool, np.bool_)) for v in present)
+            pd.api.types.is_object_dtype(dtype) and len(present) and all(isinstance(v, (bool, np.bool_)) for v in present)
         ):
             values = [None if gone else bool(v) for v, gone in zip(series, missing)]
             columns.append((str(name), "logical", values))
