@@ -392,6 +392,7 @@ def _run_dynega(folder: Path, report: _Report, series: _Series, log: _Log) -> No
         log.notice(f"dynEGA skipped: {_first_line(error)}")
         return
     population = result.population
+    assert population is not None  # level="population" always fits the population network
     # dynEGA names the nodes after the derivative ("happy.DerivOrd1"); show the emotions
     names = [_emotion_name(v) for v in population.network.columns]
     network = population.network.set_axis(names, axis=0).set_axis(names, axis=1)

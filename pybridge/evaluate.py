@@ -371,6 +371,8 @@ def evaluate_emotions(
     if pred is not None:
         y_pred = _encode(kept[pred], index_of, "predicted labels", pred)
     else:
+        # without pred, _resolve_classes_and_probs has required probabilities
+        assert probabilities is not None
         y_pred = np.argmax(probabilities, axis=1)
 
     n_classes = len(class_list)
@@ -397,7 +399,9 @@ def evaluate_emotions(
             index=pd.Index(class_list, name="truth"),
             columns=pd.Index(class_list, name="predicted"),
         )
+    # the probability metrics were removed from `selected` when there are no probabilities
     if "auroc" in selected:
+        assert probabilities is not None
         per_class_auroc = np.array(
             [one_vs_rest_auroc(y_true == k, probabilities[:, k]) for k in range(n_classes)]
         )
@@ -412,6 +416,7 @@ def evaluate_emotions(
         )
         result.auroc = {"macro": macro, "weighted": weighted}
     if "ece" in selected:
+        assert probabilities is not None
         normalised = _normalise_rows(probabilities)
         confidence = normalised[np.arange(len(y_pred)), y_pred]
         result.ece = expected_calibration_error(confidence, y_pred == y_true, n_bins=ece_bins)

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
-from matplotlib.figure import Figure
+from matplotlib.figure import Figure, SubFigure
 from matplotlib.lines import Line2D
 
 from .dlo.simulate import dlo_autocorrelation, measurement_noise_share
@@ -209,6 +209,7 @@ def plot_network(
         wc = getattr(network, "wc", None)
     membership = _membership(wc, weights.columns)
 
+    fig: Figure | SubFigure
     if ax is None:
         fig = Figure(figsize=(5.5, 5.0), layout="constrained")
         ax = fig.add_subplot()
@@ -587,14 +588,17 @@ def plot_recovery(
 # --------------------------------------------------------------------------- helpers
 
 
-def _finish(fig: Figure, path: str | PathLike[str] | None, title: str | None) -> Figure:
+def _finish(fig: Figure | SubFigure, path: str | PathLike[str] | None, title: str | None) -> Figure:
     if title:
         fig.suptitle(title)
+    # axes passed in may sit in a subfigure, which cannot be saved: save and return its root figure
+    root = fig if isinstance(fig, Figure) else fig.get_figure(root=True)
+    assert isinstance(root, Figure)
     if path is not None:
         target = Path(path)
         target.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(target, dpi=120)
-    return fig
+        root.savefig(target, dpi=120)
+    return root
 
 
 def _value_columns(frame: pd.DataFrame, chosen: Sequence[str] | None, exclude: set[Any]) -> list[Any]:
@@ -815,10 +819,10 @@ def _interval_view(value: np.ndarray, table: pd.DataFrame, parameter: str,
     A failed fit can report an interval of 1e10; drawn in full it would flatten all
     the other rows, so intervals are cut at the edge of this range.
     """
-    points = [value]
+    pieces = [value]
     if truth is not None:
-        points.append(truth[parameter].to_numpy(dtype=float))
-    points = np.concatenate(points)
+        pieces.append(truth[parameter].to_numpy(dtype=float))
+    points = np.concatenate(pieces)
     points = points[np.isfinite(points)]
     if points.size == 0:
         return (-1.0, 1.0)

@@ -110,6 +110,20 @@ def test_network_colours_nodes_by_community(tmp_path):
     np.testing.assert_array_equal(nodes.get_offsets(), again.axes[0].collections[0].get_offsets())
 
 
+def test_network_into_subfigure_axes_saves_and_returns_the_root_figure(tmp_path):
+    # axes of a subfigure: the subfigure itself has no savefig, so the root figure is saved
+    weights = np.array([[0.0, 0.5, 0.2], [0.5, 0.0, 0.3], [0.2, 0.3, 0.0]])
+    root = Figure()
+    left, _right = root.subfigures(1, 2)
+    ax = left.add_subplot()
+    path = tmp_path / "panel.png"
+    fig = plot_network(weights, wc=[1, 1, 2], ax=ax, path=path, title="left panel")
+    assert fig is root
+    assert ax.get_title() == "left panel"
+    _assert_png(path)
+    assert len(ax.collections[0].get_offsets()) == 3
+
+
 def test_network_bad_input():
     asymmetric = pd.DataFrame([[0, 0.3], [0.1, 0]], index=["a", "b"], columns=["a", "b"])
     with pytest.raises(InvalidInputError, match="not symmetric"):

@@ -108,8 +108,8 @@ def make_clip(path: Path) -> None:
             x0, y0 = max(face_x - 15 - left, 0), max(face_y - 20 - top, 0)
             x1, y1 = min(face_x + face_w + 15 - left, window), min(face_y + face_h + 25 - top, window)
             crop[y0:y1, x0:x1] = 128
-        frame = Image.fromarray(crop).resize((CLIP_SIZE, CLIP_SIZE), Image.Resampling.LANCZOS)
-        frames.append(np.asarray(frame))
+        resized = Image.fromarray(crop).resize((CLIP_SIZE, CLIP_SIZE), Image.Resampling.LANCZOS)
+        frames.append(np.asarray(resized))
 
     writer = imageio_ffmpeg.write_frames(
         str(path),

@@ -235,15 +235,15 @@ def estimate_dlo(
         value_columns = [*_ESTIMATE_COLUMNS, "n_obs"]
     rows = []
     for index, (keys, _) in enumerate(collected):
-        fit = results.get(index)
-        if fit is None:
-            fit = {column: math.nan for column in value_columns}
+        fit_values = results.get(index)
+        if fit_values is None:
+            fit_values = {column: math.nan for column in value_columns}
             if "converged" in value_columns or method == "kalman":
-                fit["converged"] = False
-            fit["n_obs"] = int(np.count_nonzero(~np.isnan(collected[index][1])))
-        row = {**keys, **fit}
+                fit_values["converged"] = False
+            fit_values["n_obs"] = int(np.count_nonzero(~np.isnan(collected[index][1])))
+        row = {**keys, **fit_values}
         if on_error == "nan":
-            row["message"] = failures.get(index, fit.get("message", ""))
+            row["message"] = failures.get(index, fit_values.get("message", ""))
         rows.append(row)
     frame = pd.DataFrame(rows)
     if method == "kalman" and "converged" in frame.columns:

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import cmath
 import math
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -135,6 +136,7 @@ def _filter_sums(y, f11, f12, f21, f22, q11, q12, q22, p11, p12, p22, r2):
     return sum_log, syy, syc, scc, n_obs
 
 
+_filter_sums_fast: Callable[..., tuple[float, float, float, float, int]]
 try:  # numba is optional: same code, compiled
     import numba
 
@@ -582,7 +584,7 @@ def fit_dlo_kalman(
     unit = np.array([-1.0 / dt**2, -1.0 / dt, spread / dt**1.5, spread])
     magnitude = np.exp(theta) if fixed_meas is None else np.append(np.exp(theta), np.nan)
     estimates = unit * magnitude
-    if fixed_meas is not None:
+    if meas_sd is not None:  # the same condition as fixed_meas is not None
         estimates[3] = float(meas_sd)
     padded_se = np.append(log_se[:n_free], np.full(4 - n_free, np.nan))
     ends = np.sort(

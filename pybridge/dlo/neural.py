@@ -187,6 +187,11 @@ class DLONet(nn.Module):
     """
 
     n_inputs = 2  # standardised series, observed mask
+    # buffers registered in __init__ (declared for type checkers)
+    target_center: torch.Tensor
+    target_scale: torch.Tensor
+    statistics_center: torch.Tensor
+    statistics_scale: torch.Tensor
 
     def __init__(
         self,

@@ -729,7 +729,8 @@ def simulate_dlo(
     distinct, inverse = np.unique(
         np.column_stack([eta_s, zeta_s, sigma_s]), axis=0, return_inverse=True
     )
-    transition, noise_cov = exact_discretization(*distinct.T, dt)
+    distinct_eta, distinct_zeta, distinct_sigma = distinct.T
+    transition, noise_cov = exact_discretization(distinct_eta, distinct_zeta, distinct_sigma, dt)
     transition, noise_cov = transition[inverse.ravel()], noise_cov[inverse.ravel()]
     chol_xx = np.sqrt(np.clip(noise_cov[:, 0, 0], 0.0, None))
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -548,7 +548,7 @@ def train(
     torch.set_num_threads(int(threads))
     torch.manual_seed(seed)
     rng = np.random.default_rng([seed, 1])
-    normalisation = _normalisation(prior, seed)
+    normalisation: dict[str, Any] = _normalisation(prior, seed)
     net = DLONet(**architecture, **normalisation)
     net.train()
     optimizer = torch.optim.AdamW(net.parameters(), lr=learning_rate, weight_decay=weight_decay)
@@ -576,8 +576,8 @@ def train(
         torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
         optimizer.step()
         scheduler.step()
-        for key, value in parts.items():
-            running[key] = running.get(key, 0.0) + value / log_every
+        for key, part in parts.items():
+            running[key] = running.get(key, 0.0) + part / log_every
         if step % log_every == 0 or step == steps:
             elapsed = time.perf_counter() - started
             summary = " ".join(f"{key}={value:.4f}" for key, value in running.items())

@@ -224,10 +224,11 @@ def _check_arguments(data, n_embed, tau, delta, use_derivatives, zero_jitter, na
         raise InvalidInputError(
             f"duplicate column names {duplicated}; give every column a unique name"
         )
-    for name, value, low, high in (("n_embed", n_embed, 3, np.inf), ("tau", tau, 1, 3),
-                                   ("delta", delta, 1, 3),
-                                   ("use_derivatives", use_derivatives, 0, 2),
-                                   ("zero_jitter", zero_jitter, 0, 0.001)):
+    bounded: tuple[tuple[str, float, float, float], ...] = (
+        ("n_embed", n_embed, 3, np.inf), ("tau", tau, 1, 3), ("delta", delta, 1, 3),
+        ("use_derivatives", use_derivatives, 0, 2), ("zero_jitter", zero_jitter, 0, 0.001),
+    )
+    for name, value, low, high in bounded:
         if not isinstance(value, numbers.Real) or isinstance(value, bool):
             raise InvalidInputError(f"{name} must be a number, got {value!r}")
         if not low <= value <= high:

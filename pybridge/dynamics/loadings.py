@@ -219,7 +219,7 @@ def net_loads(A, wc=None, loading_method: str = "revised") -> NetLoads:
         return NetLoads(empty, empty.copy(), loading_method, pd.Series(labels, index=names))
     compute = _revised if loading_method == "revised" else _original
     unstandardized, standardized = compute(network, labels, communities)
-    row_order = []
+    row_order: list[int] = []
     for column, community in enumerate(communities):
         members = np.flatnonzero(labels == community)
         own = standardized[members, column]

@@ -308,8 +308,10 @@ def download_model(alias: str) -> Path:
         return Path(spec.source)
     if spec.processor_source is not None and cached_snapshot(spec.processor_source) is None:
         download_snapshot(spec.processor_source)
-    return cached_snapshot(spec.hub_repo, spec.revision) or download_snapshot(
-        spec.hub_repo, spec.revision, weights_prefix=backend.weights_prefix
+    repo = spec.hub_repo
+    assert repo is not None  # hub weights of a non-local spec always name a repository
+    return cached_snapshot(repo, spec.revision) or download_snapshot(
+        repo, spec.revision, weights_prefix=backend.weights_prefix
     )
 
 
@@ -320,4 +322,6 @@ def _weights_location(spec: ModelSpec) -> Path | None:
         return Path(found) if found is not None else None
     if spec.is_local:
         return Path(spec.source) if Path(spec.source).exists() else None
-    return cached_snapshot(spec.hub_repo, spec.revision)
+    repo = spec.hub_repo
+    assert repo is not None  # hub weights of a non-local spec always name a repository
+    return cached_snapshot(repo, spec.revision)

@@ -104,6 +104,8 @@ class EmbeddingModel:
     """
 
     kind = "embedding"
+    # set by the loaders when the weights came from a hub snapshot folder
+    _snapshot_commit: str | None
 
     def __init__(
         self,

@@ -69,17 +69,16 @@ def resolve_spec(model: str | ModelSpec = "oai-base", local_model_path: str | os
     >>> resolve_spec("oai-large").source
     'openai/clip-vit-large-patch14'
     """
+    if local_model_path is None:
+        return model if isinstance(model, ModelSpec) else get_model_spec(model)
+    base: ModelSpec | None
     if isinstance(model, ModelSpec):
         base = model
-    elif local_model_path is None:
-        return get_model_spec(model)
     else:
         try:
             base = get_model_spec(model)
         except LookupError:
             base = None
-    if local_model_path is None:
-        return base
     path = Path(local_model_path).expanduser()
     if not path.exists():
         raise ModelNotAvailableError(
@@ -273,7 +272,9 @@ def _load(spec: ModelSpec, device, dtype, quantization: str | None, trust_remote
         if not folder.is_dir():
             raise ModelNotAvailableError(f"model folder {spec.source!r} of {spec.alias!r} does not exist")
     else:
-        folder = resolve_snapshot(spec.hub_repo, spec.revision, weights_prefix=backend.weights_prefix)
+        repo = spec.hub_repo
+        assert repo is not None  # hub weights of a non-local spec always name a repository
+        folder = resolve_snapshot(repo, spec.revision, weights_prefix=backend.weights_prefix)
     # Whatever a damaged checkpoint makes the libraries raise (safetensors, pickle, JSON, OS errors)
     # arrives as one typed error; pybridge's own errors pass through.
     with library_errors(

@@ -384,8 +384,9 @@ def make_detector(
         return FaceDetector(detection_size=detection_size)
     from .detectors.mtcnn import MtcnnDetector
 
-    options = {} if face_threshold is None else {"threshold": face_threshold}
-    return MtcnnDetector(detection_size=detection_size, **options)
+    if face_threshold is None:
+        return MtcnnDetector(detection_size=detection_size)
+    return MtcnnDetector(detection_size=detection_size, threshold=face_threshold)
 
 
 def default_detector(

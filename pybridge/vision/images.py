@@ -36,7 +36,7 @@ import time
 import warnings
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard, cast
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -64,7 +64,7 @@ ImageSource = str | os.PathLike | Image.Image | np.ndarray
 
 
 
-def is_url(source: Any) -> bool:
+def is_url(source: Any) -> TypeGuard[str]:
     """Tell whether ``source`` is an http(s) URL.
 
     Parameters
@@ -386,7 +386,8 @@ def _upright_rgb(image: Image.Image, name: str) -> Image.Image:
             lab_to_rgb = ImageCms.buildTransform(
                 ImageCms.createProfile("LAB"), ImageCms.createProfile("sRGB"), "LAB", "RGB"
             )
-            return ImageCms.applyTransform(upright, lab_to_rgb)
+            # not in place (inPlace=False), so a new image always comes back
+            return cast(Image.Image, ImageCms.applyTransform(upright, lab_to_rgb))
         return upright.convert("RGB")
     except (ValueError, OSError) as err:
         raise ImageReadError(f"image {name} has pixel format {upright.mode!r}, which cannot be shown as RGB: {err}") from err

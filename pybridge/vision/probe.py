@@ -723,7 +723,7 @@ class EmotionProbe(ClassifierMixin, BaseEstimator):
             "n_features_in": int(self.n_features_in_),
             "n_layers": len(self.layers_),
         }  # fmt: skip
-        arrays = {"metadata": np.array(json.dumps(metadata))}
+        arrays: dict[str, Any] = {"metadata": np.array(json.dumps(metadata))}
         for k, (weights, bias) in enumerate(self.layers_):
             arrays[f"weights_{k}"] = weights
             arrays[f"bias_{k}"] = bias

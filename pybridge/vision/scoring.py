@@ -166,7 +166,11 @@ def validate_labels(labels: Any, *, min_labels: int = 1) -> list[str]:
     if blank:
         raise InvalidLabelsError(f"label {blank[0] + 1} is an empty or blank string; every label needs text")
     seen: set[str] = set()
-    duplicates = [label for label in labels if label in seen or seen.add(label)]
+    duplicates = []
+    for label in labels:
+        if label in seen:
+            duplicates.append(label)
+        seen.add(label)
     if duplicates:
         raise InvalidLabelsError(
             f"duplicate label(s) {sorted(set(duplicates))}; each label becomes one output column, so give each once"
@@ -378,7 +382,8 @@ class ZeroShotScorer:
     (1, 2)
     """
 
-    def __init__(self, model, labels: Sequence[str], templates: Any = None, batch_size: int = 16) -> None:
+    # labels=None is refused by validate_labels with a typed error
+    def __init__(self, model, labels: Sequence[str] | None, templates: Any = None, batch_size: int = 16) -> None:
         self.model = model
         self.columns = validate_labels(labels, min_labels=2 if model.probability == "softmax" else 1)
         self.templates = normalise_templates(templates)
@@ -788,7 +793,8 @@ def score_stream(
     columns = list(scorer.columns)
 
     def prepare_chunk(chunk: list[tuple[Any, Any]]):
-        records, crops = [], []
+        records: list[dict] = []
+        crops: list[np.ndarray] = []
         for key, item in chunk:
             try:
                 rgb = read(item)

@@ -662,9 +662,10 @@ class _FrameFolder:
         from PIL import Image
 
         image = sampled.rgb
+        assert image is not None  # only decoded frames are saved
         if record.get("face_found"):
             box = FaceBox(*(int(record[key]) for key in ("face_x", "face_y", "face_w", "face_h")))
-            image = crop_face(sampled.rgb, box, face_crop)
+            image = crop_face(image, box, face_crop)
         face = "" if record.get("face_id") is None else f"_face{int(record['face_id'])}"
         frame = "na" if sampled.index is None else f"{sampled.index:06d}"
         stem = f"{_video_stem(video)}_f{frame}_t{sampled.time_s:.3f}{face}"

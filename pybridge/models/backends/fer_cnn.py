@@ -303,5 +303,6 @@ def load_fer_cnn(
     torch_dtype = dtype or torch.float32
     network.fold_batch_norms()
     # channels-last halves the CPU time (oneDNN convolutions and max pooling prefer it)
-    network = network.to(torch_device, torch_dtype, memory_format=torch.channels_last)
+    # torch's stubs list no overload with memory_format, which Module.to accepts
+    network = network.to(torch_device, torch_dtype, memory_format=torch.channels_last)  # type: ignore[call-overload]
     return FerCnnClassifier(spec, network, weights_path, classes, torch_device, torch_dtype)

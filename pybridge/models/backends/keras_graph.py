@@ -97,7 +97,7 @@ class _KerasConv(nn.Module):
         fixed = same and set(self.stride) == {1} and all(span % 2 == 0 for span in spans)
         self.pad_per_input = same and not fixed
         padding = tuple(span // 2 for span in spans) if fixed else 0
-        common = {"stride": self.stride, "dilation": self.dilation, "padding": padding}
+        common: dict[str, Any] = {"stride": self.stride, "dilation": self.dilation, "padding": padding}
         if separable:
             depth = in_channels * int(config.get("depth_multiplier", 1))
             self.depthwise: nn.Conv2d | None = nn.Conv2d(
@@ -131,6 +131,10 @@ class _KerasConv(nn.Module):
 
 class _KerasBatchNorm(nn.BatchNorm2d):
     """BatchNormalization over the channel axis, in inference mode."""
+
+    # always tracked (track_running_stats keeps its default, True), so never None
+    running_mean: torch.Tensor
+    running_var: torch.Tensor
 
     def __init__(self, config: dict[str, Any], channels: int) -> None:
         if config.get("axis", -1) not in (-1, 3, [-1], [3]):
@@ -425,11 +429,12 @@ class KerasFunctionalNetwork(nn.Module):
         >>> network.load_keras_weights({"conv2d_1": {"kernel": kernel}})  # doctest: +SKIP
         """
         for name, module in self.layers.items():
-            if hasattr(module, "load_keras_weights"):
+            load_keras_weights = getattr(module, "load_keras_weights", None)
+            if load_keras_weights is not None:
                 if name not in weights:
                     raise ModelLoadError(f"the weights file has no weights for layer {name!r}")
                 try:
-                    module.load_keras_weights(weights[name])
+                    load_keras_weights(weights[name])
                 except KeyError as err:
                     raise ModelLoadError(
                         f"layer {name!r} lacks its {err.args[0]} weight in the weights file"

@@ -136,6 +136,8 @@ def load_open_clip_model(
         raise ModelLoadError(f"could not load open_clip model {spec.source!r} from {str(folder)!r}: {err}") from err
     module = module.to(device=device, dtype=dtype).eval()
     bias = getattr(module, "logit_bias", None)
+    tokenizer_length: int | None = getattr(tokenizer, "context_length", None)
+    module_length: int = getattr(module, "context_length", 77)
     model = OpenClipEmbeddingModel(
         spec,
         module,
@@ -145,7 +147,7 @@ def load_open_clip_model(
         dtype,
         logit_scale=float(module.logit_scale.detach().float().exp().item()),
         logit_bias=float(bias.detach().float().item()) if bias is not None else None,
-        context_length=int(getattr(tokenizer, "context_length", None) or getattr(module, "context_length", 77)),
+        context_length=int(tokenizer_length or module_length),
     )
     model._snapshot_commit = folder.name if folder.parent.name == "snapshots" else None
     return model

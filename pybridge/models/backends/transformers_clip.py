@@ -226,12 +226,12 @@ def _load_processing(spec: ModelSpec, folder: Path, trust_remote_code: bool):
         if spec.processor_source is not None:
             # checkpoints that ship no image processor (EVA-CLIP) document which one to use
             source = resolve_snapshot(spec.processor_source)
-            overrides = {}
+            overrides: dict[str, Any] = {}
             if spec.image_size:
                 overrides = {"size": {"shortest_edge": spec.image_size}, "crop_size": spec.image_size}
             image_processor = AutoImageProcessor.from_pretrained(str(source), local_files_only=True, **overrides)
-            tokenizer = AutoTokenizer.from_pretrained(str(folder), **common)
-            return None, image_processor, tokenizer
+            own_tokenizer = AutoTokenizer.from_pretrained(str(folder), **common)
+            return None, image_processor, own_tokenizer
         processor = AutoProcessor.from_pretrained(str(folder), **common)
     except ImportError as err:
         raise MissingDependencyError(

@@ -180,7 +180,9 @@ def find_mtcnn_weights() -> dict[str, Path] | None:
     True
     """
     found = {name: installed_data_file(MTCNN_DISTRIBUTION, _PACKAGE, path) for name, path in _WEIGHT_FILES.items()}
-    return None if any(path is None for path in found.values()) else found
+    if any(path is None for path in found.values()):
+        return None
+    return {name: path for name, path in found.items() if path is not None}
 
 
 _NETWORKS: dict[str, tuple[nn.Module, nn.Module, nn.Module]] = {}
