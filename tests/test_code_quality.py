@@ -21,3 +21,8 @@ def test_ruff_check_is_clean():
 def test_mypy_is_clean():
     result = _run("mypy")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_ruff_format_leaves_the_tree_unchanged():
+    result = _run("ruff", "format", "--check", ".")
+    assert result.returncode == 0, result.stdout + result.stderr + "\nrun `ruff format .` from the repository root"

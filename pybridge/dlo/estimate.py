@@ -27,9 +27,7 @@ def _trim_trailing_nan(row: np.ndarray) -> np.ndarray:
     return row[: observed[-1] + 1] if observed.size else row[:0]
 
 
-def _series_from_frame(
-    table: pd.DataFrame, labels: Sequence[str] | None
-) -> list[tuple[dict[str, Any], np.ndarray]]:
+def _series_from_frame(table: pd.DataFrame, labels: Sequence[str] | None) -> list[tuple[dict[str, Any], np.ndarray]]:
     """Split a scores table into one series per video, face and label column."""
     labels = score_columns(table, labels)
     if not labels:
@@ -45,9 +43,7 @@ def _series_from_frame(
     return series
 
 
-def _collect_series(
-    series: Any, labels: Sequence[str] | None
-) -> list[tuple[dict[str, Any], np.ndarray]]:
+def _collect_series(series: Any, labels: Sequence[str] | None) -> list[tuple[dict[str, Any], np.ndarray]]:
     """Normalise every accepted input to a list of (identifying columns, 1-D array)."""
     if isinstance(series, pd.DataFrame):
         return _series_from_frame(series, labels)
@@ -249,4 +245,3 @@ def estimate_dlo(
     if method == "kalman" and "converged" in frame.columns:
         frame["converged"] = frame["converged"].astype(bool)
     return frame
-

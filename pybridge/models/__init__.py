@@ -266,8 +266,12 @@ def _preprocessing_config(spec: ModelSpec, location: Path | None) -> dict[str, A
             except ValueError:
                 continue
             processor = content.get(key) if key is not None and isinstance(content, dict) else content
-    return {"face_crop": spec.face_crop, "processor_source": spec.processor_source,
-            "image_size": spec.image_size, "processor": processor}
+    return {
+        "face_crop": spec.face_crop,
+        "processor_source": spec.processor_source,
+        "image_size": spec.image_size,
+        "processor": processor,
+    }
 
 
 def download_model(alias: str) -> Path:

@@ -221,7 +221,10 @@ def download_snapshot(repo_id: str, revision: str | None = None, *, weights_pref
                 run_with_deadline(
                     functools.partial(
                         snapshot_download,
-                        repo_id, revision=commit or revision, allow_patterns=patterns, etag_timeout=connect,
+                        repo_id,
+                        revision=commit or revision,
+                        allow_patterns=patterns,
+                        etag_timeout=connect,
                     ),
                     deadline,
                     late(deadline, "PYBRIDGE_DOWNLOAD_DEADLINE", "deliver the files of"),

@@ -162,7 +162,16 @@ def get_model(
     # upstream code never runs unasked; user aliases were trusted at registration; True overrides.
     pinned = spec.is_local or bool(spec.revision) or spec.alias not in builtin_aliases()
     trust = spec.trust_remote_code and pinned if trust_remote_code is None else bool(trust_remote_code)
-    key = (spec.alias, spec.backend, spec.source, spec.revision, str(torch_device), dtype_name(torch_dtype), quant, trust)
+    key = (
+        spec.alias,
+        spec.backend,
+        spec.source,
+        spec.revision,
+        str(torch_device),
+        dtype_name(torch_dtype),
+        quant,
+        trust,
+    )
     with _LOCK:
         loaded = _LOADED.get(key)
         if loaded is None:

@@ -155,8 +155,12 @@ def validate_labels(labels: Any, *, min_labels: int = 1) -> list[str]:
     if labels is None:
         raise InvalidLabelsError("labels are required for zero-shot models; pass e.g. ['happy', 'sad', 'neutral']")
     if isinstance(labels, str):
-        raise InvalidLabelsError(f"labels must be a list of strings, not the single string {labels!r}; e.g. [{labels!r}, 'neutral']")
-    labels = as_ordered_list(labels, "labels", "a list of strings in the order of the output columns", InvalidLabelsError)
+        raise InvalidLabelsError(
+            f"labels must be a list of strings, not the single string {labels!r}; e.g. [{labels!r}, 'neutral']"
+        )
+    labels = as_ordered_list(
+        labels, "labels", "a list of strings in the order of the output columns", InvalidLabelsError
+    )
     if not labels:
         raise InvalidLabelsError("labels must not be empty; pass at least two labels, e.g. ['happy', 'sad']")
     wrong = [label for label in labels if not isinstance(label, str)]
@@ -686,7 +690,9 @@ def build_scorer(
     loaded = get_model(model, local_model_path, **model_kwargs)
     if loaded.kind == "classifier":
         if templates is not None:
-            raise InvalidInputError(f"templates apply to zero-shot models only; {loaded.spec.alias!r} has fixed classes")
+            raise InvalidInputError(
+                f"templates apply to zero-shot models only; {loaded.spec.alias!r} has fixed classes"
+            )
         return ClassifierScorer(loaded, labels)
     return ZeroShotScorer(loaded, labels, templates, batch_size=batch_size)
 

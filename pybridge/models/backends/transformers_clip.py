@@ -43,13 +43,15 @@ def _family(config: dict) -> str | None:
 
 
 #: This backend's row of the backend table.
-BACKEND = register_backend(Backend(
-    name="transformers",
-    loader=f"{__name__}:load_transformers_model",
-    config_file="config.json",
-    quantizations=("nf4",),
-    family=_family,
-))
+BACKEND = register_backend(
+    Backend(
+        name="transformers",
+        loader=f"{__name__}:load_transformers_model",
+        config_file="config.json",
+        quantizations=("nf4",),
+        family=_family,
+    )
+)
 
 _FALLBACK_CONTEXT = 77
 _FALLBACK_LOGIT_SCALE = 100.0  # CLIP's clamp value, used only when a custom model has no logit_scale
@@ -75,7 +77,9 @@ class TransformersEmbeddingModel(EmbeddingModel):
         # CLIP pools the end-of-text token, so shortest padding gives the same numbers faster.
         padding = "max_length" if self.spec.family == "siglip" else True
         encoder = self.processor if self.processor is not None else self.tokenizer
-        inputs = encoder(text=list(texts), padding=padding, truncation=True, max_length=self.context_length, return_tensors="pt")
+        inputs = encoder(
+            text=list(texts), padding=padding, truncation=True, max_length=self.context_length, return_tensors="pt"
+        )
         return {key: value for key, value in inputs.items() if key in ("input_ids", "attention_mask")}
 
     def token_counts(self, texts: Sequence[str]) -> list[int]:
@@ -239,7 +243,9 @@ def _load_processing(spec: ModelSpec, folder: Path, trust_remote_code: bool):
             "pip install 'pybridge-emotion[siglip]' (sentencepiece, protobuf)"
         ) from err
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as err:  # AttributeError: malformed JSON
-        raise ModelLoadError(f"could not load the processor/tokenizer of {spec.source!r} from {str(folder)!r}: {err}") from err
+        raise ModelLoadError(
+            f"could not load the processor/tokenizer of {spec.source!r} from {str(folder)!r}: {err}"
+        ) from err
     image_processor = getattr(processor, "image_processor", None)
     tokenizer = getattr(processor, "tokenizer", None)
     if image_processor is None or tokenizer is None:
