@@ -16,8 +16,8 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from . import errors
-from .errors import PyBridgeError
+from . import errors as errors
+from .errors import PyBridgeError as PyBridgeError
 
 __version__ = "0.1.0"
 

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Sequence
 
 from .errors import InvalidInputError, PyBridgeError, library_errors
 
@@ -282,7 +282,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_model_options(batch)
     batch.add_argument("--out", required=True, help="output folder (Parquet dataset, one file per video)")
     batch.add_argument("--scheduler", default=None, help="address of an existing Dask scheduler")
-    batch.add_argument("--n-workers", type=_positive_int, default=None, help="local worker processes [sized to the machine]")
+    batch.add_argument(
+        "--n-workers", type=_positive_int, default=None, help="local worker processes [sized to the machine]"
+    )
     batch.add_argument("--nframes", type=_positive_int, default=None, help="frames to sample per video [100]")
     batch.add_argument("--uniform", action="store_true", help="spread nframes evenly over each video")
     batch.set_defaults(handler=_cmd_batch)

@@ -23,13 +23,13 @@ import json
 import os
 import re
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
-
-import pandas as pd
+from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from .errors import InvalidInputError, MissingDependencyError, ServiceUnavailableError, library_errors
 from .limits import limit, run_with_deadline
@@ -239,9 +239,7 @@ def resolve_videos(
         source = Path(videos)
         if source.is_dir():
             found = source.rglob(pattern or "*") if recursive else source.glob(pattern or "*")
-            items = sorted(
-                str(p) for p in found if p.is_file() and (pattern or p.suffix.lower() in VIDEO_EXTENSIONS)
-            )
+            items = sorted(str(p) for p in found if p.is_file() and (pattern or p.suffix.lower() in VIDEO_EXTENSIONS))
             if not items:
                 raise InvalidInputError(
                     f"no video files in {source}"
@@ -477,9 +475,7 @@ def score_corpus(
         if scheduler is None:
             cores = os.cpu_count() or 1
             workers = max(1, min(n_workers or cores, len(pending)))
-            cluster = LocalCluster(
-                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0"
-            )
+            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0")
             client = Client(cluster)
             client.run(_configure_worker, max(1, cores // workers))
         elif own_client:
@@ -547,9 +543,7 @@ def _connect(client_class, address: str):
 
     try:
         # Dask's own timeout does not cover a server that accepts and never completes the handshake
-        return run_with_deadline(
-            lambda: client_class(address, timeout=seconds), seconds, lambda: failed("no answer")
-        )
+        return run_with_deadline(lambda: client_class(address, timeout=seconds), seconds, lambda: failed("no answer"))
     except ServiceUnavailableError:
         raise
     except Exception as err:  # noqa: BLE001 - whatever Dask raises, the scheduler cannot be used
@@ -586,6 +580,8 @@ def _check_rerun(folder: Path, videos: list[str], arguments: dict[str, Any], man
                 f"inputs ({'; '.join(found[:6])}{'; ...' if len(found) > 6 else ''}); {restart}"
             )
     write_record(record_path, {"settings": settings, "videos": {**recorded_videos, **identities}})
+
+
 def _manifest(labels: list[str] | None, options: dict[str, Any]) -> dict[str, Any]:
     """What every video of a corpus output is scored with, as plain JSON values."""
     from .vision.faces import DEFAULT_DETECTION_SIZE, DEFAULT_DETECTOR, resolve_detector

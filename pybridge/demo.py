@@ -294,8 +294,13 @@ def _write_scoring(folder: Path, report: _Report, scored: _Scored, clip: str) ->
     section.table(folder, "01_clip_scores.csv", table)
     # probabilities that sum to one read best as stacked areas (SigLIP's sigmoid scores do not)
     stacked = bool(np.allclose(table[scored.labels].dropna().sum(axis=1), 1.0, atol=1e-3))
-    section.figure(folder, "01_clip_scores.png", plots.plot_emotion_series(
-        table, scored.labels, stacked=stacked, title=f"{_clip_name(clip)} scored with {scored.model}"))
+    section.figure(
+        folder,
+        "01_clip_scores.png",
+        plots.plot_emotion_series(
+            table, scored.labels, stacked=stacked, title=f"{_clip_name(clip)} scored with {scored.model}"
+        ),
+    )
     found = table["face_found"].astype(bool)
     section.text(
         f"Model `{scored.model}`; {len(table)} frames, a face in {int(found.sum())}; frames "
@@ -310,15 +315,12 @@ def _evaluate_bundled_clip(section: _Section, faces: pd.DataFrame, scored: _Scor
     from .evaluate import evaluate_emotions
 
     labelled = faces.assign(expression=BUNDLED_CLIP_EXPRESSION)
-    result = evaluate_emotions(labelled, truth="expression", probs=scored.labels,
-                               metrics=["accuracy", "confusion"])
+    result = evaluate_emotions(labelled, truth="expression", probs=scored.labels, metrics=["accuracy", "confusion"])
     top = labelled[scored.labels].idxmax(axis=1).value_counts()
     section.text(
         f"Evaluation (`evaluate_emotions`) against the expression the photograph shows "
         f"('{BUNDLED_CLIP_EXPRESSION}'): accuracy {result.accuracy:.2f} over {result.n} "
-        f"frames with a face; top classes: "
-        + ", ".join(f"{label} {count}" for label, count in top.items())
-        + "."
+        f"frames with a face; top classes: " + ", ".join(f"{label} {count}" for label, count in top.items()) + "."
     )
 
 
@@ -341,10 +343,17 @@ def _choose_series(scored: _Scored, clip: str) -> _Series:
         if frames_with_face >= MIN_FRAMES_FOR_ANALYSIS:
             data = scored.scores
             dt = float(np.median(np.diff(data["time_s"].to_numpy())))
-            return _Series(data, scored.labels, dt, simulated=False,
-                           note=f"The scores of {_clip_name(clip)} ({frames_with_face} frames with a face).")
-        reason = (f"{_clip_name(clip)} has {frames_with_face} frames with a face, fewer than the "
-                  f"{MIN_FRAMES_FOR_ANALYSIS} the analysis needs, so")
+            return _Series(
+                data,
+                scored.labels,
+                dt,
+                simulated=False,
+                note=f"The scores of {_clip_name(clip)} ({frames_with_face} frames with a face).",
+            )
+        reason = (
+            f"{_clip_name(clip)} has {frames_with_face} frames with a face, fewer than the "
+            f"{MIN_FRAMES_FOR_ANALYSIS} the analysis needs, so"
+        )
     else:
         reason = "The scored clip is a few seconds long, so"
     series, truth = load_demo_series()
@@ -364,8 +373,13 @@ def _write_series(folder: Path, report: _Report, series: _Series) -> None:
     section.text(series.note)
     section.table(folder, "02_emotion_series.csv", series.data)
     shown = _first_clips(series.data)
-    section.figure(folder, "02_emotion_series.png", plots.plot_emotion_series(
-        shown, series.labels, title="emotion time series" + (" (simulated)" if series.simulated else "")))
+    section.figure(
+        folder,
+        "02_emotion_series.png",
+        plots.plot_emotion_series(
+            shown, series.labels, title="emotion time series" + (" (simulated)" if series.simulated else "")
+        ),
+    )
     if series.simulated and shown["video"].nunique() < series.data["video"].nunique():
         section.text(f"The figure shows the first {CLIPS_IN_FIGURES} clips; the CSV has all.")
 
@@ -385,13 +399,15 @@ def _run_dynega(folder: Path, report: _Report, series: _Series, log: _Log) -> No
     columns = [*series.labels, "video"] if has_video else list(series.labels)
     data = series.data[columns]
     try:
-        result = dynEGA(data, id="video" if has_video else None, n_embed=5, level="population",
-                        columns=series.labels, seed=SEED)
+        result = dynEGA(
+            data, id="video" if has_video else None, n_embed=5, level="population", columns=series.labels, seed=SEED
+        )
     except PyBridgeError as error:
         section.text(f"dynEGA could not run on these series: {error}")
         log.notice(f"dynEGA skipped: {_first_line(error)}")
         return
     population = result.population
+    assert population is not None  # level="population" always fits the population network
     # dynEGA names the nodes after the derivative ("happy.DerivOrd1"); show the emotions
     names = [_emotion_name(v) for v in population.network.columns]
     network = population.network.set_axis(names, axis=0).set_axis(names, axis=1)
@@ -403,8 +419,11 @@ def _run_dynega(folder: Path, report: _Report, series: _Series, log: _Log) -> No
     )
     section.table(folder, "03_memberships.csv", memberships)
     section.table(folder, "03_network.csv", network, index=True)
-    section.figure(folder, "03_network.png", plots.plot_network(
-        network, communities, title="dynEGA population network (first derivatives)"))
+    section.figure(
+        folder,
+        "03_network.png",
+        plots.plot_network(network, communities, title="dynEGA population network (first derivatives)"),
+    )
 
     # one score per frame and community, on the emotion scores themselves
     scores = pd.DataFrame(population.net_scores(series.data[series.labels]))
@@ -412,9 +431,17 @@ def _run_dynega(folder: Path, report: _Report, series: _Series, log: _Log) -> No
     keys = [c for c in ("video", "frame", "time_s") if c in series.data.columns]
     with_keys = pd.concat([series.data[keys], scores], axis=1)
     section.table(folder, "03_network_scores.csv", with_keys)
-    section.figure(folder, "03_network_scores.png", plots.plot_network_scores(
-        _first_clips(with_keys), [c for c in scores.columns], x="time_s" if "time_s" in keys else None,
-        by="video" if has_video else None, title="network scores per community"))
+    section.figure(
+        folder,
+        "03_network_scores.png",
+        plots.plot_network_scores(
+            _first_clips(with_keys),
+            [c for c in scores.columns],
+            x="time_s" if "time_s" in keys else None,
+            by="video" if has_video else None,
+            title="network scores per community",
+        ),
+    )
 
 
 # --------------------------------------------------------------------------- step 4: DLO
@@ -433,8 +460,10 @@ def _run_dlo(folder: Path, report: _Report, series: _Series, log: _Log) -> None:
         if series.simulated and "video" in data.columns:
             first = list(dict.fromkeys(data["video"]))[:KALMAN_FALLBACK_CLIPS]
             data = data[data["video"].isin(first)]
-        log.notice(f"neural DLO weights unavailable ({_first_line(error)}); using Kalman maximum "
-                   f"likelihood on {data['video'].nunique() if 'video' in data else 1} clip(s)")
+        log.notice(
+            f"neural DLO weights unavailable ({_first_line(error)}); using Kalman maximum "
+            f"likelihood on {data['video'].nunique() if 'video' in data else 1} clip(s)"
+        )
         estimates = estimate_dlo(data, dt=series.dt, method="kalman", labels=series.labels, on_error="nan")
     except SeriesTooShortError as error:
         section.text(f"The series are too short for a DLO fit: {error}")
@@ -456,19 +485,34 @@ def _run_dlo(folder: Path, report: _Report, series: _Series, log: _Log) -> None:
     truth = None
     if series.truth is not None and first_video is not None:
         truth = rows[["video", "label"]].merge(series.truth, on=["video", "label"], how="left")
-    section.figure(folder, "04_dlo_intervals.png", plots.plot_dlo_intervals(
-        rows, names=list(rows["label"]), truth=truth, title=f"DLO estimates{where}"))
-    section.figure(folder, "04_dlo_autocorrelation.png", plots.plot_dlo_autocorrelation(
-        [clip_data[label].to_numpy(dtype=float) for label in rows["label"]], rows, dt=series.dt,
-        names=list(rows["label"]), title=f"observed vs fitted-implied autocorrelation{where}"))
+    section.figure(
+        folder,
+        "04_dlo_intervals.png",
+        plots.plot_dlo_intervals(rows, names=list(rows["label"]), truth=truth, title=f"DLO estimates{where}"),
+    )
+    section.figure(
+        folder,
+        "04_dlo_autocorrelation.png",
+        plots.plot_dlo_autocorrelation(
+            [clip_data[label].to_numpy(dtype=float) for label in rows["label"]],
+            rows,
+            dt=series.dt,
+            names=list(rows["label"]),
+            title=f"observed vs fitted-implied autocorrelation{where}",
+        ),
+    )
     if series.truth is not None:
         matched = estimates.merge(series.truth, on=["video", "label"], suffixes=("", "_true"))
-        true_values = matched[["eta_true", "zeta_true", "sigma_q_true"]].set_axis(
-            ["eta", "zeta", "sigma_q"], axis=1)
-        section.figure(folder, "04_dlo_recovery.png", plots.plot_recovery(
-            true_values, matched, title=f"recovery of the simulated parameters ({method})"))
-        section.text("Recovery: the simulated series' true parameters against the estimates "
-                     "(score-level sigma_q = loading x latent sigma_q).")
+        true_values = matched[["eta_true", "zeta_true", "sigma_q_true"]].set_axis(["eta", "zeta", "sigma_q"], axis=1)
+        section.figure(
+            folder,
+            "04_dlo_recovery.png",
+            plots.plot_recovery(true_values, matched, title=f"recovery of the simulated parameters ({method})"),
+        )
+        section.text(
+            "Recovery: the simulated series' true parameters against the estimates "
+            "(score-level sigma_q = loading x latent sigma_q)."
+        )
 
 
 # --------------------------------------------------------------------------- report and log
@@ -557,4 +601,3 @@ def _emotion_name(variable: Any) -> str:
 def _first_line(error: BaseException) -> str:
     text = str(error).strip()
     return text.splitlines()[0] if text else type(error).__name__
-

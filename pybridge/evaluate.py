@@ -371,6 +371,8 @@ def evaluate_emotions(
     if pred is not None:
         y_pred = _encode(kept[pred], index_of, "predicted labels", pred)
     else:
+        # without pred, _resolve_classes_and_probs has required probabilities
+        assert probabilities is not None
         y_pred = np.argmax(probabilities, axis=1)
 
     n_classes = len(class_list)
@@ -397,10 +399,10 @@ def evaluate_emotions(
             index=pd.Index(class_list, name="truth"),
             columns=pd.Index(class_list, name="predicted"),
         )
+    # the probability metrics were removed from `selected` when there are no probabilities
     if "auroc" in selected:
-        per_class_auroc = np.array(
-            [one_vs_rest_auroc(y_true == k, probabilities[:, k]) for k in range(n_classes)]
-        )
+        assert probabilities is not None
+        per_class_auroc = np.array([one_vs_rest_auroc(y_true == k, probabilities[:, k]) for k in range(n_classes)])
         per_class["auroc"] = per_class_auroc
         defined = ~np.isnan(per_class_auroc)
         macro = float(per_class_auroc[defined].mean()) if defined.any() else math.nan
@@ -412,6 +414,7 @@ def evaluate_emotions(
         )
         result.auroc = {"macro": macro, "weighted": weighted}
     if "ece" in selected:
+        assert probabilities is not None
         normalised = _normalise_rows(probabilities)
         confidence = normalised[np.arange(len(y_pred)), y_pred]
         result.ece = expected_calibration_error(confidence, y_pred == y_true, n_bins=ece_bins)
@@ -452,9 +455,7 @@ def one_vs_rest_auroc(is_positive: np.ndarray, score: np.ndarray) -> float:
     return (rank_sum - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg)
 
 
-def expected_calibration_error(
-    confidence: np.ndarray, correct: np.ndarray, n_bins: int = 15
-) -> float:
+def expected_calibration_error(confidence: np.ndarray, correct: np.ndarray, n_bins: int = 15) -> float:
     """Expected calibration error of top-class confidences.
 
     Rows are put in ``n_bins`` equal-width bins of confidence, ``(k/n_bins, (k+1)/n_bins]``
@@ -596,8 +597,7 @@ def _resolve_metrics(metrics: Iterable[str] | None) -> set[str] | None:
     unknown = sorted({str(m) for m in names} - set(ALL_METRICS) - set(METRIC_ALIASES))
     if unknown:
         raise InvalidInputError(
-            f"unknown metrics {unknown}; choose from {list(ALL_METRICS)} or transforEmotion's "
-            f"{list(METRIC_ALIASES)}"
+            f"unknown metrics {unknown}; choose from {list(ALL_METRICS)} or transforEmotion's {list(METRIC_ALIASES)}"
         )
     chosen = {METRIC_ALIASES.get(m, m) for m in names}
     if not chosen:
@@ -641,9 +641,7 @@ def _resolve_classes_and_probs(
         return class_list, list(class_list)
 
     if isinstance(probs, str):
-        raise InvalidInputError(
-            f"probs must be a dict class -> column or a list of columns, got the string {probs!r}"
-        )
+        raise InvalidInputError(f"probs must be a dict class -> column or a list of columns, got the string {probs!r}")
     if isinstance(probs, Mapping):
         column_of = {str(k): v for k, v in probs.items()}
     else:
@@ -682,11 +680,7 @@ def _columns_by_class(columns: list[Any], class_list: list[str] | None) -> dict[
         return name.removeprefix(PROBABILITY_PREFIX) if name.startswith(PROBABILITY_PREFIX) else name
 
     column_of = {class_of(c): c for c in columns}
-    if (
-        class_list is not None
-        and len(columns) == len(class_list)
-        and not set(column_of) & set(class_list)
-    ):
+    if class_list is not None and len(columns) == len(class_list) and not set(column_of) & set(class_list):
         # transforEmotion pairs probs_cols with classes by position
         return dict(zip(class_list, columns))
     return column_of

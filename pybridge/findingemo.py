@@ -56,9 +56,7 @@ _WHEEL: dict[str, tuple[str, str]] = {
     "anger": ("annoyance", "rage"),
     "anticipation": ("interest", "vigilance"),
 }
-_TO_EMO8: dict[str, str] = {
-    name: basic for basic, forms in _WHEEL.items() for name in (basic, *forms)
-}
+_TO_EMO8: dict[str, str] = {name: basic for basic, forms in _WHEEL.items() for name in (basic, *forms)}
 IMAGE_SUFFIXES: tuple[str, ...] = (".jpg", ".jpeg", ".png", ".bmp", ".gif")
 _FLAT_FILES = ("annotations.csv", "urls.json")
 _STANDARD_FILES = ("data/annotations_single.ann", "data/dataset_urls_exploded.json")
@@ -152,12 +150,16 @@ def load_findingemo_annotations(data_dir: str | os.PathLike, output_format: str 
         return annotations
     urls = _read_urls(url_file)
     metadata_file = folder / "metadata.json"
-    metadata = _read_json(metadata_file) if metadata_file.is_file() else {
-        "n_annotations": len(annotations),
-        "n_urls": len(urls),
-        "columns": [str(c) for c in annotations.columns],
-        "structure": structure,
-    }
+    metadata = (
+        _read_json(metadata_file)
+        if metadata_file.is_file()
+        else {
+            "n_annotations": len(annotations),
+            "n_urls": len(urls),
+            "columns": [str(c) for c in annotations.columns],
+            "structure": structure,
+        }
+    )
     return {"annotations": annotations, "urls": urls, "metadata": metadata}
 
 
@@ -276,12 +278,17 @@ def check_findingemo_quality(
     folder, structure = _dataset_layout(data_dir)
     annotation_file, url_file = _layout_files(folder, structure)
     images_dir = folder / "images"
-    images = sorted(p for p in images_dir.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES) if images_dir.is_dir() else []
+    images = (
+        sorted(p for p in images_dir.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES) if images_dir.is_dir() else []
+    )
     n_urls = len(_read_urls(url_file))
     report: dict[str, Any] = {
         "structure": structure,
-        "files_found": {"annotations": annotation_file.is_file(), "urls": url_file.is_file(),
-                        "images_dir": images_dir.is_dir()},
+        "files_found": {
+            "annotations": annotation_file.is_file(),
+            "urls": url_file.is_file(),
+            "images_dir": images_dir.is_dir(),
+        },
         "annotations_count": len(_read_csv(annotation_file)),
         "urls_count": n_urls,
         "images_count": len(images),
@@ -300,8 +307,11 @@ def check_findingemo_quality(
                 readable += 1
             except (OSError, ValueError):
                 pass
-        report["image_check"] = {"sample_size": len(sample), "readable": readable,
-                                 "readability_rate": round(100.0 * readable / len(sample), 1)}
+        report["image_check"] = {
+            "sample_size": len(sample),
+            "readable": readable,
+            "readability_rate": round(100.0 * readable / len(sample), 1),
+        }
     return report
 
 
@@ -363,9 +373,15 @@ def download_findingemo_data(
             raise InvalidInputError(f"{name} must be True or False, got {flag!r}")
     target = Path(target_dir).expanduser()
     if skip_existing and not force and all((target / name).is_file() for name in _FLAT_FILES):
-        return {"success": True, "skipped": True, "target_dir": str(target), "selected": None,
-                "image_count": _count_images(target / "images"), "failed": 0,
-                "annotations_count": len(_read_csv(target / "annotations.csv"))}
+        return {
+            "success": True,
+            "skipped": True,
+            "target_dir": str(target),
+            "selected": None,
+            "image_count": _count_images(target / "images"),
+            "failed": 0,
+            "annotations_count": len(_read_csv(target / "annotations.csv")),
+        }
     if _offline():
         raise DownloadError(
             "downloading FindingEmo needs the network, and this session is offline (HF_HUB_OFFLINE or "
@@ -404,12 +420,26 @@ def download_findingemo_data(
     urls = {Path(str(entry["rel_path"])).stem: entry["url"] for entry in entries}
     (target / "urls.json").write_text(json.dumps(urls, indent=2), encoding="utf-8")
     image_count = _count_images(images_dir)
-    metadata = {"dataset": "FindingEmo-Light", "structure": "flat", "selected_images": len(entries),
-                "downloaded_images": image_count, "failed_downloads": len(failed), "max_images": max_images,
-                "randomize": randomize, "seed": seed}
+    metadata = {
+        "dataset": "FindingEmo-Light",
+        "structure": "flat",
+        "selected_images": len(entries),
+        "downloaded_images": image_count,
+        "failed_downloads": len(failed),
+        "max_images": max_images,
+        "randomize": randomize,
+        "seed": seed,
+    }
     (target / "metadata.json").write_text(json.dumps(metadata, indent=2), encoding="utf-8")
-    return {"success": True, "skipped": False, "target_dir": str(target), "selected": len(entries),
-            "image_count": image_count, "failed": len(failed), "annotations_count": len(annotations)}
+    return {
+        "success": True,
+        "skipped": False,
+        "target_dir": str(target),
+        "selected": len(entries),
+        "image_count": image_count,
+        "failed": len(failed),
+        "annotations_count": len(annotations),
+    }
 
 
 # --------------------------------------------------------------------------- helpers
@@ -487,14 +517,15 @@ def _read_urls(path: Path) -> dict[str, str]:
     if isinstance(data, dict):
         return {str(k): str(v) for k, v in data.items()}
     if isinstance(data, list):
-        return {Path(str(entry.get("rel_path", i))).stem: str(entry.get("url", "")) for i, entry in enumerate(data)
-                if isinstance(entry, dict)}
+        return {
+            Path(str(entry.get("rel_path", i))).stem: str(entry.get("url", ""))
+            for i, entry in enumerate(data)
+            if isinstance(entry, dict)
+        }
     raise InvalidInputError(f"{os.fspath(path)!r} is neither a mapping of image ids to URLs nor a list of images")
 
 
 def _require(table: pd.DataFrame, columns: list[str], name: str) -> None:
     missing = [c for c in columns if c not in table.columns]
     if missing:
-        raise InvalidInputError(
-            f"{name} lack the column(s) {missing}; they have {[str(c) for c in table.columns]}"
-        )
+        raise InvalidInputError(f"{name} lack the column(s) {missing}; they have {[str(c) for c in table.columns]}")

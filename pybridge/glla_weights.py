@@ -78,8 +78,7 @@ def glla_weights(
     dt = check_dt(dt)
     if n_embed <= order:
         raise InvalidInputError(
-            f"n_embed ({n_embed}) must exceed the derivative order ({order}); use "
-            f"n_embed >= {order + 1}"
+            f"n_embed ({n_embed}) must exceed the derivative order ({order}); use n_embed >= {order + 1}"
         )
     if offsets == "centred":
         times = (np.arange(n_embed) - (n_embed - 1) / 2.0) * tau * dt

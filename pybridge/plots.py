@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
-from matplotlib.figure import Figure
+from matplotlib.figure import Figure, SubFigure
 from matplotlib.lines import Line2D
 
 from .dlo.simulate import dlo_autocorrelation, measurement_noise_share
@@ -122,11 +122,19 @@ def plot_emotion_series(
         groups = _groups(frame, by)
     else:
         # several faces per frame: one panel per video and face
-        groups = _checked_panels([
-            (" ".join(str(value) if name == by else f"{name.removesuffix('_id')} {value}"
-                      for name, value in keys.items()), part)
-            for keys, part in split_face_series(frame, by=by)
-        ], "video and face")
+        groups = _checked_panels(
+            [
+                (
+                    " ".join(
+                        str(value) if name == by else f"{name.removesuffix('_id')} {value}"
+                        for name, value in keys.items()
+                    ),
+                    part,
+                )
+                for keys, part in split_face_series(frame, by=by)
+            ],
+            "video and face",
+        )
 
     fig, axes = _panel_grid(len(groups), sharex=False, sharey=True)
     colours = _colours(len(label_list))
@@ -209,6 +217,7 @@ def plot_network(
         wc = getattr(network, "wc", None)
     membership = _membership(wc, weights.columns)
 
+    fig: Figure | SubFigure
     if ax is None:
         fig = Figure(figsize=(5.5, 5.0), layout="constrained")
         ax = fig.add_subplot()
@@ -237,13 +246,31 @@ def plot_network(
     for (px, py), name in zip(coords, names):
         ax.text(px, py, name, ha="center", va="center", fontsize=7, zorder=3)
     handles = [
-        Line2D([], [], marker="o", ls="", markersize=9, markerfacecolor=palette[c],
-               markeredgecolor="black", label=f"community {_format_community(c)}")
+        Line2D(
+            [],
+            [],
+            marker="o",
+            ls="",
+            markersize=9,
+            markerfacecolor=palette[c],
+            markeredgecolor="black",
+            label=f"community {_format_community(c)}",
+        )
         for c in communities
     ]
     if any(_is_missing(m) for m in membership):
-        handles.append(Line2D([], [], marker="o", ls="", markersize=9, markerfacecolor=_UNASSIGNED_COLOUR,
-                              markeredgecolor="black", label="unassigned"))
+        handles.append(
+            Line2D(
+                [],
+                [],
+                marker="o",
+                ls="",
+                markersize=9,
+                markerfacecolor=_UNASSIGNED_COLOUR,
+                markeredgecolor="black",
+                label="unassigned",
+            )
+        )
     if handles:
         ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=8)
     ax.set_aspect("equal", adjustable="datalim")
@@ -312,8 +339,9 @@ def plot_network_scores(
     for ax, (name, group) in zip(axes, groups):
         position = group[x].to_numpy(dtype=float) if x is not None else np.arange(len(group))
         for j, column in enumerate(columns):
-            ax.plot(position, group[column].to_numpy(dtype=float), color=colours[j], lw=1.4,
-                    label=f"community {column}")
+            ax.plot(
+                position, group[column].to_numpy(dtype=float), color=colours[j], lw=1.4, label=f"community {column}"
+            )
         ax.axhline(0.0, color="black", lw=0.6, alpha=0.5)
         _label_panel(ax, name, _X_LABELS.get(x, x) if x is not None else "time point", "network score")
     _legend_outside(fig, axes[0], len(columns))
@@ -397,17 +425,21 @@ def plot_dlo_autocorrelation(
     fig, axes = _panel_grid(len(series_list), sharex=True, sharey=True)
     for ax, values, (_, row), name in zip(axes, series_list, table.iterrows(), panel_names):
         usable_lags = lags[lags < values.size]
-        ax.bar(usable_lags, _sample_autocorrelation(values, usable_lags), width=0.8, color="#9e9e9e",
-               label="observed")
+        ax.bar(usable_lags, _sample_autocorrelation(values, usable_lags), width=0.8, color="#9e9e9e", label="observed")
         eta, zeta = float(row["eta"]), float(row["zeta"])
         if np.isfinite(eta) and np.isfinite(zeta) and eta < 0 and zeta < 0:
             fine = np.arange(usable_lags[-1] + 1)
-            ax.plot(fine, dlo_autocorrelation(eta, zeta, fine, dt), color="#1565c0", lw=1.8,
-                    label="implied by the fit")
+            ax.plot(fine, dlo_autocorrelation(eta, zeta, fine, dt), color="#1565c0", lw=1.8, label="implied by the fit")
             share = _noise_share(row, eta, zeta)
             if share > 0:
-                ax.plot(fine, dlo_autocorrelation(eta, zeta, fine, dt, share), color="#1565c0",
-                        lw=1.2, ls=":", label="implied, with measurement noise")
+                ax.plot(
+                    fine,
+                    dlo_autocorrelation(eta, zeta, fine, dt, share),
+                    color="#1565c0",
+                    lw=1.2,
+                    ls=":",
+                    label="implied, with measurement noise",
+                )
         ax.axhline(0.0, color="black", lw=0.6)
         ax.set_title(str(name), fontsize=10)
         ax.set_xlabel("lag (samples)")
@@ -468,9 +500,7 @@ def plot_dlo_intervals(
     if truth is not None:
         require_columns(require_frame(truth, "truth", task="draw"), parameter_list, "truth")
         if len(truth) != len(table):
-            raise InvalidInputError(
-                f"truth has {len(truth)} rows but estimates has {len(table)}; they must match"
-            )
+            raise InvalidInputError(f"truth has {len(truth)} rows but estimates has {len(table)}; they must match")
     row_names = list(names) if names is not None else _row_names(table, None)
     position = np.arange(len(table))[::-1]
     fig = Figure(figsize=(3.2 * len(parameter_list) + 1.5, 0.9 + 0.28 * len(table)), layout="constrained")
@@ -481,13 +511,22 @@ def plot_dlo_intervals(
         if low in table.columns and high in table.columns:
             lower = value - table[low].to_numpy(dtype=float)
             upper = table[high].to_numpy(dtype=float) - value
-            ax.errorbar(value, position, xerr=np.vstack([lower, upper]), fmt="o", color="#1565c0",
-                        ecolor="#90caf9", elinewidth=3, capsize=0, markersize=4, label="estimate, interval")
+            ax.errorbar(
+                value,
+                position,
+                xerr=np.vstack([lower, upper]),
+                fmt="o",
+                color="#1565c0",
+                ecolor="#90caf9",
+                elinewidth=3,
+                capsize=0,
+                markersize=4,
+                label="estimate, interval",
+            )
         else:
             ax.plot(value, position, "o", color="#1565c0", markersize=4, label="estimate")
         if truth is not None:
-            ax.plot(truth[parameter].to_numpy(dtype=float), position, "x", color="#c62828",
-                    label="true value")
+            ax.plot(truth[parameter].to_numpy(dtype=float), position, "x", color="#c62828", label="true value")
         ax.set_xlim(_interval_view(value, table, parameter, truth))
         ax.set_xlabel(_PARAMETER_LABELS.get(parameter, parameter))
         ax.grid(axis="x", alpha=0.3)
@@ -574,10 +613,15 @@ def plot_recovery(
             # the points set the view; a runaway interval must not squash them
             ax.set_xlim(limits)
             ax.set_ylim(limits)
-        ax.text(0.04, 0.96, _recovery_summary(true_values, estimated,
-                                              (lower, upper) if has_interval else None),
-                transform=ax.transAxes, va="top", fontsize=8,
-                bbox={"boxstyle": "round", "facecolor": "white", "alpha": 0.8, "edgecolor": "none"})
+        ax.text(
+            0.04,
+            0.96,
+            _recovery_summary(true_values, estimated, (lower, upper) if has_interval else None),
+            transform=ax.transAxes,
+            va="top",
+            fontsize=8,
+            bbox={"boxstyle": "round", "facecolor": "white", "alpha": 0.8, "edgecolor": "none"},
+        )
         name = _PARAMETER_LABELS.get(parameter, parameter)
         ax.set_xlabel(f"true {name}")
         ax.set_ylabel(f"estimated {name}")
@@ -587,14 +631,17 @@ def plot_recovery(
 # --------------------------------------------------------------------------- helpers
 
 
-def _finish(fig: Figure, path: str | PathLike[str] | None, title: str | None) -> Figure:
+def _finish(fig: Figure | SubFigure, path: str | PathLike[str] | None, title: str | None) -> Figure:
     if title:
         fig.suptitle(title)
+    # axes passed in may sit in a subfigure, which cannot be saved: save and return its root figure
+    root = fig if isinstance(fig, Figure) else fig.get_figure(root=True)
+    assert isinstance(root, Figure)
     if path is not None:
         target = Path(path)
         target.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(target, dpi=120)
-    return fig
+        root.savefig(target, dpi=120)
+    return root
 
 
 def _value_columns(frame: pd.DataFrame, chosen: Sequence[str] | None, exclude: set[Any]) -> list[Any]:
@@ -633,9 +680,7 @@ def _checked_panels(groups: list[tuple[Any, pd.DataFrame]], what: str) -> list[t
 
 def _panel_grid(n_panels: int, sharex: bool, sharey: bool) -> tuple[Figure, list[Axes]]:
     if n_panels > _MAX_PANELS:
-        raise InvalidInputError(
-            f"{n_panels} panels requested; draw at most {_MAX_PANELS} at a time (pass a subset)"
-        )
+        raise InvalidInputError(f"{n_panels} panels requested; draw at most {_MAX_PANELS} at a time (pass a subset)")
     n_cols = min(n_panels, 3)
     n_rows = math.ceil(n_panels / n_cols)
     fig = Figure(figsize=(4.2 * n_cols + 1.6, 2.8 * n_rows), layout="constrained")
@@ -656,8 +701,9 @@ def _label_panel(ax: Axes, name: Any, xlabel: str, ylabel: str) -> None:
 def _legend_outside(fig: Figure, ax: Axes, n_entries: int) -> None:
     handles, labels = ax.get_legend_handles_labels()
     if handles:
-        fig.legend(handles, labels, loc="outside right upper", frameon=False, fontsize=8,
-                   ncols=1 if n_entries <= 12 else 2)
+        fig.legend(
+            handles, labels, loc="outside right upper", frameon=False, fontsize=8, ncols=1 if n_entries <= 12 else 2
+        )
 
 
 def _colours(n: int) -> list[Any]:
@@ -675,8 +721,13 @@ def _shade_missing(ax: Axes, time: np.ndarray, missing: np.ndarray) -> None:
     starts = np.flatnonzero(missing & ~np.concatenate([[False], missing[:-1]]))
     ends = np.flatnonzero(missing & ~np.concatenate([missing[1:], [False]]))
     for first, (start, end) in enumerate(zip(starts, ends)):
-        ax.axvspan(time[start] - half_step, time[end] + half_step, color="#eeeeee", zorder=0,
-                   label="no face" if first == 0 else None)
+        ax.axvspan(
+            time[start] - half_step,
+            time[end] + half_step,
+            color="#eeeeee",
+            zorder=0,
+            label="no face" if first == 0 else None,
+        )
 
 
 def _weight_matrix(network: Any) -> pd.DataFrame:
@@ -708,9 +759,7 @@ def _membership(wc: Any, nodes: pd.Index) -> list[Any]:
         return list(wc.reindex(nodes))
     values = list(wc)
     if len(values) != len(nodes):
-        raise InvalidInputError(
-            f"wc has {len(values)} entries for {len(nodes)} nodes; give one community per node"
-        )
+        raise InvalidInputError(f"wc has {len(values)} entries for {len(nodes)} nodes; give one community per node")
     return values
 
 
@@ -808,17 +857,18 @@ def _row_names(table: pd.DataFrame, prefix: str | None) -> list[str]:
     return [str(i) for i in table.index]
 
 
-def _interval_view(value: np.ndarray, table: pd.DataFrame, parameter: str,
-                   truth: pd.DataFrame | None) -> tuple[float, float]:
+def _interval_view(
+    value: np.ndarray, table: pd.DataFrame, parameter: str, truth: pd.DataFrame | None
+) -> tuple[float, float]:
     """Axis range showing every estimate and true value, and intervals up to one more span.
 
     A failed fit can report an interval of 1e10; drawn in full it would flatten all
     the other rows, so intervals are cut at the edge of this range.
     """
-    points = [value]
+    pieces = [value]
     if truth is not None:
-        points.append(truth[parameter].to_numpy(dtype=float))
-    points = np.concatenate(points)
+        pieces.append(truth[parameter].to_numpy(dtype=float))
+    points = np.concatenate(pieces)
     points = points[np.isfinite(points)]
     if points.size == 0:
         return (-1.0, 1.0)
@@ -835,8 +885,9 @@ def _interval_view(value: np.ndarray, table: pd.DataFrame, parameter: str,
     return (low - pad, high + pad)
 
 
-def _recovery_summary(true_values: np.ndarray, estimated: np.ndarray,
-                      interval: tuple[np.ndarray, np.ndarray] | None) -> str:
+def _recovery_summary(
+    true_values: np.ndarray, estimated: np.ndarray, interval: tuple[np.ndarray, np.ndarray] | None
+) -> str:
     finite = np.isfinite(true_values) & np.isfinite(estimated)
     if finite.sum() < 2:
         return f"n = {int(finite.sum())}"

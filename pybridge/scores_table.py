@@ -87,15 +87,11 @@ FACE_COLUMNS: tuple[str, ...] = ("face_found", "face_score", *BOX_COLUMNS, "reas
 LANDMARK_NAMES: tuple[str, ...] = ("left_eye", "right_eye", "nose", "mouth_left", "mouth_right")
 
 #: Landmark coordinates in full-resolution pixels, ``landmark_<name>_<x|y>``.
-LANDMARK_COLUMNS: tuple[str, ...] = tuple(
-    f"landmark_{name}_{axis}" for name in LANDMARK_NAMES for axis in ("x", "y")
-)
+LANDMARK_COLUMNS: tuple[str, ...] = tuple(f"landmark_{name}_{axis}" for name in LANDMARK_NAMES for axis in ("x", "y"))
 
 #: Every column of a scores table that is not a score. A label may not take one of
 #: these names: the validation of labels rejects them before any model is loaded.
-METADATA_COLUMNS: frozenset[str] = frozenset(
-    (*ID_COLUMNS, *FACE_ID_COLUMNS, *FACE_COLUMNS, *LANDMARK_COLUMNS)
-)
+METADATA_COLUMNS: frozenset[str] = frozenset((*ID_COLUMNS, *FACE_ID_COLUMNS, *FACE_COLUMNS, *LANDMARK_COLUMNS))
 
 #: ``reason`` of a row whose image or frame has no face (or none above the threshold).
 NO_FACE_REASON = "no face detected"
@@ -232,9 +228,7 @@ def score_columns(
         labels = [str(label) if not isinstance(label, str) else label for label in labels]
         missing = [label for label in labels if label not in table.columns]
         if missing:
-            raise InvalidInputError(
-                f"label columns {missing} are not in the table; it has {list(table.columns)}"
-            )
+            raise InvalidInputError(f"label columns {missing} are not in the table; it has {list(table.columns)}")
         return list(labels)
     excluded = set(exclude)
     recorded = get_provenance(table).get("labels")

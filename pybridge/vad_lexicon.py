@@ -24,7 +24,6 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -188,10 +187,7 @@ def map_discrete_to_vad(
     for i, (key, hit) in enumerate(zip(keys, found)):
         if hit:
             ratings[i] = lexicon.loc[key, list(VAD_COLUMNS)].to_numpy(dtype=float)
-    if weighted:
-        mapped = _weighted_ratings(values[:, found], ratings[found])
-    else:
-        mapped = _top_label_ratings(values, ratings)
+    mapped = _weighted_ratings(values[:, found], ratings[found]) if weighted else _top_label_ratings(values, ratings)
     out = scores[[c for c in _CARRIED_COLUMNS if c in scores.columns]].reset_index(drop=True)
     for position, name in enumerate(VAD_COLUMNS):
         out[name] = mapped[:, position]

@@ -66,9 +66,7 @@ def as_float_array(value, name: str) -> np.ndarray:
             return value.astype(float).to_numpy()
         return np.asarray(value, dtype=float)
     except (TypeError, ValueError) as err:
-        raise InvalidInputError(
-            f"{name} must be numeric; convert it with pandas.to_numeric first ({err})"
-        ) from None
+        raise InvalidInputError(f"{name} must be numeric; convert it with pandas.to_numeric first ({err})") from None
 
 
 def as_square_matrix(value, name: str) -> np.ndarray:
@@ -178,9 +176,7 @@ def check_integer(value: Any, name: str, minimum: int = 1, *, whole_floats: bool
         elif whole_floats:
             raise InvalidInputError(f"{name} must be a whole number, got {value!r}") from None
         else:
-            raise InvalidInputError(
-                f"{name} must be an integer, got {value!r} ({type(value).__name__})"
-            ) from err
+            raise InvalidInputError(f"{name} must be an integer, got {value!r} ({type(value).__name__})") from err
     if number < minimum:
         raise InvalidInputError(f"{name} must be at least {minimum}, got {number}")
     return number
@@ -212,9 +208,7 @@ def check_dt(dt: Any) -> float:
     except (TypeError, ValueError) as err:
         raise InvalidInputError(f"dt must be a positive number, got {dt!r}") from err
     if not np.isfinite(value) or value <= 0:
-        raise InvalidInputError(
-            f"dt must be a positive finite number (time between samples), got {dt!r}"
-        )
+        raise InvalidInputError(f"dt must be a positive finite number (time between samples), got {dt!r}")
     return value
 
 
@@ -333,6 +327,4 @@ def require_columns(frame: pd.DataFrame, columns: Sequence[Any], name: str, role
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         kind = f"{role} column(s)" if role else "column(s)"
-        raise InvalidInputError(
-            f"{name} has no {kind} {missing}; available columns: {[str(c) for c in frame.columns]}"
-        )
+        raise InvalidInputError(f"{name} has no {kind} {missing}; available columns: {[str(c) for c in frame.columns]}")

@@ -28,7 +28,8 @@ def test_split_gives_each_tracked_face_on_its_video_time_axis(table_and_truth):
     table, truth = table_and_truth
     parts = scores_table.split_face_series(table)
     assert [keys for keys, _ in parts] == [
-        {"video": "a.mp4", "track_id": 0}, {"video": "a.mp4", "track_id": 1},
+        {"video": "a.mp4", "track_id": 0},
+        {"video": "a.mp4", "track_id": 1},
         {"video": "b.mp4", "track_id": 7},
     ]
     for keys, part in parts:
@@ -51,8 +52,9 @@ def test_estimate_dlo_fits_each_face_and_label(table_and_truth):
     assert result[["video", "track_id", "label"]].values.tolist() == [
         [video, track, label] for (video, track) in truth for label in LABELS
     ]
-    separately = estimate_dlo([truth[key][label].to_numpy() for key in truth for label in LABELS],
-                              dt=0.2, method="kalman")
+    separately = estimate_dlo(
+        [truth[key][label].to_numpy() for key in truth for label in LABELS], dt=0.2, method="kalman"
+    )
     for column in ("eta", "zeta", "sigma_q", "meas_sd", "loglik", "n_obs"):
         np.testing.assert_array_equal(result[column].to_numpy(), separately[column].to_numpy(), err_msg=column)
     # dt=None reads the spacing of time_s (0.2 s up to rounding of the frame times)
@@ -70,8 +72,7 @@ def test_dynega_has_one_individual_per_face_and_only_label_variables(table_and_t
         [frame.assign(person=f"{video} track {track}") for (video, track), frame in truth.items()],
         ignore_index=True,
     )
-    reference = dynEGA(stacked, id="person", level=["population", "individual"], seed=1,
-                       na_derivative="kalman")
+    reference = dynEGA(stacked, id="person", level=["population", "individual"], seed=1, na_derivative="kalman")
     pd.testing.assert_frame_equal(result.derivatives, reference.derivatives)
     pd.testing.assert_frame_equal(result.population.network, reference.population.network)
 
@@ -102,8 +103,10 @@ def test_a_real_all_table_with_tracks_splits_by_person(astronaut, feat_media, tm
     from tests.helpers import media
 
     second = np.asarray(load_image(feat_media / "single_face.jpg"))[90:450, 150:420]
-    faces = (cv2.resize(astronaut[10:250, 120:340], (150, 164), interpolation=cv2.INTER_AREA),
-             cv2.resize(second, (150, 200), interpolation=cv2.INTER_AREA))
+    faces = (
+        cv2.resize(astronaut[10:250, 120:340], (150, 164), interpolation=cv2.INTER_AREA),
+        cv2.resize(second, (150, 200), interpolation=cv2.INTER_AREA),
+    )
     clip = media.make_swap_video(tmp_path / "swap.mp4", faces, n_frames=24)
 
     def mean_colour(crops):

@@ -63,7 +63,9 @@ def test_corpus_matches_in_process_scores_and_lists_failures(corpus, client):
     from pybridge import score_corpus
 
     out = corpus["root"] / "out-cluster"
-    result = score_corpus(corpus["videos"], LABELS, out, scheduler=client, local_model_path=str(corpus["model"]), **OPTIONS)
+    result = score_corpus(
+        corpus["videos"], LABELS, out, scheduler=client, local_model_path=str(corpus["model"]), **OPTIONS
+    )
 
     assert (result.n_videos, result.scored, result.failed, result.skipped) == (6, 5, 1, 0)
     failures = pd.read_csv(out / "_failures.csv")
@@ -99,8 +101,8 @@ def test_killed_job_resumes_without_recomputing(corpus):
         import os
         os.environ["HF_HUB_OFFLINE"] = "1"
         from pybridge import score_corpus
-        score_corpus({str(corpus['videos'])!r}, {LABELS!r}, {str(out)!r}, n_workers=1,
-                     local_model_path={str(corpus['model'])!r}, **{OPTIONS!r})
+        score_corpus({str(corpus["videos"])!r}, {LABELS!r}, {str(out)!r}, n_workers=1,
+                     local_model_path={str(corpus["model"])!r}, **{OPTIONS!r})
         """
     )
     job = subprocess.Popen([sys.executable, "-c", script], env=dict(os.environ), start_new_session=True)

@@ -106,8 +106,10 @@ def test_no_weights_prints_one_line_and_continues(monkeypatch, capsys):
     assert scored.scores is None
     err = capsys.readouterr().err
     assert err.count("\n") == 1
-    assert err.startswith("pybridge demo: No model weights available for scoring (oai-base: weights "
-                          "not cached; cnn-fer: weights not cached)")
+    assert err.startswith(
+        "pybridge demo: No model weights available for scoring (oai-base: weights "
+        "not cached; cnn-fer: weights not cached)"
+    )
     assert "continuing with the bundled simulated series" in err
     assert "pybridge models download cnn-fer" in err
 
@@ -116,8 +118,7 @@ def test_unknown_model_and_bad_paths(tmp_path):
     with pytest.raises(UnknownModelError):
         demo.run_demo(tmp_path / "a", model="no-such-model", offline=True, progress=False)
     with pytest.raises(VideoReadError):
-        demo.run_demo(tmp_path / "b", video=tmp_path / "missing.mp4", model="cnn-fer", offline=True,
-                      progress=False)
+        demo.run_demo(tmp_path / "b", video=tmp_path / "missing.mp4", model="cnn-fer", offline=True, progress=False)
     assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
     occupied = tmp_path / "file.txt"
     occupied.write_text("x")

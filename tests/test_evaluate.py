@@ -48,9 +48,7 @@ def _sklearn_reference(frame: pd.DataFrame) -> dict:
     y_true = frame["truth"].to_numpy()
     out = {"y_pred": y_pred, "accuracy": accuracy_score(y_true, y_pred)}
     for average in ("macro", "micro", "weighted", None):
-        out[average] = precision_recall_fscore_support(
-            y_true, y_pred, labels=CLASSES, average=average, zero_division=0
-        )
+        out[average] = precision_recall_fscore_support(y_true, y_pred, labels=CLASSES, average=average, zero_division=0)
     out["confusion"] = confusion_matrix(y_true, y_pred, labels=CLASSES)
     out["auroc_per_class"] = [roc_auc_score(y_true == c, frame[c]) for c in CLASSES]
     return out
@@ -85,16 +83,12 @@ def test_auroc_with_ties_equals_scikit_learn(scored):
     # ranking within a class only approximately, so compare with its per-class average
     assert result.auroc["macro"] == pytest.approx(np.mean(ref["auroc_per_class"]), abs=1e-12)
     prevalence = scored["truth"].value_counts().reindex(CLASSES).to_numpy()
-    assert result.auroc["weighted"] == pytest.approx(
-        np.average(ref["auroc_per_class"], weights=prevalence), abs=1e-12
-    )
+    assert result.auroc["weighted"] == pytest.approx(np.average(ref["auroc_per_class"], weights=prevalence), abs=1e-12)
     normalised = scored[CLASSES].to_numpy() / scored[CLASSES].to_numpy().sum(1, keepdims=True)
     frame = pd.DataFrame(normalised, columns=CLASSES).assign(truth=scored["truth"].to_numpy())
     again = evaluate_emotions(frame, truth="truth", probs=CLASSES)
     for average in ("macro", "weighted"):
-        expected = roc_auc_score(
-            frame["truth"], normalised, multi_class="ovr", average=average, labels=CLASSES
-        )
+        expected = roc_auc_score(frame["truth"], normalised, multi_class="ovr", average=average, labels=CLASSES)
         assert again.auroc[average] == pytest.approx(expected, abs=1e-12)
 
 
@@ -113,9 +107,7 @@ def test_probability_columns_are_matched_by_name_not_position(scored):
     by_list = evaluate_emotions(shuffled, truth="truth", probs=shuffled_order, classes=CLASSES)
     assert by_list.to_dict() == reference
     renamed = shuffled.rename(columns={c: f"p_{c}" for c in CLASSES})
-    by_dict = evaluate_emotions(
-        renamed, truth="truth", probs={c: f"p_{c}" for c in shuffled_order}, classes=CLASSES
-    )
+    by_dict = evaluate_emotions(renamed, truth="truth", probs={c: f"p_{c}" for c in shuffled_order}, classes=CLASSES)
     assert by_dict.to_dict() == reference
     # without classes= the order is that of probs; every number per class is the same
     # (rows whose top probability is tied go to the first class, so leave them out)
@@ -157,9 +149,7 @@ def test_expected_calibration_error_equals_explicit_bins(scored):
             expected += in_bin.mean() * abs(correct[in_bin].mean() - confidence[in_bin].mean())
     assert result.ece == pytest.approx(expected, abs=1e-12)
     # a hand example: two bins of two rows, gaps 0.25 and 0
-    ece = expected_calibration_error(
-        np.array([0.75, 0.75, 0.5, 0.5]), np.array([True, True, True, False]), n_bins=10
-    )
+    ece = expected_calibration_error(np.array([0.75, 0.75, 0.5, 0.5]), np.array([True, True, True, False]), n_bins=10)
     assert ece == 0.125
 
 
@@ -247,10 +237,16 @@ def test_single_class_in_truth_gives_nan_auroc_for_it():
     ("kwargs", "error", "message"),
     [
         (dict(probs=["happy", "sad", "fear"]), InvalidInputError, r"probability column\(s\) \['fear'\]"),
-        (dict(probs={"happy": "happy", "sad": "sad", "joy": "happy"}, classes=["happy", "sad"]),
-         InvalidLabelsError, r"name classes \['joy'\] that are not in classes"),
-        (dict(probs=["happy", "sad"], classes=["happy", "sad", "fear"]),
-         InvalidLabelsError, r"classes \['fear'\] have no probability column"),
+        (
+            dict(probs={"happy": "happy", "sad": "sad", "joy": "happy"}, classes=["happy", "sad"]),
+            InvalidLabelsError,
+            r"name classes \['joy'\] that are not in classes",
+        ),
+        (
+            dict(probs=["happy", "sad"], classes=["happy", "sad", "fear"]),
+            InvalidLabelsError,
+            r"classes \['fear'\] have no probability column",
+        ),
         (dict(probs=["happy"]), InvalidLabelsError, "at least two classes"),
         (dict(pred="pred", classes=["happy"]), InvalidLabelsError, "at least two classes"),
         (dict(probs=["happy", "sad"], classes=["happy", "happy"]), InvalidLabelsError, "unique"),
@@ -259,8 +255,7 @@ def test_single_class_in_truth_gives_nan_auroc_for_it():
     ],
 )
 def test_bad_arguments(kwargs, error, message):
-    frame = pd.DataFrame({"y": ["happy", "sad"], "pred": ["happy", "happy"],
-                          "happy": [0.7, 0.4], "sad": [0.3, 0.6]})
+    frame = pd.DataFrame({"y": ["happy", "sad"], "pred": ["happy", "happy"], "happy": [0.7, 0.4], "sad": [0.3, 0.6]})
     kwargs = {"truth": "y", **kwargs}
     with pytest.raises(error, match=message):
         evaluate_emotions(frame, **kwargs)
@@ -321,21 +316,25 @@ def _with_predictions(scored: pd.DataFrame) -> pd.DataFrame:
 def test_transforemotion_metric_names_prefix_and_csv_path(scored, tmp_path):
     frame = _with_predictions(scored)
     probs = [f"prob_{c}" for c in reversed(CLASSES)]
-    result = evaluate_emotions(frame, truth="truth", pred="pred", probs=probs,
-                               metrics=["accuracy", "f1_macro", "f1_micro", "auroc",
-                                        "confusion_matrix", "krippendorff"])
+    result = evaluate_emotions(
+        frame,
+        truth="truth",
+        pred="pred",
+        probs=probs,
+        metrics=["accuracy", "f1_macro", "f1_micro", "auroc", "confusion_matrix", "krippendorff"],
+    )
     assert result.classes == list(reversed(CLASSES))  # the order of probs
     y_true, y_pred = frame["truth"], frame["pred"]
     assert result.accuracy == accuracy_score(y_true, y_pred)
-    _, _, f_macro, _ = precision_recall_fscore_support(y_true, y_pred, labels=result.classes,
-                                                       average="macro", zero_division=0)
+    _, _, f_macro, _ = precision_recall_fscore_support(
+        y_true, y_pred, labels=result.classes, average="macro", zero_division=0
+    )
     assert result.f1["macro"] == pytest.approx(f_macro, abs=1e-12)
     assert result.f1["micro"] == pytest.approx(accuracy_score(y_true, y_pred), abs=1e-15)
     for name in result.classes:  # prob_<class> is matched to <class>, ties count one half
         expected = roc_auc_score(y_true == name, frame[f"prob_{name}"])
         assert result.per_class.loc[name, "auroc"] == pytest.approx(expected, abs=1e-12)
-    np.testing.assert_array_equal(
-        result.confusion.to_numpy(), confusion_matrix(y_true, y_pred, labels=result.classes))
+    np.testing.assert_array_equal(result.confusion.to_numpy(), confusion_matrix(y_true, y_pred, labels=result.classes))
     assert result.krippendorff_alpha is not None and result.precision is None and result.ece is None
 
     path = tmp_path / "evaluation.csv"
@@ -346,8 +345,7 @@ def test_transforemotion_metric_names_prefix_and_csv_path(scored, tmp_path):
 
 def test_probability_columns_pair_with_classes_by_position_when_no_name_matches(scored):
     frame = scored.rename(columns={c: f"score{i}" for i, c in enumerate(CLASSES)})
-    by_position = evaluate_emotions(frame, truth="truth", probs=[f"score{i}" for i in range(4)],
-                                    classes=CLASSES)
+    by_position = evaluate_emotions(frame, truth="truth", probs=[f"score{i}" for i in range(4)], classes=CLASSES)
     by_name = evaluate_emotions(scored, truth="truth", probs=CLASSES)
     assert by_position.to_dict() == by_name.to_dict()
 
@@ -355,22 +353,26 @@ def test_probability_columns_pair_with_classes_by_position_when_no_name_matches(
 def test_missing_classes_and_argmax_ties_agree_with_scikit_learn():
     # 'fear' is never the reference nor predicted; rows 1 and 3 tie between happy and sad
     classes = ["happy", "sad", "fear", "angry"]
-    frame = pd.DataFrame({
-        "truth": ["happy", "sad", "angry", "happy", "sad", "angry"],
-        "happy": [0.6, 0.4, 0.1, 0.45, 0.2, 0.3],
-        "sad": [0.2, 0.4, 0.2, 0.45, 0.7, 0.3],
-        "fear": [0.1, 0.1, 0.3, 0.05, 0.05, 0.1],
-        "angry": [0.1, 0.1, 0.4, 0.05, 0.05, 0.3],
-    })
+    frame = pd.DataFrame(
+        {
+            "truth": ["happy", "sad", "angry", "happy", "sad", "angry"],
+            "happy": [0.6, 0.4, 0.1, 0.45, 0.2, 0.3],
+            "sad": [0.2, 0.4, 0.2, 0.45, 0.7, 0.3],
+            "fear": [0.1, 0.1, 0.3, 0.05, 0.05, 0.1],
+            "angry": [0.1, 0.1, 0.4, 0.05, 0.05, 0.3],
+        }
+    )
     result = evaluate_emotions(frame, truth="truth", probs=classes, classes=classes)
     # ties go to the first class in `classes`, as numpy's argmax (first maximum)
     y_pred = np.array(classes)[frame[classes].to_numpy().argmax(axis=1)]
     assert list(y_pred) == ["happy", "happy", "angry", "happy", "sad", "happy"]
     for average in ("macro", "micro", "weighted"):
-        p, r, f, _ = precision_recall_fscore_support(frame["truth"], y_pred, labels=classes,
-                                                     average=average, zero_division=0)
-        assert (result.precision[average], result.recall[average], result.f1[average]) == \
-            pytest.approx((p, r, f), abs=1e-12)
+        p, r, f, _ = precision_recall_fscore_support(
+            frame["truth"], y_pred, labels=classes, average=average, zero_division=0
+        )
+        assert (result.precision[average], result.recall[average], result.f1[average]) == pytest.approx(
+            (p, r, f), abs=1e-12
+        )
     assert result.per_class.loc["fear", "support"] == 0
     assert math.isnan(result.per_class.loc["fear", "auroc"])
     defined = [c for c in classes if c != "fear"]
@@ -394,8 +396,18 @@ def test_na_rm_false_and_unknown_metric_names(scored):
 def test_missing_probability_columns_name_the_tables_score_columns():
     from pybridge.scores_table import set_provenance
 
-    table = pd.DataFrame({"image": ["a.jpg", "b.jpg"], "face_found": [True, True], "face_id": [0.0, 0.0],
-                          "joy": [0.8, 0.3], "gloom": [0.2, 0.7], "human": ["happy", "sad"]})
+    table = pd.DataFrame(
+        {
+            "image": ["a.jpg", "b.jpg"],
+            "face_found": [True, True],
+            "face_id": [0.0, 0.0],
+            "joy": [0.8, 0.3],
+            "gloom": [0.2, 0.7],
+            "human": ["happy", "sad"],
+        }
+    )
     set_provenance(table, {"labels": ["joy", "gloom"]})
-    with pytest.raises(InvalidInputError, match=r"columns named \['happy', 'sad'\] \(its score columns are \['joy', 'gloom'\]\)"):
+    with pytest.raises(
+        InvalidInputError, match=r"columns named \['happy', 'sad'\] \(its score columns are \['joy', 'gloom'\]\)"
+    ):
         evaluate_emotions(table, truth="human")

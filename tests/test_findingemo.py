@@ -29,12 +29,38 @@ def folders(shared_fixtures):
 
 
 def test_map_to_emo8_covers_the_wheel_and_warns_on_others():
-    wheel = ["Joy", "Serenity", "Ecstasy", "Trust", "Acceptance", "Admiration", "Fear", "Apprehension",
-             "Terror", "Surprise", "Distraction", "Amazement", "Sadness", "Pensiveness", "Grief", "Disgust",
-             "Boredom", "Loathing", "Anger", "Annoyance", "Rage", "Anticipation", "Interest", "Vigilance"]
+    wheel = [
+        "Joy",
+        "Serenity",
+        "Ecstasy",
+        "Trust",
+        "Acceptance",
+        "Admiration",
+        "Fear",
+        "Apprehension",
+        "Terror",
+        "Surprise",
+        "Distraction",
+        "Amazement",
+        "Sadness",
+        "Pensiveness",
+        "Grief",
+        "Disgust",
+        "Boredom",
+        "Loathing",
+        "Anger",
+        "Annoyance",
+        "Rage",
+        "Anticipation",
+        "Interest",
+        "Vigilance",
+    ]
     mapped = map_to_emo8(wheel)
-    assert mapped == [basic for basic in ["joy", "trust", "fear", "surprise", "sadness", "disgust", "anger",
-                                          "anticipation"] for _ in range(3)]
+    assert mapped == [
+        basic
+        for basic in ["joy", "trust", "fear", "surprise", "sadness", "disgust", "anger", "anticipation"]
+        for _ in range(3)
+    ]
     assert map_to_emo8([" rage ", None]) == ["anger", None]
     with pytest.warns(UserWarning, match=r"1 of 2 emotions are not on Plutchik's wheel.*\['Love'\]"):
         assert map_to_emo8(["Joy", "Love"]) == ["joy", None]
@@ -54,8 +80,12 @@ def test_load_annotations_from_both_layouts(folders, layout):
     assert full["urls"]["img_0003"] == "https://images.example.org/img_0003.jpg"
     assert full["annotations"].equals(annotations)
     if layout == "standard":
-        assert full["metadata"] == {"n_annotations": 6, "n_urls": 6, "columns": list(annotations.columns),
-                                    "structure": "standard"}
+        assert full["metadata"] == {
+            "n_annotations": 6,
+            "n_urls": 6,
+            "columns": list(annotations.columns),
+            "structure": "standard",
+        }
     else:
         assert full["metadata"]["structure"] == "flat"
 
@@ -89,11 +119,13 @@ def test_quality_report_counts_and_checks_images(folders):
 def test_prepare_evaluation_joins_renames_and_feeds_evaluate(folders):
     annotations = load_findingemo_annotations(folders / "flat")
     annotations["emo8_label"] = map_to_emo8(annotations["emotion"])
-    predictions = pd.DataFrame({
-        "image_id": ["img_0003", "img_0001", "img_0002", "img_0009", "img_0004"],
-        "predicted_emotion": ["anger", "joy", "sadness", "joy", None],
-        "prob_joy": [0.1, 0.8, 0.3, 0.9, 0.5],
-    })
+    predictions = pd.DataFrame(
+        {
+            "image_id": ["img_0003", "img_0001", "img_0002", "img_0009", "img_0004"],
+            "predicted_emotion": ["anger", "joy", "sadness", "joy", None],
+            "prob_joy": [0.1, 0.8, 0.3, 0.9, 0.5],
+        }
+    )
     with pytest.warns(UserWarning, match="dropped 1 of 4 joined rows"):
         table = prepare_findingemo_evaluation(annotations, predictions, truth_col="emo8_label")
     assert table.columns.tolist() == ["id", "truth", "valence", "arousal", "pred", "prob_joy"]
@@ -103,8 +135,7 @@ def test_prepare_evaluation_joins_renames_and_feeds_evaluate(folders):
     from pybridge import evaluate_emotions
 
     assert evaluate_emotions(table, truth="truth", pred="pred").accuracy == pytest.approx(2 / 3)
-    without_va = prepare_findingemo_evaluation(annotations, predictions.dropna(), truth_col="emotion",
-                                               include_va=False)
+    without_va = prepare_findingemo_evaluation(annotations, predictions.dropna(), truth_col="emotion", include_va=False)
     assert "valence" not in without_va.columns
 
 
@@ -127,8 +158,9 @@ def test_prepare_evaluation_bad_input(folders, change, message):
 def test_prepare_evaluation_empty_join_and_non_frames(folders):
     annotations = load_findingemo_annotations(folders / "flat")
     with pytest.raises(InvalidInputError, match="no 'image_id' value is in both"):
-        prepare_findingemo_evaluation(annotations, pd.DataFrame({"image_id": ["x"], "predicted_emotion": ["joy"]}),
-                                      truth_col="emotion")
+        prepare_findingemo_evaluation(
+            annotations, pd.DataFrame({"image_id": ["x"], "predicted_emotion": ["joy"]}), truth_col="emotion"
+        )
     with pytest.raises(InvalidInputError, match="predictions must be a data frame"):
         prepare_findingemo_evaluation(annotations, [1], truth_col="emotion")
 
@@ -170,8 +202,15 @@ def test_download_writes_the_flat_layout(monkeypatch, fake_package, tmp_path):
     monkeypatch.setattr(findingemo, "_fetch", fake_fetch)
     target = tmp_path / "findingemo"
     result = download_findingemo_data(target, max_images=3)
-    assert result == {"success": True, "skipped": False, "target_dir": str(target), "selected": 3,
-                      "image_count": 2, "failed": 1, "annotations_count": 3}
+    assert result == {
+        "success": True,
+        "skipped": False,
+        "target_dir": str(target),
+        "selected": 3,
+        "image_count": 2,
+        "failed": 1,
+        "annotations_count": 3,
+    }
     assert sorted(p.name for p in (target / "images").iterdir()) == ["img_0001.jpg", "img_0003.jpg"]
     assert list(json.loads((target / "urls.json").read_text())) == ["img_0001", "img_0002", "img_0003"]
     assert load_findingemo_annotations(target)["image_id"].tolist() == ["img_0001", "img_0002", "img_0003"]

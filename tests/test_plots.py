@@ -110,6 +110,20 @@ def test_network_colours_nodes_by_community(tmp_path):
     np.testing.assert_array_equal(nodes.get_offsets(), again.axes[0].collections[0].get_offsets())
 
 
+def test_network_into_subfigure_axes_saves_and_returns_the_root_figure(tmp_path):
+    # axes of a subfigure: the subfigure itself has no savefig, so the root figure is saved
+    weights = np.array([[0.0, 0.5, 0.2], [0.5, 0.0, 0.3], [0.2, 0.3, 0.0]])
+    root = Figure()
+    left, _right = root.subfigures(1, 2)
+    ax = left.add_subplot()
+    path = tmp_path / "panel.png"
+    fig = plot_network(weights, wc=[1, 1, 2], ax=ax, path=path, title="left panel")
+    assert fig is root
+    assert ax.get_title() == "left panel"
+    _assert_png(path)
+    assert len(ax.collections[0].get_offsets()) == 3
+
+
 def test_network_bad_input():
     asymmetric = pd.DataFrame([[0, 0.3], [0.1, 0]], index=["a", "b"], columns=["a", "b"])
     with pytest.raises(InvalidInputError, match="not symmetric"):
@@ -125,12 +139,14 @@ def test_network_bad_input():
 
 def test_network_scores_per_community_and_id(tmp_path):
     rng = np.random.default_rng(1)
-    scores = pd.DataFrame({
-        "id": np.repeat(["p1", "p2"], 30),
-        "time_s": np.tile(np.arange(30) * 0.25, 2),
-        "1": rng.normal(size=60),
-        "2": rng.normal(size=60),
-    })
+    scores = pd.DataFrame(
+        {
+            "id": np.repeat(["p1", "p2"], 30),
+            "time_s": np.tile(np.arange(30) * 0.25, 2),
+            "1": rng.normal(size=60),
+            "2": rng.normal(size=60),
+        }
+    )
     path = tmp_path / "net_scores.png"
     fig = plot_network_scores(scores, x="time_s", path=path)
     _assert_png(path)
@@ -160,8 +176,15 @@ def test_dlo_autocorrelation_figure(tmp_path):
     from pybridge.dlo.simulate import simulate_dlo
 
     sim = simulate_dlo(-0.6, -0.3, 0.5, n_steps=400, n_series=2, dt=0.25, meas_sd=0.2, seed=3)
-    estimates = pd.DataFrame({"eta": [-0.6, -0.6], "zeta": [-0.3, -0.3], "sigma_q": [0.5, 0.5],
-                              "meas_sd": [0.2, 0.2], "label": ["happy", "sad"]})
+    estimates = pd.DataFrame(
+        {
+            "eta": [-0.6, -0.6],
+            "zeta": [-0.3, -0.3],
+            "sigma_q": [0.5, 0.5],
+            "meas_sd": [0.2, 0.2],
+            "label": ["happy", "sad"],
+        }
+    )
     path = tmp_path / "acf.png"
     fig = plot_dlo_autocorrelation(sim.y, estimates, dt=0.25, max_lag=30, path=path)
     _assert_png(path)
@@ -169,7 +192,9 @@ def test_dlo_autocorrelation_figure(tmp_path):
     assert ax.get_title() == "happy"
     assert len(ax.patches) == 31  # bars for lags 0..30
     assert [line.get_label() for line in ax.get_lines()[:2]] == [
-        "implied by the fit", "implied, with measurement noise"]
+        "implied by the fit",
+        "implied, with measurement noise",
+    ]
     # the true parameters' implied ACF follows the observed one
     observed = np.array([bar.get_height() for bar in ax.patches])
     implied = ax.get_lines()[1].get_ydata()
@@ -179,12 +204,18 @@ def test_dlo_autocorrelation_figure(tmp_path):
 
 
 def test_dlo_intervals_figure(tmp_path):
-    estimates = pd.DataFrame({
-        "label": ["happy", "sad", "neutral"],
-        "eta": [-0.5, -0.8, -1.0], "eta_lo": [-0.7, -1.0, -1.3], "eta_hi": [-0.3, -0.6, -0.8],
-        "zeta": [-0.2, -0.3, -0.1], "zeta_lo": [-0.3, -0.5, -0.2], "zeta_hi": [-0.1, -0.2, -0.05],
-        "sigma_q": [0.4, 0.5, 0.3],
-    })
+    estimates = pd.DataFrame(
+        {
+            "label": ["happy", "sad", "neutral"],
+            "eta": [-0.5, -0.8, -1.0],
+            "eta_lo": [-0.7, -1.0, -1.3],
+            "eta_hi": [-0.3, -0.6, -0.8],
+            "zeta": [-0.2, -0.3, -0.1],
+            "zeta_lo": [-0.3, -0.5, -0.2],
+            "zeta_hi": [-0.1, -0.2, -0.05],
+            "sigma_q": [0.4, 0.5, 0.3],
+        }
+    )
     truth = estimates[["eta", "zeta", "sigma_q"]] * 1.1
     path = tmp_path / "intervals.png"
     fig = plot_dlo_intervals(estimates, truth=truth, path=path)
@@ -229,12 +260,12 @@ def test_saving_to_pdf_and_nested_folder(tmp_path, video_scores_table):
         (lambda: plot_emotion_series(pd.DataFrame()), "has no rows"),
         (lambda: plot_emotion_series([1, 2]), "must be a pandas DataFrame"),
         (lambda: plot_emotion_series(pd.DataFrame({"time_s": [0.0]})), "no numeric value columns"),
-        (lambda: plot_emotion_series(pd.DataFrame({"time_s": [0.0], "happy": [1.0]}), x="seconds"),
-         "x must be 'time_s'"),
-        (lambda: plot_emotion_series(pd.DataFrame({"time_s": [0.0], "happy": ["x"]}), labels=["happy"]),
-         "not numeric"),
-        (lambda: plot_emotion_series(pd.DataFrame({"video": range(30), "time_s": 0.0, "happy": 1.0})),
-         "at most 24"),
+        (
+            lambda: plot_emotion_series(pd.DataFrame({"time_s": [0.0], "happy": [1.0]}), x="seconds"),
+            "x must be 'time_s'",
+        ),
+        (lambda: plot_emotion_series(pd.DataFrame({"time_s": [0.0], "happy": ["x"]}), labels=["happy"]), "not numeric"),
+        (lambda: plot_emotion_series(pd.DataFrame({"video": range(30), "time_s": 0.0, "happy": 1.0})), "at most 24"),
     ],
 )
 def test_bad_tables(call, message):

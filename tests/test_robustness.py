@@ -40,10 +40,11 @@ import time
 import traceback
 import zlib
 from collections import Counter
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -52,7 +53,7 @@ from PIL import Image
 
 from pybridge import errors as E
 from pybridge.vision.scoring import FunctionScorer
-from tests.helpers import media, tiny_models
+from tests.helpers import media
 
 LABELS = ["happy", "sad", "neutral"]
 MEMORY_CAP_BYTES = 2 * 1024**3
@@ -75,7 +76,7 @@ class Case:
     """One hostile input and what must come of it."""
 
     id: str
-    run: Callable[["Ctx"], Any]
+    run: Callable[[Ctx], Any]
     expect: Any  # a PyBridgeError subclass, CLI_ERROR, or a predicate on the result
     match: str | None = None  # regex the error message must contain
     isolated: bool = False  # run in a forked child with a 2 GiB resident-memory cap (never use torch there)
@@ -131,9 +132,7 @@ class Ctx:
         if self.client is None:
             from distributed import Client, LocalCluster
 
-            cluster = LocalCluster(
-                n_workers=1, threads_per_worker=1, processes=False, dashboard_address=":0"
-            )
+            cluster = LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=":0")
             self.client = Client(cluster)
         return self.client
 
@@ -305,8 +304,10 @@ def rows_ok(*checks: Callable) -> Callable[[Any], bool]:
     """The table has one row per check, in order, and each passes."""
 
     def check(table) -> bool:
-        return isinstance(table, pd.DataFrame) and len(table) == len(checks) and all(
-            c(table.iloc[i]) for i, c in enumerate(checks)
+        return (
+            isinstance(table, pd.DataFrame)
+            and len(table) == len(checks)
+            and all(c(table.iloc[i]) for i, c in enumerate(checks))
         )
 
     return check
@@ -391,8 +392,11 @@ def _png_bytes(width: int, height: int, mode: str) -> bytes:
 # ============================================================================ CASES
 # ---- 1. labels, checked before any model is loaded (no_model would fail otherwise)
 
-add("labels/none-zero-shot-alias", lambda ctx: image_scores(ctx, ctx.face_png, None, local_model_path=None),
-    E.InvalidLabelsError)
+add(
+    "labels/none-zero-shot-alias",
+    lambda ctx: image_scores(ctx, ctx.face_png, None, local_model_path=None),
+    E.InvalidLabelsError,
+)
 add("labels/one-label-softmax", lambda ctx: image_scores(ctx, ctx.face_png, ["happy"]), E.InvalidLabelsError)
 for name, labels in [
     ("empty", []),
@@ -412,27 +416,49 @@ for name, labels in [
     ("dict", {"happy": 1}),
     ("number", 3),
 ]:
-    add(f"labels/{name}", lambda ctx, labels=labels: image_scores(ctx, ctx.face_png, labels, local_model_path=ctx.no_model),
-        E.InvalidLabelsError)
+    add(
+        f"labels/{name}",
+        lambda ctx, labels=labels: image_scores(ctx, ctx.face_png, labels, local_model_path=ctx.no_model),
+        E.InvalidLabelsError,
+    )
 
 _METADATA_LABELS = [
     "video", "image", "frame", "time_s", "face_id", "track_id", "face_found", "face_score", "face_x", "face_y",
     "face_w", "face_h", "reason", "landmark_left_eye_x", "landmark_mouth_right_y", "_source", "_scored",
 ]  # fmt: skip
 for column in _METADATA_LABELS:
-    add(f"labels/collides-{column}", lambda ctx, column=column: image_scores(
-        ctx, ctx.face_png, ["happy", column], local_model_path=ctx.no_model), E.InvalidLabelsError, match=re.escape(column))
-add("labels/video-collision-time_s-frame",
-    lambda ctx: video_scores(ctx, labels=["time_s", "frame"], local_model_path=ctx.no_model), E.InvalidLabelsError)
-add("labels/video-collision-face_found",
-    lambda ctx: video_scores(ctx, labels=["face_found", "happy"], local_model_path=ctx.no_model), E.InvalidLabelsError)
-add("labels/truncated-prompts-identical",
-    lambda ctx: image_scores(ctx, ctx.face_png, ["a " * 90 + "happy", "a " * 90 + "sad"]), E.InvalidLabelsError,
-    match="same")
-add("labels/unicode-ok", lambda ctx: image_scores(ctx, ctx.face_png, ["heureux 😀", "traurig", "neutral"]),
-    lambda t: list(t.columns[-3:]) == ["heureux 😀", "traurig", "neutral"] and bool(t["face_found"][0]))
-add("labels/csv-hostile-text-ok", lambda ctx: image_scores(ctx, ctx.face_png, ['sad, "really"', "happy\nnot", "x=1"]),
-    lambda t: list(t.columns[-3:]) == ['sad, "really"', "happy\nnot", "x=1"])
+    add(
+        f"labels/collides-{column}",
+        lambda ctx, column=column: image_scores(ctx, ctx.face_png, ["happy", column], local_model_path=ctx.no_model),
+        E.InvalidLabelsError,
+        match=re.escape(column),
+    )
+add(
+    "labels/video-collision-time_s-frame",
+    lambda ctx: video_scores(ctx, labels=["time_s", "frame"], local_model_path=ctx.no_model),
+    E.InvalidLabelsError,
+)
+add(
+    "labels/video-collision-face_found",
+    lambda ctx: video_scores(ctx, labels=["face_found", "happy"], local_model_path=ctx.no_model),
+    E.InvalidLabelsError,
+)
+add(
+    "labels/truncated-prompts-identical",
+    lambda ctx: image_scores(ctx, ctx.face_png, ["a " * 90 + "happy", "a " * 90 + "sad"]),
+    E.InvalidLabelsError,
+    match="same",
+)
+add(
+    "labels/unicode-ok",
+    lambda ctx: image_scores(ctx, ctx.face_png, ["heureux 😀", "traurig", "neutral"]),
+    lambda t: list(t.columns[-3:]) == ["heureux 😀", "traurig", "neutral"] and bool(t["face_found"][0]),
+)
+add(
+    "labels/csv-hostile-text-ok",
+    lambda ctx: image_scores(ctx, ctx.face_png, ['sad, "really"', "happy\nnot", "x=1"]),
+    lambda t: list(t.columns[-3:]) == ['sad, "really"', "happy\nnot", "x=1"],
+)
 add("labels/generator-ok", lambda ctx: image_scores(ctx, ctx.face_png, (x for x in LABELS)), rows_ok(scored))
 
 # ---- 2. other arguments of image_scores, before the model loads
@@ -450,16 +476,32 @@ for name, kwargs in [
     ("templates-empty", {"templates": []}),
     ("templates-number", {"templates": 5}),
 ]:
-    add(f"image-args/{name}", lambda ctx, kwargs=kwargs: image_scores(ctx, ctx.face_png, local_model_path=ctx.no_model, **kwargs),
-        E.InvalidInputError)
-add("image-args/unknown-alias", lambda ctx: image_scores(ctx, ctx.face_png, local_model_path=None, model="no-such-model"),
-    E.UnknownModelError)
+    add(
+        f"image-args/{name}",
+        lambda ctx, kwargs=kwargs: image_scores(ctx, ctx.face_png, local_model_path=ctx.no_model, **kwargs),
+        E.InvalidInputError,
+    )
+add(
+    "image-args/unknown-alias",
+    lambda ctx: image_scores(ctx, ctx.face_png, local_model_path=None, model="no-such-model"),
+    E.UnknownModelError,
+)
 for name, images in [("none", None), ("empty-list", []), ("number", 42), ("list-of-number", [42]), ("dict", {"a": 1})]:
-    add(f"image-args/images-{name}", lambda ctx, images=images: image_scores(ctx, images, local_model_path=ctx.no_model),
-        E.InvalidInputError)
-add("image-args/missing-path", lambda ctx: image_scores(ctx, ctx.root / "nope"),
-    lambda t: len(t) == 1 and unreadable(t.iloc[0], "does not exist"))
-add("image-args/empty-folder", lambda ctx: image_scores(ctx, ctx.fresh(), local_model_path=ctx.no_model), E.ImageReadError)
+    add(
+        f"image-args/images-{name}",
+        lambda ctx, images=images: image_scores(ctx, images, local_model_path=ctx.no_model),
+        E.InvalidInputError,
+    )
+add(
+    "image-args/missing-path",
+    lambda ctx: image_scores(ctx, ctx.root / "nope"),
+    lambda t: len(t) == 1 and unreadable(t.iloc[0], "does not exist"),
+)
+add(
+    "image-args/empty-folder",
+    lambda ctx: image_scores(ctx, ctx.fresh(), local_model_path=ctx.no_model),
+    E.ImageReadError,
+)
 
 
 # ---- 3. images: every input keeps its row; pixels converted as an image library would
@@ -475,20 +517,36 @@ for name, make in [
     ("random-bytes", lambda ctx: _bad_file(ctx, "noise.jpg", np.random.default_rng(0).bytes(5000))),
     ("png-header-only", lambda ctx: _bad_file(ctx, "head.png", b"\x89PNG\r\n\x1a\n")),
 ]:
-    add(f"images/{name}-beside-good", lambda ctx, make=make: image_scores(ctx, [ctx.face_png, make(ctx)]),
-        rows_ok(scored, unreadable))
+    add(
+        f"images/{name}-beside-good",
+        lambda ctx, make=make: image_scores(ctx, [ctx.face_png, make(ctx)]),
+        rows_ok(scored, unreadable),
+    )
 
 add("images/empty-folder-in-list", lambda ctx: image_scores(ctx, [ctx.face_png, ctx.fresh()]), E.ImageReadError)
-add("images/bomb-30000px-beside-good",
+add(
+    "images/bomb-30000px-beside-good",
     lambda ctx: image_scores(ctx, [ctx.face_png, ctx.bomb]),
-    rows_ok(scored, lambda r: unreadable(r, "PYBRIDGE_MAX_IMAGE_PIXELS")))
-add("images/bomb-12000px-rgba-beside-good",
+    rows_ok(scored, lambda r: unreadable(r, "PYBRIDGE_MAX_IMAGE_PIXELS")),
+)
+add(
+    "images/bomb-12000px-rgba-beside-good",
     lambda ctx: image_scores(ctx, [ctx.bomb_rgba, ctx.face_png], **NO_TORCH),
-    rows_ok(lambda r: unreadable(r, "PYBRIDGE_MAX_IMAGE_PIXELS"), scored), isolated=True)
-add("images/bomb-load-image", lambda ctx: load_image(ctx.bomb),
-    E.ImageReadError, match="PYBRIDGE_MAX_IMAGE_PIXELS", isolated=True)
-add("images/wide-strip-ok", lambda ctx: load_image(png_bomb(ctx.fresh() / "strip.png", 60000, 2)),
-    lambda a: a.shape == (2, 60000, 3))
+    rows_ok(lambda r: unreadable(r, "PYBRIDGE_MAX_IMAGE_PIXELS"), scored),
+    isolated=True,
+)
+add(
+    "images/bomb-load-image",
+    lambda ctx: load_image(ctx.bomb),
+    E.ImageReadError,
+    match="PYBRIDGE_MAX_IMAGE_PIXELS",
+    isolated=True,
+)
+add(
+    "images/wide-strip-ok",
+    lambda ctx: load_image(png_bomb(ctx.fresh() / "strip.png", 60000, 2)),
+    lambda a: a.shape == (2, 60000, 3),
+)
 
 
 def _save(ctx: Ctx, image: Image.Image, name: str, **kw: Any) -> Path:
@@ -501,50 +559,110 @@ def _grey16(ctx: Ctx) -> Path:
     return _save(ctx, Image.fromarray(ctx.grey.astype(np.uint16) * 257), "grey16.png")
 
 
-add("pixels/grey16-png-values", lambda ctx: load_image(_grey16(ctx))[..., 0],
-    lambda a: a.dtype == np.uint8 and int(np.abs(a.astype(int) - Case_grey(a)).max()) <= 1)
+add(
+    "pixels/grey16-png-values",
+    lambda ctx: load_image(_grey16(ctx))[..., 0],
+    lambda a: a.dtype == np.uint8 and int(np.abs(a.astype(int) - Case_grey(a)).max()) <= 1,
+)
 add("pixels/grey16-png-face-found", lambda ctx: image_scores(ctx, _grey16(ctx)), rows_ok(scored))
-add("pixels/grey16-tiff-values", lambda ctx: load_image(
-    _save(ctx, Image.fromarray(ctx.grey.astype(np.uint16) * 257), "grey16.tif"))[..., 0],
-    lambda a: int(np.abs(a.astype(int) - Case_grey(a)).max()) <= 1)
-add("pixels/float-tiff-unit-range", lambda ctx: load_image(
-    _save(ctx, Image.fromarray(ctx.grey.astype(np.float32) / 255), "grey.tif"))[..., 0],
-    lambda a: int(np.abs(a.astype(int) - Case_grey(a)).max()) <= 1)
-add("pixels/float-tiff-unit-range-face", lambda ctx: image_scores(
-    ctx, _save(ctx, Image.fromarray(ctx.grey.astype(np.float32) / 255), "grey.tif")), rows_ok(scored))
-add("pixels/float-tiff-wide-range", lambda ctx: load_image(
-    _save(ctx, Image.fromarray(ctx.grey.astype(np.float32) * 4 - 100), "wide.tif"))[..., 0],
-    lambda a: int(a.min()) == 0 and int(a.max()) == 255)
-add("pixels/float-tiff-nan", lambda ctx: load_image(
-    _save(ctx, Image.fromarray(np.full((8, 8), np.nan, np.float32)), "nan.tif")), E.ImageReadError)
-add("pixels/int32-tiff-16bit-data", lambda ctx: load_image(
-    _save(ctx, Image.fromarray(ctx.grey.astype(np.int32) * 257), "i32.tif"))[..., 0],
-    lambda a: int(np.abs(a.astype(int) - Case_grey(a)).max()) <= 1)
-add("pixels/pil-int32-8bit-data", lambda ctx: load_image(Image.fromarray(ctx.grey.astype(np.int32)))[..., 0],
-    lambda a: int(np.abs(a.astype(int) - Case_grey(a)).max()) == 0)
-add("pixels/palette-png", lambda ctx: load_image(_save(ctx, Image.fromarray(ctx.astronaut).quantize(64), "p.png")),
-    lambda a: a.shape == (512, 512, 3) and float(np.abs(a.astype(int) - Case_astronaut()).mean()) < 12)
-add("pixels/palette-transparent-white", lambda ctx: load_image(
-    _save(ctx, Image.new("P", (8, 8), 0), "pt.png", transparency=0)), lambda a: bool((a == 255).all()))
-add("pixels/cmyk-jpeg", lambda ctx: load_image(
-    _save(ctx, Image.fromarray(ctx.astronaut).convert("CMYK"), "cmyk.jpg", quality=95)),
-    lambda a: float(np.abs(a.astype(int) - Case_astronaut()).mean()) < 6)
-add("pixels/rgba-transparent-white", lambda ctx: load_image(
-    _save(ctx, Image.new("RGBA", (8, 8), (10, 200, 30, 0)), "a.png")), lambda a: bool((a == 255).all()))
-add("pixels/rgba-opaque-kept", lambda ctx: load_image(
-    _save(ctx, Image.new("RGBA", (8, 8), (10, 200, 30, 255)), "a.png")), lambda a: bool((a == [10, 200, 30]).all()))
-add("pixels/la-half-alpha", lambda ctx: load_image(_save(ctx, Image.new("LA", (8, 8), (0, 128)), "la.png")),
-    lambda a: bool((np.abs(a.astype(int) - 127) <= 1).all()))
-add("pixels/one-bit", lambda ctx: load_image(_save(ctx, Image.new("1", (8, 8), 1), "b.png")), lambda a: bool((a == 255).all()))
-add("pixels/gif-animated-first-frame", lambda ctx: load_image(_save(
-    ctx, Image.new("RGB", (8, 8), (255, 0, 0)), "g.gif", save_all=True,
-    append_images=[Image.new("RGB", (8, 8), (0, 0, 255))])), lambda a: bool((a[..., 0] > 200).all()))
-add("pixels/lab-tiff", lambda ctx: load_image(_save(ctx, Image.new("LAB", (8, 8), (50, 0, 0)), "lab.tif")),
-    lambda a: a.shape == (8, 8, 3))
-add("pixels/pil-float-mode", lambda ctx: load_image(Image.fromarray(ctx.grey.astype(np.float32) / 255))[..., 0],
-    lambda a: int(np.abs(a.astype(int) - Case_grey(a)).max()) <= 1)
-add("pixels/pil-i16-mode", lambda ctx: load_image(Image.fromarray(ctx.grey.astype(np.uint16) * 257))[..., 0],
-    lambda a: int(np.abs(a.astype(int) - Case_grey(a)).max()) <= 1)
+add(
+    "pixels/grey16-tiff-values",
+    lambda ctx: load_image(_save(ctx, Image.fromarray(ctx.grey.astype(np.uint16) * 257), "grey16.tif"))[..., 0],
+    lambda a: int(np.abs(a.astype(int) - Case_grey(a)).max()) <= 1,
+)
+add(
+    "pixels/float-tiff-unit-range",
+    lambda ctx: load_image(_save(ctx, Image.fromarray(ctx.grey.astype(np.float32) / 255), "grey.tif"))[..., 0],
+    lambda a: int(np.abs(a.astype(int) - Case_grey(a)).max()) <= 1,
+)
+add(
+    "pixels/float-tiff-unit-range-face",
+    lambda ctx: image_scores(ctx, _save(ctx, Image.fromarray(ctx.grey.astype(np.float32) / 255), "grey.tif")),
+    rows_ok(scored),
+)
+add(
+    "pixels/float-tiff-wide-range",
+    lambda ctx: load_image(_save(ctx, Image.fromarray(ctx.grey.astype(np.float32) * 4 - 100), "wide.tif"))[..., 0],
+    lambda a: int(a.min()) == 0 and int(a.max()) == 255,
+)
+add(
+    "pixels/float-tiff-nan",
+    lambda ctx: load_image(_save(ctx, Image.fromarray(np.full((8, 8), np.nan, np.float32)), "nan.tif")),
+    E.ImageReadError,
+)
+add(
+    "pixels/int32-tiff-16bit-data",
+    lambda ctx: load_image(_save(ctx, Image.fromarray(ctx.grey.astype(np.int32) * 257), "i32.tif"))[..., 0],
+    lambda a: int(np.abs(a.astype(int) - Case_grey(a)).max()) <= 1,
+)
+add(
+    "pixels/pil-int32-8bit-data",
+    lambda ctx: load_image(Image.fromarray(ctx.grey.astype(np.int32)))[..., 0],
+    lambda a: int(np.abs(a.astype(int) - Case_grey(a)).max()) == 0,
+)
+add(
+    "pixels/palette-png",
+    lambda ctx: load_image(_save(ctx, Image.fromarray(ctx.astronaut).quantize(64), "p.png")),
+    lambda a: a.shape == (512, 512, 3) and float(np.abs(a.astype(int) - Case_astronaut()).mean()) < 12,
+)
+add(
+    "pixels/palette-transparent-white",
+    lambda ctx: load_image(_save(ctx, Image.new("P", (8, 8), 0), "pt.png", transparency=0)),
+    lambda a: bool((a == 255).all()),
+)
+add(
+    "pixels/cmyk-jpeg",
+    lambda ctx: load_image(_save(ctx, Image.fromarray(ctx.astronaut).convert("CMYK"), "cmyk.jpg", quality=95)),
+    lambda a: float(np.abs(a.astype(int) - Case_astronaut()).mean()) < 6,
+)
+add(
+    "pixels/rgba-transparent-white",
+    lambda ctx: load_image(_save(ctx, Image.new("RGBA", (8, 8), (10, 200, 30, 0)), "a.png")),
+    lambda a: bool((a == 255).all()),
+)
+add(
+    "pixels/rgba-opaque-kept",
+    lambda ctx: load_image(_save(ctx, Image.new("RGBA", (8, 8), (10, 200, 30, 255)), "a.png")),
+    lambda a: bool((a == [10, 200, 30]).all()),
+)
+add(
+    "pixels/la-half-alpha",
+    lambda ctx: load_image(_save(ctx, Image.new("LA", (8, 8), (0, 128)), "la.png")),
+    lambda a: bool((np.abs(a.astype(int) - 127) <= 1).all()),
+)
+add(
+    "pixels/one-bit",
+    lambda ctx: load_image(_save(ctx, Image.new("1", (8, 8), 1), "b.png")),
+    lambda a: bool((a == 255).all()),
+)
+add(
+    "pixels/gif-animated-first-frame",
+    lambda ctx: load_image(
+        _save(
+            ctx,
+            Image.new("RGB", (8, 8), (255, 0, 0)),
+            "g.gif",
+            save_all=True,
+            append_images=[Image.new("RGB", (8, 8), (0, 0, 255))],
+        )
+    ),
+    lambda a: bool((a[..., 0] > 200).all()),
+)
+add(
+    "pixels/lab-tiff",
+    lambda ctx: load_image(_save(ctx, Image.new("LAB", (8, 8), (50, 0, 0)), "lab.tif")),
+    lambda a: a.shape == (8, 8, 3),
+)
+add(
+    "pixels/pil-float-mode",
+    lambda ctx: load_image(Image.fromarray(ctx.grey.astype(np.float32) / 255))[..., 0],
+    lambda a: int(np.abs(a.astype(int) - Case_grey(a)).max()) <= 1,
+)
+add(
+    "pixels/pil-i16-mode",
+    lambda ctx: load_image(Image.fromarray(ctx.grey.astype(np.uint16) * 257))[..., 0],
+    lambda a: int(np.abs(a.astype(int) - Case_grey(a)).max()) <= 1,
+)
 add("pixels/exif-bad-orientation", lambda ctx: load_image(_exif_orientation(ctx, 99)), lambda a: a.shape == (8, 12, 3))
 
 
@@ -567,8 +685,16 @@ def Case_astronaut() -> np.ndarray:  # noqa: N802
 
 # arrays
 for name, array, expect in [
-    ("uint16", lambda ctx: ctx.grey.astype(np.uint16) * 257, lambda a: int(np.abs(a[..., 0].astype(int) - Case_grey(a)).max()) <= 1),
-    ("float-unit", lambda ctx: ctx.grey / 255.0, lambda a: int(np.abs(a[..., 0].astype(int) - Case_grey(a)).max()) <= 1),
+    (
+        "uint16",
+        lambda ctx: ctx.grey.astype(np.uint16) * 257,
+        lambda a: int(np.abs(a[..., 0].astype(int) - Case_grey(a)).max()) <= 1,
+    ),
+    (
+        "float-unit",
+        lambda ctx: ctx.grey / 255.0,
+        lambda a: int(np.abs(a[..., 0].astype(int) - Case_grey(a)).max()) <= 1,
+    ),
     ("bool", lambda ctx: np.ones((4, 4), bool), lambda a: a.shape == (4, 4, 3)),
     ("rgba", lambda ctx: np.zeros((4, 4, 4), np.uint8), lambda a: a.shape == (4, 4, 3)),
     ("float-nan", lambda ctx: np.full((4, 4), np.nan), E.ImageReadError),
@@ -581,8 +707,11 @@ for name, array, expect in [
     ("two-channels", lambda ctx: np.zeros((4, 4, 2), np.uint8), E.ImageReadError),
 ]:
     add(f"arrays/{name}", lambda ctx, array=array: load_image(array(ctx)), expect)
-add("arrays/bad-array-beside-good", lambda ctx: image_scores(ctx, [ctx.astronaut, np.full((4, 4), np.nan)]),
-    rows_ok(scored, unreadable))
+add(
+    "arrays/bad-array-beside-good",
+    lambda ctx: image_scores(ctx, [ctx.astronaut, np.full((4, 4), np.nan)]),
+    rows_ok(scored, unreadable),
+)
 
 
 # ---- 4. URLs: deadlines, size caps, bad answers
@@ -612,12 +741,21 @@ for name, path, pattern in [
             return ctx.servers.closed_url + "/x.png"
         return ctx.servers.url + path
 
-    add(f"urls/{name}-load", lambda ctx, _url=_url: _timed(10, lambda: load_image(_url(ctx))),
+    add(
+        f"urls/{name}-load",
+        lambda ctx, _url=_url: _timed(10, lambda: load_image(_url(ctx))),
         E.DownloadError if name != "html-page" else E.ImageReadError,
-        match=pattern if name != "html-page" else None, isolated=name.startswith("huge"))
-    add(f"urls/{name}-beside-good", lambda ctx, _url=_url, name=name: _timed(10, lambda: image_scores(
-        ctx, [ctx.face_png, _url(ctx)], **(NO_TORCH if name.startswith("huge") else {}))),
-        rows_ok(scored, unreadable), isolated=name.startswith("huge"))
+        match=pattern if name != "html-page" else None,
+        isolated=name.startswith("huge"),
+    )
+    add(
+        f"urls/{name}-beside-good",
+        lambda ctx, _url=_url, name=name: _timed(
+            10, lambda: image_scores(ctx, [ctx.face_png, _url(ctx)], **(NO_TORCH if name.startswith("huge") else {}))
+        ),
+        rows_ok(scored, unreadable),
+        isolated=name.startswith("huge"),
+    )
 add("urls/good-png", lambda ctx: load_image(ctx.servers.url + "/ok.png"), lambda a: a.shape == (64, 64, 3))
 add("urls/malformed", lambda ctx: load_image("http://"), E.DownloadError)
 
@@ -636,11 +774,21 @@ add("hub/closed-port", lambda ctx: _download(ctx, ctx.servers.closed_url), E.Dow
 add("hub/http-500", lambda ctx: _download(ctx, ctx.servers.url + "/error500"), E.DownloadError)
 add("hub/garbage-json", lambda ctx: _download(ctx, ctx.servers.url + "/garbage"), E.DownloadError)
 add("hub/404", lambda ctx: _download(ctx, ctx.servers.url), E.DownloadError)
-add("hub/image-scores-silent", lambda ctx: _hub_call(ctx, lambda: image_scores(ctx, ctx.face_png, local_model_path=None)),
-    E.DownloadError)
-add("hub/video-scores-silent", lambda ctx: _hub_call(ctx, lambda: video_scores(ctx, local_model_path=None)), E.DownloadError)
-add("hub/download-model-silent", lambda ctx: _hub_call(ctx, lambda: __import__("pybridge").download_model("oai-base")),
-    E.DownloadError)
+add(
+    "hub/image-scores-silent",
+    lambda ctx: _hub_call(ctx, lambda: image_scores(ctx, ctx.face_png, local_model_path=None)),
+    E.DownloadError,
+)
+add(
+    "hub/video-scores-silent",
+    lambda ctx: _hub_call(ctx, lambda: video_scores(ctx, local_model_path=None)),
+    E.DownloadError,
+)
+add(
+    "hub/download-model-silent",
+    lambda ctx: _hub_call(ctx, lambda: __import__("pybridge").download_model("oai-base")),
+    E.DownloadError,
+)
 
 
 def _hub_call(ctx: Ctx, run: Callable[[], Any]) -> Any:
@@ -660,8 +808,11 @@ for name, kwargs in [
     ("detector-unknown", {"detector": "yolo"}), ("face-threshold-above-one", {"face_threshold": 1.5}),
     ("out-suffix", {"out": "x.txt"}), ("resume-without-out", {"resume": True}),
 ]:  # fmt: skip
-    add(f"video-args/{name}", lambda ctx, kwargs=kwargs: video_scores(ctx, local_model_path=ctx.no_model, **kwargs),
-        E.InvalidInputError)
+    add(
+        f"video-args/{name}",
+        lambda ctx, kwargs=kwargs: video_scores(ctx, local_model_path=ctx.no_model, **kwargs),
+        E.InvalidInputError,
+    )
 for name, make, expect in [
     ("missing", lambda ctx: ctx.root / "missing.mp4", E.VideoReadError),
     ("zero-bytes", lambda ctx: media.make_zero_byte(ctx.fresh() / "z.mp4"), E.VideoReadError),
@@ -674,15 +825,35 @@ for name, make, expect in [
     ("list-of-number", lambda ctx: [1], E.InvalidInputError),
     ("duplicates", lambda ctx: [ctx.video, ctx.video], E.InvalidInputError),
 ]:
-    add(f"video-input/{name}", lambda ctx, make=make: video_scores(ctx, make(ctx), local_model_path=ctx.no_model), expect)
-add("video-input/url-silent", lambda ctx: _timed(STALL_BOUND_S, lambda: video_scores(
-    ctx, ctx.servers.silent_url + "/v.mp4", local_model_path=ctx.no_model)), E.DownloadError)
-add("video-input/url-404", lambda ctx: video_scores(ctx, ctx.servers.url + "/v.mp4", local_model_path=ctx.no_model),
-    E.DownloadError)
-add("video-input/url-drip", lambda ctx: _timed(STALL_BOUND_S, lambda: video_scores(
-    ctx, ctx.servers.url + "/drip/v.mp4", local_model_path=ctx.no_model)), (E.DownloadError, E.VideoReadError))
-add("video-input/truncated-rows", lambda ctx: _quiet(lambda: video_scores(ctx, ctx.truncated, nframes=50, ffreq=1)),
-    lambda t: len(t) > 0 and t["time_s"].is_monotonic_increasing)
+    add(
+        f"video-input/{name}",
+        lambda ctx, make=make: video_scores(ctx, make(ctx), local_model_path=ctx.no_model),
+        expect,
+    )
+add(
+    "video-input/url-silent",
+    lambda ctx: _timed(
+        STALL_BOUND_S, lambda: video_scores(ctx, ctx.servers.silent_url + "/v.mp4", local_model_path=ctx.no_model)
+    ),
+    E.DownloadError,
+)
+add(
+    "video-input/url-404",
+    lambda ctx: video_scores(ctx, ctx.servers.url + "/v.mp4", local_model_path=ctx.no_model),
+    E.DownloadError,
+)
+add(
+    "video-input/url-drip",
+    lambda ctx: _timed(
+        STALL_BOUND_S, lambda: video_scores(ctx, ctx.servers.url + "/drip/v.mp4", local_model_path=ctx.no_model)
+    ),
+    (E.DownloadError, E.VideoReadError),
+)
+add(
+    "video-input/truncated-rows",
+    lambda ctx: _quiet(lambda: video_scores(ctx, ctx.truncated, nframes=50, ffreq=1)),
+    lambda t: len(t) > 0 and t["time_s"].is_monotonic_increasing,
+)
 
 
 def _quiet(run: Callable[[], Any]) -> Any:
@@ -703,13 +874,22 @@ def _frames_of(nframes: int, **kw: Any):
     return run
 
 
-add("video-memory/nframes-1e9-uniform", _frames_of(10**9, uniform=True), lambda ix: ix == list(range(10)), isolated=True)
-add("video-memory/nframes-1e12-uniform-window", _frames_of(10**12, uniform=True, start=0.5, end=1.5),
-    lambda ix: ix == list(range(2, 7)) or ix == list(range(3, 8)), isolated=True)
+add(
+    "video-memory/nframes-1e9-uniform", _frames_of(10**9, uniform=True), lambda ix: ix == list(range(10)), isolated=True
+)
+add(
+    "video-memory/nframes-1e12-uniform-window",
+    _frames_of(10**12, uniform=True, start=0.5, end=1.5),
+    lambda ix: ix == list(range(2, 7)) or ix == list(range(3, 8)),
+    isolated=True,
+)
 add("video-memory/nframes-1e9-every-frame", _frames_of(10**9, ffreq=1), lambda ix: ix == list(range(10)), isolated=True)
-add("video-memory/nframes-1e9-video-scores",
-    lambda ctx: _quiet(lambda: video_scores(ctx, nframes=10**9, uniform=True, **NO_TORCH)), lambda t: len(t) == 10,
-    isolated=True)
+add(
+    "video-memory/nframes-1e9-video-scores",
+    lambda ctx: _quiet(lambda: video_scores(ctx, nframes=10**9, uniform=True, **NO_TORCH)),
+    lambda t: len(t) == 10,
+    isolated=True,
+)
 
 
 # ---- 7. resume: every setting that defines the result is compared
@@ -747,8 +927,14 @@ for name, first, second, drop in [
     def _second(ctx: Ctx, second: dict = second) -> dict:
         return {**second, "video": ctx.video_b} if second.get("video") == "b" else second
 
-    add(f"resume/{name}", lambda ctx, first=first, _second=_second, drop=drop: _resume_mismatch(
-        first, _second(ctx), drop_record=drop)(ctx), E.InvalidInputError, match="new out=|delete|start over")
+    add(
+        f"resume/{name}",
+        lambda ctx, first=first, _second=_second, drop=drop: _resume_mismatch(first, _second(ctx), drop_record=drop)(
+            ctx
+        ),
+        E.InvalidInputError,
+        match="new out=|delete|start over",
+    )
 
 
 def _modified_video(ctx: Ctx):
@@ -785,15 +971,20 @@ def _resume_after_kill(suffix: str) -> Callable[[Ctx], Any]:
 
 def _same_rows(pair) -> bool:
     full, resumed = pair
-    return len(full) == len(resumed) and np.allclose(
-        full[LABELS].to_numpy(float), resumed[LABELS].to_numpy(float), equal_nan=True, atol=1e-6
-    ) and list(full["frame"]) == list(resumed["frame"])
+    return (
+        len(full) == len(resumed)
+        and np.allclose(full[LABELS].to_numpy(float), resumed[LABELS].to_numpy(float), equal_nan=True, atol=1e-6)
+        and list(full["frame"]) == list(resumed["frame"])
+    )
 
 
 add("resume/killed-csv-continues", _resume_after_kill(".csv"), _same_rows)
 add("resume/killed-parquet-continues", _resume_after_kill(".parquet"), _same_rows)
-add("resume/finished-same-settings", lambda ctx: (lambda out: (video_scores(ctx), video_scores(ctx, out=out, resume=True)))(
-    _first_run(ctx)), _same_rows)
+add(
+    "resume/finished-same-settings",
+    lambda ctx: (lambda out: (video_scores(ctx), video_scores(ctx, out=out, resume=True)))(_first_run(ctx)),
+    _same_rows,
+)
 
 
 def _resume_with_damage(damage: Callable[[Path], None], suffix: str = ".csv") -> Callable[[Ctx], Any]:
@@ -818,22 +1009,42 @@ for name, damage in [
     ("record-empty", lambda out: _record(out).write_text("")),
 ]:
     add(f"resume/{name}", _resume_with_damage(damage), E.InvalidInputError)
-add("resume/parquet-part-corrupt", _resume_with_damage(
-    lambda out: (out.with_name(out.name + ".parts").mkdir(), write(out.with_name(out.name + ".parts") / "part-000009.parquet",
-                                                                    b"garbage"))[-1], ".parquet"), E.InvalidInputError)
-add("resume/parquet-garbage", _resume_with_damage(lambda out: out.write_bytes(b"PAR1 nonsense"), ".parquet"),
-    E.InvalidInputError)
+add(
+    "resume/parquet-part-corrupt",
+    _resume_with_damage(
+        lambda out: (
+            out.with_name(out.name + ".parts").mkdir(),
+            write(out.with_name(out.name + ".parts") / "part-000009.parquet", b"garbage"),
+        )[-1],
+        ".parquet",
+    ),
+    E.InvalidInputError,
+)
+add(
+    "resume/parquet-garbage",
+    _resume_with_damage(lambda out: out.write_bytes(b"PAR1 nonsense"), ".parquet"),
+    E.InvalidInputError,
+)
 
 
 # outputs that cannot be written
-add("outputs/out-is-folder-resume", lambda ctx: video_scores(ctx, out=_folder_named(ctx, "dir.csv"), resume=True),
-    E.InvalidInputError)
+add(
+    "outputs/out-is-folder-resume",
+    lambda ctx: video_scores(ctx, out=_folder_named(ctx, "dir.csv"), resume=True),
+    E.InvalidInputError,
+)
 add("outputs/out-is-folder", lambda ctx: video_scores(ctx, out=_folder_named(ctx, "dir.csv")), E.InvalidInputError)
-add("outputs/out-under-a-file", lambda ctx: video_scores(ctx, out=write(ctx.fresh() / "file.txt", "x") / "s.csv"),
-    E.InvalidInputError)
+add(
+    "outputs/out-under-a-file",
+    lambda ctx: video_scores(ctx, out=write(ctx.fresh() / "file.txt", "x") / "s.csv"),
+    E.InvalidInputError,
+)
 add("outputs/out-unwritable", lambda ctx: video_scores(ctx, out="/proc/pybridge-no/s.csv"), E.InvalidInputError)
-add("outputs/save-frames-under-file", lambda ctx: video_scores(ctx, save_frames=write(ctx.fresh() / "f", "x") / "crops"),
-    E.InvalidInputError)
+add(
+    "outputs/save-frames-under-file",
+    lambda ctx: video_scores(ctx, save_frames=write(ctx.fresh() / "f", "x") / "crops"),
+    E.InvalidInputError,
+)
 add("outputs/exists-without-resume", lambda ctx: video_scores(ctx, out=_first_run(ctx)), E.InvalidInputError)
 
 
@@ -867,8 +1078,14 @@ def _pickle_weights(folder: Path) -> None:
 
 _MODEL_ERRORS = (E.ModelLoadError, E.ModelNotAvailableError, E.InvalidInputError)
 for name, damage in [
-    ("truncated-safetensors", lambda f: (f / "model.safetensors").write_bytes((f / "model.safetensors").read_bytes()[:1000])),
-    ("garbage-safetensors", lambda f: (f / "model.safetensors").write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00{garbage")),
+    (
+        "truncated-safetensors",
+        lambda f: (f / "model.safetensors").write_bytes((f / "model.safetensors").read_bytes()[:1000]),
+    ),
+    (
+        "garbage-safetensors",
+        lambda f: (f / "model.safetensors").write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00{garbage"),
+    ),
     ("config-is-list", lambda f: (f / "config.json").write_text("[1, 2, 3]")),
     ("config-garbage", lambda f: (f / "config.json").write_bytes(b"\x00\xff not json")),
     ("config-missing", lambda f: (f / "config.json").unlink()),
@@ -880,15 +1097,28 @@ for name, damage in [
     ("processor-list", lambda f: (f / "processor_config.json").write_text("[]")),
     ("processor-garbage", lambda f: (f / "processor_config.json").write_bytes(b"\xff\x00")),
 ]:
-    add(f"model-files/{name}", lambda ctx, damage=damage: image_scores(
-        ctx, ctx.face_png, local_model_path=_model_copy(ctx, damage)), _MODEL_ERRORS)
-add("model-files/empty-folder", lambda ctx: image_scores(ctx, ctx.face_png, local_model_path=ctx.fresh()), _MODEL_ERRORS)
-add("model-files/path-is-file", lambda ctx: image_scores(ctx, ctx.face_png, local_model_path=ctx.face_png),
-    (E.ModelLoadError, E.ModelNotAvailableError, E.InvalidInputError))
-add("model-files/pickle-never-executed", lambda ctx: (
-    Path(_Marker.path).unlink(missing_ok=True),
-    _swallow(lambda: image_scores(ctx, ctx.face_png, local_model_path=_model_copy(ctx, _pickle_weights))),
-    Path(_Marker.path).exists())[-1], lambda executed: executed is False)
+    add(
+        f"model-files/{name}",
+        lambda ctx, damage=damage: image_scores(ctx, ctx.face_png, local_model_path=_model_copy(ctx, damage)),
+        _MODEL_ERRORS,
+    )
+add(
+    "model-files/empty-folder", lambda ctx: image_scores(ctx, ctx.face_png, local_model_path=ctx.fresh()), _MODEL_ERRORS
+)
+add(
+    "model-files/path-is-file",
+    lambda ctx: image_scores(ctx, ctx.face_png, local_model_path=ctx.face_png),
+    (E.ModelLoadError, E.ModelNotAvailableError, E.InvalidInputError),
+)
+add(
+    "model-files/pickle-never-executed",
+    lambda ctx: (
+        Path(_Marker.path).unlink(missing_ok=True),
+        _swallow(lambda: image_scores(ctx, ctx.face_png, local_model_path=_model_copy(ctx, _pickle_weights))),
+        Path(_Marker.path).exists(),
+    )[-1],
+    lambda executed: executed is False,
+)
 
 
 def _spec(alias: str):
@@ -897,11 +1127,20 @@ def _spec(alias: str):
     return get_model_spec(alias)
 
 
-add("trust/jina-v2-pinned-commit", lambda ctx: _spec("jina-v2").revision,
-    lambda revision: isinstance(revision, str) and re.fullmatch(r"[0-9a-f]{40}", revision) is not None)
-add("trust/remote-code-aliases-pinned-or-asked", lambda ctx: [
-    alias for alias in __import__("pybridge.models.registry", fromlist=["x"]).builtin_aliases()
-    if _spec(alias).trust_remote_code and not _spec(alias).revision], lambda unpinned: unpinned == ["eva-8B"])
+add(
+    "trust/jina-v2-pinned-commit",
+    lambda ctx: _spec("jina-v2").revision,
+    lambda revision: isinstance(revision, str) and re.fullmatch(r"[0-9a-f]{40}", revision) is not None,
+)
+add(
+    "trust/remote-code-aliases-pinned-or-asked",
+    lambda ctx: [
+        alias
+        for alias in __import__("pybridge.models.registry", fromlist=["x"]).builtin_aliases()
+        if _spec(alias).trust_remote_code and not _spec(alias).revision
+    ],
+    lambda unpinned: unpinned == ["eva-8B"],
+)
 
 
 def _swallow(run: Callable[[], Any]) -> None:
@@ -951,8 +1190,12 @@ for name, make in [
     ("metadata-not-dict", lambda ctx: _probe_with_metadata(ctx, "[1]")),
     ("missing-file", lambda ctx: ctx.root / "no-probe.npz"),
 ]:
-    add(f"probe/{name}", lambda ctx, make=make: _load_probe(make(ctx)), E.InvalidInputError,
-        match=r"^(?!.*allow_pickle)")
+    add(
+        f"probe/{name}",
+        lambda ctx, make=make: _load_probe(make(ctx)),
+        E.InvalidInputError,
+        match=r"^(?!.*allow_pickle)",
+    )
 add("probe/roundtrip-ok", lambda ctx: _load_probe(_probe_file(ctx)).classes_.tolist(), lambda c: c == ["a", "b", "c"])
 
 
@@ -981,8 +1224,9 @@ def _corpus(ctx: Ctx, videos: Any = None, labels: Any = LABELS, out: Any = None,
 
     kw.setdefault("local_model_path", ctx.no_model)
     kw.setdefault("nframes", 2)
-    return score_corpus([str(ctx.video)] if videos is None else videos, labels, out or ctx.fresh() / "out",
-                        progress=False, **kw)
+    return score_corpus(
+        [str(ctx.video)] if videos is None else videos, labels, out or ctx.fresh() / "out", progress=False, **kw
+    )
 
 
 for name, kwargs in [
@@ -1004,12 +1248,21 @@ for name, make in [
 ]:
     add(f"corpus-input/{name}", lambda ctx, make=make: _corpus(ctx, make(ctx)), E.InvalidInputError)
 add("corpus-input/out-is-file", lambda ctx: _corpus(ctx, out=write(ctx.fresh() / "o", "x")), E.InvalidInputError)
-add("corpus-net/scheduler-silent", lambda ctx: _timed(STALL_BOUND_S, lambda: _corpus(
-    ctx, scheduler=ctx.servers.silent_url.replace("http", "tcp"))), E.ServiceUnavailableError)
-add("corpus-net/scheduler-closed-port", lambda ctx: _timed(STALL_BOUND_S, lambda: _corpus(
-    ctx, scheduler=ctx.servers.closed_url.replace("http", "tcp"))), E.ServiceUnavailableError)
-add("corpus-net/scheduler-garbage-address", lambda ctx: _corpus(ctx, scheduler="nonsense://x"),
-    (E.ServiceUnavailableError, E.InvalidInputError))
+add(
+    "corpus-net/scheduler-silent",
+    lambda ctx: _timed(STALL_BOUND_S, lambda: _corpus(ctx, scheduler=ctx.servers.silent_url.replace("http", "tcp"))),
+    E.ServiceUnavailableError,
+)
+add(
+    "corpus-net/scheduler-closed-port",
+    lambda ctx: _timed(STALL_BOUND_S, lambda: _corpus(ctx, scheduler=ctx.servers.closed_url.replace("http", "tcp"))),
+    E.ServiceUnavailableError,
+)
+add(
+    "corpus-net/scheduler-garbage-address",
+    lambda ctx: _corpus(ctx, scheduler="nonsense://x"),
+    (E.ServiceUnavailableError, E.InvalidInputError),
+)
 add("corpus-net/scheduler-number", lambda ctx: _corpus(ctx, scheduler=42), E.InvalidInputError)
 
 
@@ -1025,7 +1278,12 @@ def _corpus_rerun(**second: Any) -> Callable[[Ctx], Any]:
     return run
 
 
-add("corpus-rerun/other-labels", _corpus_rerun(labels=["happy", "sad", "angry"]), E.InvalidInputError, match="start over|new out")
+add(
+    "corpus-rerun/other-labels",
+    _corpus_rerun(labels=["happy", "sad", "angry"]),
+    E.InvalidInputError,
+    match="start over|new out",
+)
 add("corpus-rerun/other-nframes", _corpus_rerun(nframes=3), E.InvalidInputError)
 add("corpus-rerun/other-model", _corpus_rerun(local_model_path="elsewhere"), E.InvalidInputError)
 add("corpus-rerun/same-settings-skips", _corpus_rerun(), lambda r: r.skipped == 1 and r.scored == 0)
@@ -1066,33 +1324,144 @@ for name, argv in [
     ("dlo-garbage-parquet", lambda ctx: ["dlo", "estimate", _bad_file(ctx, "g.parquet", b"PAR1 junk")]),
     ("dlo-dt-negative", lambda ctx: ["dlo", "estimate", _series_csv(ctx), "--dt", "-1"]),
     ("dlo-dt-nan", lambda ctx: ["dlo", "estimate", _series_csv(ctx), "--dt", "nan"]),
-    ("labels-file-binary", lambda ctx: ["image-scores", ctx.face_png, "--labels-file",
-                                        _bad_file(ctx, "l.txt", b"\xff\xfe\x00\x81 bad"), "--local-model-path", ctx.no_model]),
+    (
+        "labels-file-binary",
+        lambda ctx: [
+            "image-scores",
+            ctx.face_png,
+            "--labels-file",
+            _bad_file(ctx, "l.txt", b"\xff\xfe\x00\x81 bad"),
+            "--local-model-path",
+            ctx.no_model,
+        ],
+    ),
     ("labels-file-missing", lambda ctx: ["image-scores", ctx.face_png, "--labels-file", ctx.root / "nolabels.txt"]),
-    ("batch-size-negative", lambda ctx: ["image-scores", ctx.face_png, "--labels", *LABELS, "--batch-size", "-1",
-                                         "--local-model-path", ctx.no_model]),
-    ("labels-collide", lambda ctx: ["image-scores", ctx.face_png, "--labels", "face_found", "happy",
-                                    "--local-model-path", ctx.no_model]),
-    ("nframes-zero", lambda ctx: ["video-scores", ctx.video, "--labels", *LABELS, "--nframes", "0",
-                                  "--local-model-path", ctx.no_model]),
+    (
+        "batch-size-negative",
+        lambda ctx: [
+            "image-scores",
+            ctx.face_png,
+            "--labels",
+            *LABELS,
+            "--batch-size",
+            "-1",
+            "--local-model-path",
+            ctx.no_model,
+        ],
+    ),
+    (
+        "labels-collide",
+        lambda ctx: [
+            "image-scores",
+            ctx.face_png,
+            "--labels",
+            "face_found",
+            "happy",
+            "--local-model-path",
+            ctx.no_model,
+        ],
+    ),
+    (
+        "nframes-zero",
+        lambda ctx: [
+            "video-scores",
+            ctx.video,
+            "--labels",
+            *LABELS,
+            "--nframes",
+            "0",
+            "--local-model-path",
+            ctx.no_model,
+        ],
+    ),
     ("nframes-word", lambda ctx: ["video-scores", ctx.video, "--labels", *LABELS, "--nframes", "many"]),
-    ("start-nan", lambda ctx: ["video-scores", ctx.video, "--labels", *LABELS, "--start", "nan",
-                               "--local-model-path", ctx.no_model]),
-    ("out-under-file", lambda ctx: ["image-scores", ctx.face_png, "--labels", *LABELS, "--local-model-path", ctx.model,
-                                    "--out", write(ctx.fresh() / "f", "x") / "s.csv"]),
-    ("out-unwritable", lambda ctx: ["image-scores", ctx.face_png, "--labels", *LABELS, "--local-model-path", ctx.model,
-                                    "--out", "/proc/pybridge-no/s.csv"]),
+    (
+        "start-nan",
+        lambda ctx: [
+            "video-scores",
+            ctx.video,
+            "--labels",
+            *LABELS,
+            "--start",
+            "nan",
+            "--local-model-path",
+            ctx.no_model,
+        ],
+    ),
+    (
+        "out-under-file",
+        lambda ctx: [
+            "image-scores",
+            ctx.face_png,
+            "--labels",
+            *LABELS,
+            "--local-model-path",
+            ctx.model,
+            "--out",
+            write(ctx.fresh() / "f", "x") / "s.csv",
+        ],
+    ),
+    (
+        "out-unwritable",
+        lambda ctx: [
+            "image-scores",
+            ctx.face_png,
+            "--labels",
+            *LABELS,
+            "--local-model-path",
+            ctx.model,
+            "--out",
+            "/proc/pybridge-no/s.csv",
+        ],
+    ),
     ("unknown-alias", lambda ctx: ["models", "info", "no-such-model"]),
     ("models-info-no-alias", lambda ctx: ["models", "info"]),
-    ("batch-scheduler-silent", lambda ctx: ["batch", ctx.video, "--labels", *LABELS, "--out", ctx.fresh() / "o",
-                                            "--scheduler", ctx.servers.silent_url.replace("http", "tcp")]),
-    ("batch-n-workers-zero", lambda ctx: ["batch", ctx.video, "--labels", *LABELS, "--out", ctx.fresh() / "o",
-                                          "--n-workers", "0", "--local-model-path", ctx.no_model]),
+    (
+        "batch-scheduler-silent",
+        lambda ctx: [
+            "batch",
+            ctx.video,
+            "--labels",
+            *LABELS,
+            "--out",
+            ctx.fresh() / "o",
+            "--scheduler",
+            ctx.servers.silent_url.replace("http", "tcp"),
+        ],
+    ),
+    (
+        "batch-n-workers-zero",
+        lambda ctx: [
+            "batch",
+            ctx.video,
+            "--labels",
+            *LABELS,
+            "--out",
+            ctx.fresh() / "o",
+            "--n-workers",
+            "0",
+            "--local-model-path",
+            ctx.no_model,
+        ],
+    ),
     ("video-missing", lambda ctx: ["video-scores", ctx.root / "none.mp4", "--labels", *LABELS]),
-    ("image-scores-url-silent", lambda ctx: ["image-scores", ctx.servers.silent_url + "/x.png", "--labels", *LABELS,
-                                             "--local-model-path", ctx.model, "--out", ctx.fresh() / "s.csv"]),
+    (
+        "image-scores-url-silent",
+        lambda ctx: [
+            "image-scores",
+            ctx.servers.silent_url + "/x.png",
+            "--labels",
+            *LABELS,
+            "--local-model-path",
+            ctx.model,
+            "--out",
+            ctx.fresh() / "s.csv",
+        ],
+    ),
 ]:
-    expected = CLI_ERROR if name != "image-scores-url-silent" else (lambda r: r.status == 0 and "Traceback" not in r.stderr)
+    expected = (
+        CLI_ERROR if name != "image-scores-url-silent" else (lambda r: r.status == 0 and "Traceback" not in r.stderr)
+    )
     add(f"cli/{name}", lambda ctx, argv=argv: cli(*argv(ctx)), expected)
 
 
@@ -1129,8 +1498,13 @@ def _simulate(**kw: Any):
     return simulate_dlo(**{**base, **kw})
 
 
-for name, kw in [("n-steps-negative", {"n_steps": -3}), ("eta-nan", {"eta": math.nan}), ("sigma-negative", {"sigma_q": -1}),
-                 ("dt-inf", {"dt": math.inf}), ("n-series-zero", {"n_series": 0})]:
+for name, kw in [
+    ("n-steps-negative", {"n_steps": -3}),
+    ("eta-nan", {"eta": math.nan}),
+    ("sigma-negative", {"sigma_q": -1}),
+    ("dt-inf", {"dt": math.inf}),
+    ("n-series-zero", {"n_series": 0}),
+]:
     add(f"dlo-simulate/{name}", lambda ctx, kw=kw: _simulate(**kw), E.InvalidInputError)
 
 
@@ -1165,8 +1539,11 @@ def _judge(case: Case, result: Any = None, error: BaseException | None = None) -
     if case.expect == CLI_ERROR and error is None:
         ok = result.status == 2 and "error:" in result.stderr and "Traceback" not in result.stderr
         line = (result.stderr.strip().splitlines() or [""])[-1]
-        return Outcome("typed" if ok else ("generic" if "Traceback" in result.stderr else "wrong"), ok,
-                       f"status {result.status}: {line[:300]}")
+        return Outcome(
+            "typed" if ok else ("generic" if "Traceback" in result.stderr else "wrong"),
+            ok,
+            f"status {result.status}: {line[:300]}",
+        )
     if error is not None:
         message = f"{type(error).__name__}: {error}"
         if not isinstance(error, E.PyBridgeError):
@@ -1256,7 +1633,13 @@ def _run_isolated(case: Case, ctx: Ctx) -> Outcome:
     payload = json.loads(b"".join(chunks) or b'{"kind": "generic", "detail": "child died"}')
     peak_mb = payload.pop("peak", 0) / 2**20
     if payload["kind"] == "oom":
-        return Outcome("oom", False, f"resident memory passed {MEMORY_CAP_BYTES / 2**30:g} GiB", time.monotonic() - started, peak_mb)
+        return Outcome(
+            "oom",
+            False,
+            f"resident memory passed {MEMORY_CAP_BYTES / 2**30:g} GiB",
+            time.monotonic() - started,
+            peak_mb,
+        )
     payload.pop("peak_rss_mb", None)
     outcome = Outcome(**{k: payload[k] for k in ("kind", "passed", "detail", "seconds") if k in payload})
     outcome.peak_rss_mb = peak_mb
@@ -1291,7 +1674,10 @@ def _write_report() -> None:
 
     lines = [f"{len(OUTCOMES)} cases, pybridge from {Path(pybridge.__file__).parent}"]
     kinds = Counter(o.kind for o in OUTCOMES.values())
-    lines.append("outcome counts: " + ", ".join(f"{k} {kinds[k]}" for k in ("typed", "correct", "generic", "wrong", "hang", "oom")))
+    lines.append(
+        "outcome counts: "
+        + ", ".join(f"{k} {kinds[k]}" for k in ("typed", "correct", "generic", "wrong", "hang", "oom"))
+    )
     lines.append(f"passed {sum(o.passed for o in OUTCOMES.values())} of {len(OUTCOMES)}")
     by_group: dict[str, Counter] = {}
     for case_id, outcome in OUTCOMES.items():

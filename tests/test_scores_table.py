@@ -19,10 +19,18 @@ def test_every_face_column_is_metadata_and_groups_are_disjoint():
 
 
 def test_face_ids_and_track_ids_are_not_scores():
-    table = pd.DataFrame({
-        "frame": [0, 1], "time_s": [0.0, 0.5], "face_id": [0.0, 1.0], "track_id": [3.0, 4.0],
-        "face_found": [True, True], "face_score": [0.99, 0.97], "happy": [0.8, 0.1], "sad": [0.2, 0.9],
-    })
+    table = pd.DataFrame(
+        {
+            "frame": [0, 1],
+            "time_s": [0.0, 0.5],
+            "face_id": [0.0, 1.0],
+            "track_id": [3.0, 4.0],
+            "face_found": [True, True],
+            "face_score": [0.99, 0.97],
+            "happy": [0.8, 0.1],
+            "sad": [0.2, 0.9],
+        }
+    )
     assert st.score_columns(table) == ["happy", "sad"]
     assert st.score_columns(table, exclude=["sad"]) == ["happy"]
 
@@ -63,10 +71,15 @@ def test_face_columns_order():
 
 def test_one_face_per_frame_tables_stay_one_series_per_video_despite_track_ids():
     # "largest" tables carry track ids, but a user of transforEmotion expects one series per video
-    table = pd.DataFrame({
-        "video": ["a.mp4"] * 3 + ["b.mp4"] * 2, "frame": [0, 1, 2, 0, 1], "track_id": [0.0, 1.0, 0.0, 5.0, 5.0],
-        "face_found": [True] * 5, "happy": [0.1, 0.2, 0.3, 0.4, 0.5],
-    })
+    table = pd.DataFrame(
+        {
+            "video": ["a.mp4"] * 3 + ["b.mp4"] * 2,
+            "frame": [0, 1, 2, 0, 1],
+            "track_id": [0.0, 1.0, 0.0, 5.0, 5.0],
+            "face_found": [True] * 5,
+            "happy": [0.1, 0.2, 0.3, 0.4, 0.5],
+        }
+    )
     assert st.face_series_column(table) is None
     parts = st.split_face_series(table)
     assert [keys for keys, _ in parts] == [{"video": "a.mp4"}, {"video": "b.mp4"}]

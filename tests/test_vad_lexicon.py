@@ -11,24 +11,28 @@ from pybridge.errors import InvalidInputError, InvalidLabelsError
 from pybridge.vad_lexicon import load_vad_lexicon, map_discrete_to_vad
 
 # ratings in the NRC layout (Word, Valence, Arousal, Dominance), made up for the tests
-LEXICON = pd.DataFrame({
-    "Word": ["happy", "sad", "angry", "neutral", "danger", "Happy"],
-    "Valence": [0.95, 0.10, 0.15, 0.50, 0.08, 0.0],
-    "Arousal": [0.70, 0.30, 0.85, 0.20, 0.90, 0.0],
-    "Dominance": [0.65, 0.25, 0.70, 0.45, 0.40, 0.0],
-})
+LEXICON = pd.DataFrame(
+    {
+        "Word": ["happy", "sad", "angry", "neutral", "danger", "Happy"],
+        "Valence": [0.95, 0.10, 0.15, 0.50, 0.08, 0.0],
+        "Arousal": [0.70, 0.30, 0.85, 0.20, 0.90, 0.0],
+        "Dominance": [0.65, 0.25, 0.70, 0.45, 0.40, 0.0],
+    }
+)
 
 
 def scores_table() -> pd.DataFrame:
-    table = pd.DataFrame({
-        "image": ["a.jpg", "b.jpg", "c.jpg"],
-        "face_found": [True, True, False],
-        "face_x": [1.0, 2.0, np.nan],
-        "reason": [None, None, "no face detected"],
-        "happy": [0.6, 0.1, np.nan],
-        "sad": [0.3, 0.2, np.nan],
-        "angry": [0.1, 0.7, np.nan],
-    })
+    table = pd.DataFrame(
+        {
+            "image": ["a.jpg", "b.jpg", "c.jpg"],
+            "face_found": [True, True, False],
+            "face_x": [1.0, 2.0, np.nan],
+            "reason": [None, None, "no face detected"],
+            "happy": [0.6, 0.1, np.nan],
+            "sad": [0.3, 0.2, np.nan],
+            "angry": [0.1, 0.7, np.nan],
+        }
+    )
     table.attrs["pybridge"] = {"labels": ["happy", "sad", "angry"]}
     return table
 

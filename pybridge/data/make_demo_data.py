@@ -108,8 +108,8 @@ def make_clip(path: Path) -> None:
             x0, y0 = max(face_x - 15 - left, 0), max(face_y - 20 - top, 0)
             x1, y1 = min(face_x + face_w + 15 - left, window), min(face_y + face_h + 25 - top, window)
             crop[y0:y1, x0:x1] = 128
-        frame = Image.fromarray(crop).resize((CLIP_SIZE, CLIP_SIZE), Image.Resampling.LANCZOS)
-        frames.append(np.asarray(frame))
+        resized = Image.fromarray(crop).resize((CLIP_SIZE, CLIP_SIZE), Image.Resampling.LANCZOS)
+        frames.append(np.asarray(resized))
 
     writer = imageio_ffmpeg.write_frames(
         str(path),
@@ -118,8 +118,18 @@ def make_clip(path: Path) -> None:
         codec="libx264",
         pix_fmt_out="yuv420p",
         macro_block_size=16,
-        output_params=["-crf", "20", "-threads", "1", "-fflags", "+bitexact",
-                       "-flags:v", "+bitexact", "-map_metadata", "-1"],
+        output_params=[
+            "-crf",
+            "20",
+            "-threads",
+            "1",
+            "-fflags",
+            "+bitexact",
+            "-flags:v",
+            "+bitexact",
+            "-map_metadata",
+            "-1",
+        ],
         ffmpeg_log_level="error",
     )
     writer.send(None)
@@ -164,18 +174,28 @@ def simulate_series(seed: int = SEED) -> tuple[pd.DataFrame, pd.DataFrame]:
         latent = simulate_dlo(eta, zeta, sigma_q, n_steps=N_FRAMES, dt=dt, n_series=n_latents, seed=rng)
         latent_sd = np.sqrt(stationary_covariance(eta, zeta, sigma_q)[:, 0, 0])
 
-        table = pd.DataFrame({"video": video, "frame": np.arange(N_FRAMES),
-                              "time_s": np.round(np.arange(N_FRAMES) * dt, 6)})
+        table = pd.DataFrame(
+            {"video": video, "frame": np.arange(N_FRAMES), "time_s": np.round(np.arange(N_FRAMES) * dt, 6)}
+        )
         for emotion, (latent_name, loading, baseline) in MEASUREMENT_MODEL.items():
             k = LATENTS.index(latent_name)
             meas_sd = NOISE_SHARE_OF_SD * loading * latent_sd[k]
             noise = meas_sd * rng.standard_normal(N_FRAMES)
             table[emotion] = np.round(baseline + loading * latent.x[k] + noise, 6)
-            parameter_rows.append({
-                "video": video, "label": emotion, "latent": latent_name, "loading": loading,
-                "eta": eta[k], "zeta": zeta[k], "sigma_q": loading * sigma_q[k], "meas_sd": meas_sd,
-                "period_frames": period[k], "damping_ratio": ratio[k],
-            })
+            parameter_rows.append(
+                {
+                    "video": video,
+                    "label": emotion,
+                    "latent": latent_name,
+                    "loading": loading,
+                    "eta": eta[k],
+                    "zeta": zeta[k],
+                    "sigma_q": loading * sigma_q[k],
+                    "meas_sd": meas_sd,
+                    "period_frames": period[k],
+                    "damping_ratio": ratio[k],
+                }
+            )
         score_tables.append(table)
     parameters = pd.DataFrame(parameter_rows).round(8)
     return pd.concat(score_tables, ignore_index=True), parameters

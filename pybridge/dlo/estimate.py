@@ -27,9 +27,7 @@ def _trim_trailing_nan(row: np.ndarray) -> np.ndarray:
     return row[: observed[-1] + 1] if observed.size else row[:0]
 
 
-def _series_from_frame(
-    table: pd.DataFrame, labels: Sequence[str] | None
-) -> list[tuple[dict[str, Any], np.ndarray]]:
+def _series_from_frame(table: pd.DataFrame, labels: Sequence[str] | None) -> list[tuple[dict[str, Any], np.ndarray]]:
     """Split a scores table into one series per video, face and label column."""
     labels = score_columns(table, labels)
     if not labels:
@@ -45,9 +43,7 @@ def _series_from_frame(
     return series
 
 
-def _collect_series(
-    series: Any, labels: Sequence[str] | None
-) -> list[tuple[dict[str, Any], np.ndarray]]:
+def _collect_series(series: Any, labels: Sequence[str] | None) -> list[tuple[dict[str, Any], np.ndarray]]:
     """Normalise every accepted input to a list of (identifying columns, 1-D array)."""
     if isinstance(series, pd.DataFrame):
         return _series_from_frame(series, labels)
@@ -235,18 +231,17 @@ def estimate_dlo(
         value_columns = [*_ESTIMATE_COLUMNS, "n_obs"]
     rows = []
     for index, (keys, _) in enumerate(collected):
-        fit = results.get(index)
-        if fit is None:
-            fit = {column: math.nan for column in value_columns}
+        fit_values = results.get(index)
+        if fit_values is None:
+            fit_values = {column: math.nan for column in value_columns}
             if "converged" in value_columns or method == "kalman":
-                fit["converged"] = False
-            fit["n_obs"] = int(np.count_nonzero(~np.isnan(collected[index][1])))
-        row = {**keys, **fit}
+                fit_values["converged"] = False
+            fit_values["n_obs"] = int(np.count_nonzero(~np.isnan(collected[index][1])))
+        row = {**keys, **fit_values}
         if on_error == "nan":
-            row["message"] = failures.get(index, fit.get("message", ""))
+            row["message"] = failures.get(index, fit_values.get("message", ""))
         rows.append(row)
     frame = pd.DataFrame(rows)
     if method == "kalman" and "converged" in frame.columns:
         frame["converged"] = frame["converged"].astype(bool)
     return frame
-

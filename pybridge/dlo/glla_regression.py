@@ -73,9 +73,7 @@ def glla_derivatives(y: Any, n_embed: int = 5, dt: float = 1.0, order: int = 2) 
         raise InvalidInputError(f"y must be 1-D, got shape {series.shape}")
     weights = glla_weights(n_embed, dt, order)
     if series.size < weights.shape[0]:
-        raise InvalidInputError(
-            f"the series has {series.size} values, fewer than the window n_embed={n_embed}"
-        )
+        raise InvalidInputError(f"the series has {series.size} values, fewer than the window n_embed={n_embed}")
     windows = np.lib.stride_tricks.sliding_window_view(series, weights.shape[0])
     return windows @ weights
 
@@ -192,10 +190,15 @@ def fit_dlo_glla(y: Any, dt: float = 1.0, n_embed: int = 5, level: float = 0.9) 
     variance_x = float(np.var(complete[:, 0]))
     sigma_q = math.sqrt(2.0 * eta * zeta * variance_x) if eta < 0 and zeta < 0 else math.nan
     return GLLAFit(
-        eta=eta, zeta=zeta, sigma_q=sigma_q,
-        eta_se=float(standard_errors[0]), zeta_se=float(standard_errors[1]),
-        eta_lo=eta - quantile * standard_errors[0], eta_hi=eta + quantile * standard_errors[0],
-        zeta_lo=zeta - quantile * standard_errors[1], zeta_hi=zeta + quantile * standard_errors[1],
+        eta=eta,
+        zeta=zeta,
+        sigma_q=sigma_q,
+        eta_se=float(standard_errors[0]),
+        zeta_se=float(standard_errors[1]),
+        eta_lo=eta - quantile * standard_errors[0],
+        eta_hi=eta + quantile * standard_errors[0],
+        zeta_lo=zeta - quantile * standard_errors[1],
+        zeta_hi=zeta + quantile * standard_errors[1],
         r_squared=1.0 - float(residuals @ residuals) / total if total > 0 else math.nan,
         n_windows=int(complete.shape[0]),
     )

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import cmath
 import math
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -135,6 +136,7 @@ def _filter_sums(y, f11, f12, f21, f22, q11, q12, q22, p11, p12, p22, r2):
     return sum_log, syy, syc, scc, n_obs
 
 
+_filter_sums_fast: Callable[..., tuple[float, float, float, float, int]]
 try:  # numba is optional: same code, compiled
     import numba
 
@@ -190,13 +192,10 @@ def _discretize_frame(eta: float, zeta: float, sigma: float) -> tuple[float, ...
         factor = sigma * sigma / (first - second) ** 2
         q11 = (factor * (i11 - 2.0 * i12 + i22)).real
         q12 = (factor * (first * i11 - (first + second) * i12 + second * i22)).real
-        q22 = (factor * (first * first * i11 - 2.0 * first * second * i12
-                         + second * second * i22)).real
+        q22 = (factor * (first * first * i11 - 2.0 * first * second * i12 + second * second * i22)).real
     if not (q11 > 0 and q22 > 0 and q11 * q22 - q12 * q12 > 0):
         return None
-    return f11, f12, f21, f22, q11, q12, q22, sigma * sigma / (2.0 * eta * zeta), 0.0, (
-        -sigma * sigma / (2.0 * zeta)
-    )
+    return f11, f12, f21, f22, q11, q12, q22, sigma * sigma / (2.0 * eta * zeta), 0.0, (-sigma * sigma / (2.0 * zeta))
 
 
 def _profile_loglik(
@@ -270,9 +269,7 @@ def dlo_loglik(
     if array.ndim != 1:
         raise InvalidInputError(f"y must be 1-D, got shape {array.shape}")
     # Time rescaling t -> t / dt maps the DLO to frame units exactly.
-    loglik, _ = _profile_loglik(
-        array, eta * dt * dt, zeta * dt, sigma_q * dt**1.5, meas_sd, mean
-    )
+    loglik, _ = _profile_loglik(array, eta * dt * dt, zeta * dt, sigma_q * dt**1.5, meas_sd, mean)
     return float(loglik)
 
 
@@ -411,7 +408,9 @@ def _starts(y: np.ndarray, fixed_meas: float | None) -> list[tuple[float, np.nda
             return _negloglik(_start_theta(eta, zeta, math.exp(log_share)), y, None)
 
         search = scipy.optimize.minimize_scalar(
-            objective_of_share, bounds=_LOG_NOISE_SHARE_RANGE, method="bounded",
+            objective_of_share,
+            bounds=_LOG_NOISE_SHARE_RANGE,
+            method="bounded",
             options={"xatol": 0.05},
         )
         scored.append((float(search.fun), _start_theta(eta, zeta, math.exp(search.x))))
@@ -448,9 +447,7 @@ def _hessian(function, point: np.ndarray, step: float = 1e-4) -> np.ndarray:
     return hessian
 
 
-def fit_dlo_kalman(
-    y: Any, dt: float = 1.0, meas_sd: float | None = None, level: float = 0.9
-) -> KalmanFit:
+def fit_dlo_kalman(y: Any, dt: float = 1.0, meas_sd: float | None = None, level: float = 0.9) -> KalmanFit:
     """Fit a DLO to one series by exact Gaussian maximum likelihood.
 
     Parameters
@@ -511,7 +508,10 @@ def fit_dlo_kalman(
         if start_value >= 1e300:
             continue
         result = scipy.optimize.minimize(
-            objective, start, method="L-BFGS-B", bounds=bounds,
+            objective,
+            start,
+            method="L-BFGS-B",
+            bounds=bounds,
             options={"maxiter": 500, "ftol": 1e-12, "gtol": 1e-7},
         )
         if best is None or result.fun < best.fun:
@@ -540,6 +540,7 @@ def fit_dlo_kalman(
     hessian_ok = False
     stationary = bool(best.success)
     if free.any():
+
         def free_objective(sub: np.ndarray) -> float:
             full = theta.copy()
             full[free] = sub
@@ -549,18 +550,14 @@ def fit_dlo_kalman(
         # gradients are at rounding level; a small central gradient settles it.
         steps = np.eye(int(free.sum())) * _GRADIENT_STEP
         gradient = [
-            (free_objective(theta[free] + h) - free_objective(theta[free] - h))
-            / (2 * _GRADIENT_STEP)
-            for h in steps
+            (free_objective(theta[free] + h) - free_objective(theta[free] - h)) / (2 * _GRADIENT_STEP) for h in steps
         ]
         stationary = stationary or bool(np.max(np.abs(gradient)) < _GRADIENT_TOLERANCE)
         hessian = _hessian(free_objective, theta[free])
         try:
             covariance = np.linalg.inv(hessian)
             variances = np.diag(covariance)
-            hessian_ok = bool(
-                np.all(np.isfinite(covariance)) and np.all(np.linalg.eigvalsh(hessian) > 0)
-            )
+            hessian_ok = bool(np.all(np.isfinite(covariance)) and np.all(np.linalg.eigvalsh(hessian) > 0))
             log_se[np.flatnonzero(free)] = np.sqrt(np.where(variances > 0, variances, np.nan))
         except np.linalg.LinAlgError:
             hessian_ok = False
@@ -582,24 +579,32 @@ def fit_dlo_kalman(
     unit = np.array([-1.0 / dt**2, -1.0 / dt, spread / dt**1.5, spread])
     magnitude = np.exp(theta) if fixed_meas is None else np.append(np.exp(theta), np.nan)
     estimates = unit * magnitude
-    if fixed_meas is not None:
+    if meas_sd is not None:  # the same condition as fixed_meas is not None
         estimates[3] = float(meas_sd)
     padded_se = np.append(log_se[:n_free], np.full(4 - n_free, np.nan))
     ends = np.sort(
-        np.stack([unit * magnitude * np.exp(-quantile * padded_se),
-                  unit * magnitude * np.exp(quantile * padded_se)]),
+        np.stack([unit * magnitude * np.exp(-quantile * padded_se), unit * magnitude * np.exp(quantile * padded_se)]),
         axis=0,
     )
     standard_errors = np.abs(estimates) * padded_se
     return KalmanFit(
-        eta=float(estimates[0]), zeta=float(estimates[1]), sigma_q=float(estimates[2]),
-        meas_sd=float(estimates[3]), mean=centre + spread * mean_scaled,
-        eta_se=float(standard_errors[0]), zeta_se=float(standard_errors[1]),
-        sigma_q_se=float(standard_errors[2]), meas_sd_se=float(standard_errors[3]),
-        eta_lo=float(ends[0, 0]), eta_hi=float(ends[1, 0]),
-        zeta_lo=float(ends[0, 1]), zeta_hi=float(ends[1, 1]),
-        sigma_q_lo=float(ends[0, 2]), sigma_q_hi=float(ends[1, 2]),
-        meas_sd_lo=float(ends[0, 3]), meas_sd_hi=float(ends[1, 3]),
+        eta=float(estimates[0]),
+        zeta=float(estimates[1]),
+        sigma_q=float(estimates[2]),
+        meas_sd=float(estimates[3]),
+        mean=centre + spread * mean_scaled,
+        eta_se=float(standard_errors[0]),
+        zeta_se=float(standard_errors[1]),
+        sigma_q_se=float(standard_errors[2]),
+        meas_sd_se=float(standard_errors[3]),
+        eta_lo=float(ends[0, 0]),
+        eta_hi=float(ends[1, 0]),
+        zeta_lo=float(ends[0, 1]),
+        zeta_hi=float(ends[1, 1]),
+        sigma_q_lo=float(ends[0, 2]),
+        sigma_q_hi=float(ends[1, 2]),
+        meas_sd_lo=float(ends[0, 3]),
+        meas_sd_hi=float(ends[1, 3]),
         # the likelihood of the data, not of the standardised series
         loglik=float(loglik - np.count_nonzero(~np.isnan(series)) * math.log(spread)),
         n_obs=int(np.count_nonzero(~np.isnan(series))),

@@ -187,6 +187,11 @@ class DLONet(nn.Module):
     """
 
     n_inputs = 2  # standardised series, observed mask
+    # buffers registered in __init__ (declared for type checkers)
+    target_center: torch.Tensor
+    target_scale: torch.Tensor
+    statistics_center: torch.Tensor
+    statistics_scale: torch.Tensor
 
     def __init__(
         self,
@@ -204,9 +209,7 @@ class DLONet(nn.Module):
     ) -> None:
         super().__init__()
         if not len(conv_channels) == len(kernel_sizes) == len(strides):
-            raise InvalidInputError(
-                "conv_channels, kernel_sizes and strides must have the same length"
-            )
+            raise InvalidInputError("conv_channels, kernel_sizes and strides must have the same length")
         self.config = {
             "conv_channels": [int(c) for c in conv_channels],
             "kernel_sizes": [int(k) for k in kernel_sizes],
@@ -258,15 +261,11 @@ class DLONet(nn.Module):
         center = [0.0] * N_STATISTICS if statistics_center is None else list(statistics_center)
         spread = [1.0] * N_STATISTICS if statistics_scale is None else list(statistics_scale)
         if len(center) != N_STATISTICS or len(spread) != N_STATISTICS:
-            raise InvalidInputError(
-                f"statistics_center and statistics_scale need {N_STATISTICS} values each"
-            )
+            raise InvalidInputError(f"statistics_center and statistics_scale need {N_STATISTICS} values each")
         self.register_buffer("statistics_center", torch.tensor(center, dtype=torch.float32))
         self.register_buffer("statistics_scale", torch.tensor(spread, dtype=torch.float32))
 
-    def summarize(
-        self, inputs: torch.Tensor, log_length: torch.Tensor, statistics: torch.Tensor
-    ) -> torch.Tensor:
+    def summarize(self, inputs: torch.Tensor, log_length: torch.Tensor, statistics: torch.Tensor) -> torch.Tensor:
         """Fixed-size summary of each series (see the class docstring).
 
         ``statistics`` must already be standardised (see :meth:`standardise_statistics`).
@@ -403,8 +402,7 @@ def _validate_series(values: Any, index: int) -> np.ndarray:
     values = array[observed - observed[0]]
     if values.std() <= 1e-12 * max(1.0, float(np.abs(values).max())):
         raise InvalidInputError(
-            f"{where} is constant; a constant series carries no information about the "
-            "oscillator's dynamics"
+            f"{where} is constant; a constant series carries no information about the oscillator's dynamics"
         )
     return array
 
@@ -623,9 +621,7 @@ def _as_series_list(series_list: Any) -> list[Any]:
             f"1-D arrays, got an array of shape {series_list.shape}"
         )
     if isinstance(series_list, (str, bytes)) or not isinstance(series_list, Iterable):
-        raise InvalidInputError(
-            f"series must be a list of 1-D arrays, got {type(series_list).__name__}"
-        )
+        raise InvalidInputError(f"series must be a list of 1-D arrays, got {type(series_list).__name__}")
     items = list(series_list)
     if not items:
         raise InvalidInputError("no series given; pass at least one 1-D array")

@@ -111,9 +111,7 @@ def _check_parameters(eta: Any, zeta: Any, sigma_q: Any) -> tuple[np.ndarray, ..
     try:
         return tuple(np.broadcast_arrays(eta_a, zeta_a, sigma_a))
     except ValueError as err:
-        raise InvalidInputError(
-            "eta, zeta and sigma_q must be scalars or arrays of the same length"
-        ) from err
+        raise InvalidInputError("eta, zeta and sigma_q must be scalars or arrays of the same length") from err
 
 
 def stationary_covariance(eta: Any, zeta: Any, sigma_q: Any) -> np.ndarray:
@@ -199,8 +197,7 @@ def dlo_autocorrelation(
     """
     if not (eta < 0 and zeta < 0):
         raise UnstableParametersError(
-            f"the implied autocorrelation needs a stable oscillator (eta < 0, zeta < 0), got "
-            f"eta={eta}, zeta={zeta}"
+            f"the implied autocorrelation needs a stable oscillator (eta < 0, zeta < 0), got eta={eta}, zeta={zeta}"
         )
     if not dt > 0:
         raise InvalidInputError(f"dt must be positive, got {dt}")
@@ -314,12 +311,8 @@ def _noise_covariance_eigen(
     scale = sigma**2 / gap**2
     noise = np.empty(np.shape(eta) + (2, 2))
     noise[..., 0, 0] = (scale * (i11 - 2.0 * i12 + i22)).real
-    noise[..., 0, 1] = noise[..., 1, 0] = (
-        scale * (first * i11 - (first + second) * i12 + second * i22)
-    ).real
-    noise[..., 1, 1] = (
-        scale * (first**2 * i11 - 2.0 * first * second * i12 + second**2 * i22)
-    ).real
+    noise[..., 0, 1] = noise[..., 1, 0] = (scale * (first * i11 - (first + second) * i12 + second * i22)).real
+    noise[..., 1, 1] = (scale * (first**2 * i11 - 2.0 * first * second * i12 + second**2 * i22)).real
     return noise, reliable
 
 
@@ -355,9 +348,7 @@ def _accurate_noise_covariance(
     ratio = np.diagonal(fallback, axis1=-2, axis2=-1) / np.diagonal(stationary, axis1=-2, axis2=-1)
     cancelled = np.any(ratio < _CANCELLATION_LIMIT, axis=-1)
     if np.any(cancelled):
-        fallback[cancelled] = _van_loan(
-            eta[near][cancelled], zeta[near][cancelled], sigma[near][cancelled], dt
-        )[1]
+        fallback[cancelled] = _van_loan(eta[near][cancelled], zeta[near][cancelled], sigma[near][cancelled], dt)[1]
     noise[near] = fallback
     return noise
 
@@ -421,9 +412,7 @@ def exact_discretization(
         else:
             noise = _accurate_noise_covariance(eta_a, zeta_a, sigma_a, dt, transition)
     else:
-        raise InvalidInputError(
-            f"method must be 'auto', 'closed_form' or 'van_loan', got {method!r}"
-        )
+        raise InvalidInputError(f"method must be 'auto', 'closed_form' or 'van_loan', got {method!r}")
     noise = (noise + np.swapaxes(noise, -1, -2)) / 2.0
     return transition, noise
 
@@ -475,9 +464,7 @@ def eta_zeta_to_period_damping(eta: Any, zeta: Any, dt: float = 1.0) -> tuple[An
     return period, ratio
 
 
-def period_damping_to_eta_zeta(
-    period_frames: Any, damping_ratio: Any, dt: float = 1.0
-) -> tuple[Any, Any]:
+def period_damping_to_eta_zeta(period_frames: Any, damping_ratio: Any, dt: float = 1.0) -> tuple[Any, Any]:
     """Convert (damped period in frames, damping ratio) to ``(eta, zeta)``.
 
     The inverse of :func:`eta_zeta_to_period_damping` for oscillating
@@ -515,9 +502,7 @@ def period_damping_to_eta_zeta(
     if not np.all(np.isfinite(period) & (period > 0)):
         raise InvalidInputError(f"period_frames must be positive and finite, got {period_frames!r}")
     if not np.all((ratio > 0) & (ratio < 1)):
-        raise InvalidInputError(
-            f"damping_ratio must be in (0, 1) for an oscillating DLO, got {damping_ratio!r}"
-        )
+        raise InvalidInputError(f"damping_ratio must be in (0, 1) for an oscillating DLO, got {damping_ratio!r}")
     omega0 = 2.0 * np.pi / (period * dt * np.sqrt(1.0 - ratio**2))
     eta, zeta = -(omega0**2), -2.0 * ratio * omega0
     if eta.ndim == 0:
@@ -532,8 +517,7 @@ def _per_series(value: Any, name: str, n_series: int, minimum: float | None = No
         raise InvalidInputError(f"{name} must be numeric, got {value!r}") from err
     if array.ndim > 1 or (array.ndim == 1 and array.size not in (1, n_series)):
         raise InvalidInputError(
-            f"{name} must be a scalar or have one value per series (n_series={n_series}), "
-            f"got shape {array.shape}"
+            f"{name} must be a scalar or have one value per series (n_series={n_series}), got shape {array.shape}"
         )
     if not np.all(np.isfinite(array)):
         raise InvalidInputError(f"{name} must be finite, got {value!r}")
@@ -715,21 +699,16 @@ def simulate_dlo(
 
     stationary = stationary_covariance(eta_s, zeta_s, sigma_s)
     start_x = (
-        np.sqrt(stationary[:, 0, 0]) * rng.standard_normal(n_series)
-        if x0 is None
-        else _per_series(x0, "x0", n_series)
+        np.sqrt(stationary[:, 0, 0]) * rng.standard_normal(n_series) if x0 is None else _per_series(x0, "x0", n_series)
     )
     start_v = (
-        np.sqrt(stationary[:, 1, 1]) * rng.standard_normal(n_series)
-        if v0 is None
-        else _per_series(v0, "v0", n_series)
+        np.sqrt(stationary[:, 1, 1]) * rng.standard_normal(n_series) if v0 is None else _per_series(v0, "v0", n_series)
     )
 
     # series usually share parameters: discretise each distinct set once
-    distinct, inverse = np.unique(
-        np.column_stack([eta_s, zeta_s, sigma_s]), axis=0, return_inverse=True
-    )
-    transition, noise_cov = exact_discretization(*distinct.T, dt)
+    distinct, inverse = np.unique(np.column_stack([eta_s, zeta_s, sigma_s]), axis=0, return_inverse=True)
+    distinct_eta, distinct_zeta, distinct_sigma = distinct.T
+    transition, noise_cov = exact_discretization(distinct_eta, distinct_zeta, distinct_sigma, dt)
     transition, noise_cov = transition[inverse.ravel()], noise_cov[inverse.ravel()]
     chol_xx = np.sqrt(np.clip(noise_cov[:, 0, 0], 0.0, None))
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -749,7 +728,14 @@ def simulate_dlo(
         v[:, step] = f_vx * previous_x + f_vv * previous_v + chol_vx * z_x + chol_vv * z_v
     y = x + meas_s[:, None] * rng.standard_normal((n_series, n_steps))
     return DLOSimulation(
-        x=x, v=v, y=y, eta=eta_s, zeta=zeta_s, sigma_q=sigma_s, meas_sd=meas_s, dt=dt,
+        x=x,
+        v=v,
+        y=y,
+        eta=eta_s,
+        zeta=zeta_s,
+        sigma_q=sigma_s,
+        meas_sd=meas_s,
+        dt=dt,
         seed=seed if not isinstance(seed, np.random.Generator) else None,
     )
 
@@ -809,11 +795,8 @@ def latent_to_scores(
         )
     offsets = np.asarray(intercepts, dtype=float)
     if offsets.ndim > 1 or (offsets.ndim == 1 and offsets.size != weights.shape[0]):
-        raise InvalidInputError(
-            f"intercepts must be a scalar or have {weights.shape[0]} values, got {offsets.shape}"
-        )
-    if not (np.all(np.isfinite(factors)) and np.all(np.isfinite(weights))
-            and np.all(np.isfinite(offsets))):
+        raise InvalidInputError(f"intercepts must be a scalar or have {weights.shape[0]} values, got {offsets.shape}")
+    if not (np.all(np.isfinite(factors)) and np.all(np.isfinite(weights)) and np.all(np.isfinite(offsets))):
         raise InvalidInputError("latent, loadings and intercepts must be finite")
     if not (np.isfinite(meas_sd) and meas_sd >= 0):
         raise InvalidInputError(f"meas_sd must be >= 0, got {meas_sd!r}")

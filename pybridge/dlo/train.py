@@ -45,9 +45,10 @@ import math
 import platform
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -148,9 +149,7 @@ def _log_uniform(rng: np.random.Generator, bounds: tuple[float, float], size: in
     return np.exp(rng.uniform(math.log(bounds[0]), math.log(bounds[1]), size))
 
 
-def sample_parameters(
-    rng: np.random.Generator, n: int, prior: TrainingPrior
-) -> dict[str, np.ndarray]:
+def sample_parameters(rng: np.random.Generator, n: int, prior: TrainingPrior) -> dict[str, np.ndarray]:
     """Draw frame-unit DLO parameters and noise shares from the training prior.
 
     Parameters
@@ -178,9 +177,7 @@ def sample_parameters(
         rng.uniform(*prior.supported_period, n),
         _log_uniform(rng, prior.wide_period, n),
     )
-    ratio = np.where(
-        supported, rng.uniform(*prior.supported_ratio, n), rng.uniform(*prior.wide_ratio, n)
-    )
+    ratio = np.where(supported, rng.uniform(*prior.supported_ratio, n), rng.uniform(*prior.wide_ratio, n))
     eta, zeta = period_damping_to_eta_zeta(period, ratio, dt=1.0)
     amplitude = _log_uniform(rng, prior.amplitude, n)
     sigma_q = amplitude * np.sqrt(2.0 * eta * zeta)
@@ -248,8 +245,14 @@ def simulate_training_batch(
         length = _sample_length(rng, prior)
     draws = sample_parameters(rng, n, prior)
     simulation = simulate_dlo(
-        draws["eta"], draws["zeta"], draws["sigma_q"], n_steps=length, dt=1.0,
-        n_series=n, meas_sd=draws["meas_sd"], seed=rng,
+        draws["eta"],
+        draws["zeta"],
+        draws["sigma_q"],
+        n_steps=length,
+        dt=1.0,
+        n_series=n,
+        meas_sd=draws["meas_sd"],
+        seed=rng,
     )
     y = _punch_gaps(rng, simulation.y, prior)
     prepared = prepare_series(y)
@@ -300,14 +303,12 @@ def _implied_autocorrelation(log_neg_eta: torch.Tensor, log_neg_zeta: torch.Tens
     ``C = cos(w k)``, ``S = sin(w k) / w`` when oscillating and cosh/sinh otherwise.
     """
     half_damping = torch.exp(log_neg_zeta)[:, None] / 2.0
-    squared = (torch.exp(log_neg_eta)[:, None] - half_damping**2)
+    squared = torch.exp(log_neg_eta)[:, None] - half_damping**2
     k = lags[None, :]
     # Both branches get safe arguments so gradients stay finite through torch.where.
     omega = torch.sqrt(squared.clamp(min=1e-8))
     growth = torch.sqrt((-squared).clamp(min=1e-8)).clamp(max=half_damping * 0.999)
-    oscillating = torch.exp(-half_damping * k) * (
-        torch.cos(omega * k) + half_damping * torch.sin(omega * k) / omega
-    )
+    oscillating = torch.exp(-half_damping * k) * (torch.cos(omega * k) + half_damping * torch.sin(omega * k) / omega)
     decaying = 0.5 * (
         (1.0 + half_damping / growth) * torch.exp((growth - half_damping) * k)
         + (1.0 - half_damping / growth) * torch.exp(-(growth + half_damping) * k)
@@ -326,15 +327,11 @@ def _sample_autocovariance(standardised: torch.Tensor, lags: Sequence[int]) -> t
 def _pearson_loss(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     centred_p = prediction - prediction.mean(dim=0)
     centred_t = target - target.mean(dim=0)
-    r = (centred_p * centred_t).sum(dim=0) / (
-        centred_p.norm(dim=0) * centred_t.norm(dim=0) + 1e-8
-    )
+    r = (centred_p * centred_t).sum(dim=0) / (centred_p.norm(dim=0) * centred_t.norm(dim=0) + 1e-8)
     return (1.0 - r).mean()
 
 
-def interval_score(
-    lower: torch.Tensor, upper: torch.Tensor, truth: torch.Tensor, alpha: float
-) -> torch.Tensor:
+def interval_score(lower: torch.Tensor, upper: torch.Tensor, truth: torch.Tensor, alpha: float) -> torch.Tensor:
     """Interval score of central ``1 - alpha`` intervals (Gneiting & Raftery 2007, eq. 43).
 
     A proper scoring rule: its expectation is minimised by the ``alpha / 2`` and
@@ -359,11 +356,7 @@ def interval_score(
     >>> interval_score(torch.tensor([0.0]), torch.tensor([1.0]), torch.tensor([2.0]), 0.1)
     tensor([21.])
     """
-    return (
-        (upper - lower)
-        + (2.0 / alpha) * torch.relu(lower - truth)
-        + (2.0 / alpha) * torch.relu(truth - upper)
-    )
+    return (upper - lower) + (2.0 / alpha) * torch.relu(lower - truth) + (2.0 / alpha) * torch.relu(truth - upper)
 
 
 def training_loss(
@@ -547,7 +540,7 @@ def train(
     torch.set_num_threads(int(threads))
     torch.manual_seed(seed)
     rng = np.random.default_rng([seed, 1])
-    normalisation = _normalisation(prior, seed)
+    normalisation: dict[str, Any] = _normalisation(prior, seed)
     net = DLONet(**architecture, **normalisation)
     net.train()
     optimizer = torch.optim.AdamW(net.parameters(), lr=learning_rate, weight_decay=weight_decay)
@@ -575,12 +568,16 @@ def train(
         torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
         optimizer.step()
         scheduler.step()
-        for key, value in parts.items():
-            running[key] = running.get(key, 0.0) + value / log_every
+        for key, part in parts.items():
+            running[key] = running.get(key, 0.0) + part / log_every
         if step % log_every == 0 or step == steps:
             elapsed = time.perf_counter() - started
             summary = " ".join(f"{key}={value:.4f}" for key, value in running.items())
-            print(f"step {step}/{steps} {elapsed / 60:.1f} min lr={scheduler.get_last_lr()[0]:.2e} {summary}", file=sys.stderr, flush=True)
+            print(
+                f"step {step}/{steps} {elapsed / 60:.1f} min lr={scheduler.get_last_lr()[0]:.2e} {summary}",
+                file=sys.stderr,
+                flush=True,
+            )
             running = {}
         if step % (log_every * 8) == 0:
             print(json.dumps(_evaluate(net, validation)), file=sys.stderr, flush=True)
@@ -595,7 +592,9 @@ def train(
         "interval_level": INTERVAL_LEVEL,
         "parameters": list(PARAMETERS),
         "transformed_targets": [
-            "log(-eta * dt^2)", "log(-zeta * dt)", "log(sigma_q * dt^1.5 / sd(series))",
+            "log(-eta * dt^2)",
+            "log(-zeta * dt)",
+            "log(sigma_q * dt^1.5 / sd(series))",
         ],
         "target_center": normalisation["target_center"],
         "target_scale": normalisation["target_scale"],
@@ -638,8 +637,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--weight-decay", type=float, default=1e-4)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--log-every", type=int, default=250)
-    parser.add_argument("--validation-size", type=int, default=256,
-                        help="series per validation condition")
+    parser.add_argument("--validation-size", type=int, default=256, help="series per validation condition")
     return parser
 
 

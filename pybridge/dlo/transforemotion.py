@@ -263,9 +263,7 @@ def r_quantile7(values: Any, prob: float) -> float:
     """
     array = np.sort(np.asarray(values, dtype=float))
     if np.any(np.isnan(array)):
-        raise InvalidInputError(
-            f"quantile of a series with NaN; R fails with '{_QUANTILE_NAN_ERROR}'"
-        )
+        raise InvalidInputError(f"quantile of a series with NaN; R fails with '{_QUANTILE_NAN_ERROR}'")
     index = 1.0 + max(array.size - 1, 0) * prob
     low, high = int(np.floor(index)), int(np.ceil(index))
     result = array[low - 1]
@@ -275,9 +273,7 @@ def r_quantile7(values: Any, prob: float) -> float:
     return float(result)
 
 
-def dlo_dynamics(
-    x: float, dxdt: float, q: float, dt: float, eta: float, zeta: float
-) -> tuple[float, float]:
+def dlo_dynamics(x: float, dxdt: float, q: float, dt: float, eta: float, zeta: float) -> tuple[float, float]:
     """transforEmotion's ``dlo_dynamics()``: velocity and acceleration of one series.
 
     Parameters
@@ -353,8 +349,7 @@ def calculate_moving_average(data: Any, window_size: int) -> np.ndarray:
     return smoothed
 
 
-def generate_q(num_steps: int, sigma_q: float, draws: StandardDraws | None = None,
-               seed: Any = None) -> np.ndarray:
+def generate_q(num_steps: int, sigma_q: float, draws: StandardDraws | None = None, seed: Any = None) -> np.ndarray:
     """transforEmotion's ``generate_q()``: the shocks of the three latent series.
 
     Parameters
@@ -385,8 +380,9 @@ def generate_q(num_steps: int, sigma_q: float, draws: StandardDraws | None = Non
     return values.reshape(3, num_steps).T.copy()
 
 
-def mvrnorm_diagonal(n: int, variances: Any, draws: StandardDraws | None = None,
-                     seed: Any = None, role: str = "mvrnorm") -> np.ndarray:
+def mvrnorm_diagonal(
+    n: int, variances: Any, draws: StandardDraws | None = None, seed: Any = None, role: str = "mvrnorm"
+) -> np.ndarray:
     """transforEmotion's ``MASS_mvrnorm(n, 0, diag(variances))``, for diagonal Sigma.
 
     For a diagonal covariance the eigenvectors are unit vectors, so the variates
@@ -428,9 +424,15 @@ def mvrnorm_diagonal(n: int, variances: Any, draws: StandardDraws | None = None,
     return np.sqrt(var) * standard[:, rank]
 
 
-def generate_observables(X: Any, num_steps: int, num_obs: int, error: float,
-                         loadings: float = 0.8, draws: StandardDraws | None = None,
-                         seed: Any = None) -> np.ndarray:
+def generate_observables(
+    X: Any,
+    num_steps: int,
+    num_obs: int,
+    error: float,
+    loadings: float = 0.8,
+    draws: StandardDraws | None = None,
+    seed: Any = None,
+) -> np.ndarray:
     """transforEmotion's ``generate_observables()``: emotion scores from two factors.
 
     Parameters
@@ -487,8 +489,15 @@ def generate_observables(X: Any, num_steps: int, num_obs: int, error: float,
     return observed / 2.0
 
 
-def emphasize(data: Any, num_observables: int, num_steps: int, k: int = 10, p: float = 0.5,
-              draws: StandardDraws | None = None, seed: Any = None) -> np.ndarray:
+def emphasize(
+    data: Any,
+    num_observables: int,
+    num_steps: int,
+    k: int = 10,
+    p: float = 0.5,
+    draws: StandardDraws | None = None,
+    seed: Any = None,
+) -> np.ndarray:
     """transforEmotion's ``emphasize()``: spikes in the dominant emotion.
 
     Parameters
@@ -533,9 +542,7 @@ def emphasize(data: Any, num_observables: int, num_steps: int, k: int = 10, p: f
     k = check_integer(k, "k", 1, whole_floats=True)
     n_steps = check_integer(num_steps, "num_steps", 1, whole_floats=True)
     if table.shape != (n_steps, 6 + 2 * n_obs):
-        raise InvalidInputError(
-            f"data must have shape ({n_steps}, {6 + 2 * n_obs}), got {table.shape}"
-        )
+        raise InvalidInputError(f"data must have shape ({n_steps}, {6 + 2 * n_obs}), got {table.shape}")
     _check_window(n_steps, 2)
     source = _draw_source(draws, seed)
     velocity = table[:, 3]
@@ -679,8 +686,12 @@ def simulate_video(
         new_levels = [0.0, 0.0, 0.0]
         for series, (eta_s, zeta_s) in enumerate(coefficients):
             velocity, acceleration = dlo_dynamics(
-                levels[i - 1, series], velocities[i - 1, series], shocks[i, series],
-                step, eta_s, zeta_s,
+                levels[i - 1, series],
+                velocities[i - 1, series],
+                shocks[i, series],
+                step,
+                eta_s,
+                zeta_s,
             )
             new_levels[series] = levels[i - 1, series] + velocity * step
             velocities[i, series] = acceleration * step
@@ -694,19 +705,12 @@ def simulate_video(
                 new_levels = [value * factor for value in new_levels]
         levels[i] = new_levels
 
-    observables = generate_observables(
-        levels[:, 1:], n_steps, n_obs, sd_observable, loadings, source
-    )
-    smoothed = np.column_stack(
-        [calculate_moving_average(observables[:, c], window) for c in range(2 * n_obs)]
-    )
+    observables = generate_observables(levels[:, 1:], n_steps, n_obs, sd_observable, loadings, source)
+    smoothed = np.column_stack([calculate_moving_average(observables[:, c], window) for c in range(2 * n_obs)])
     table = np.column_stack(
-        [levels[:, 0], velocities[:, 0], levels[:, 1], velocities[:, 1],
-         levels[:, 2], velocities[:, 2], smoothed]
+        [levels[:, 0], velocities[:, 0], levels[:, 1], velocities[:, 1], levels[:, 2], velocities[:, 2], smoothed]
     )
     if emph:
         table = emphasize(table, n_obs, n_steps, emph_dur, emph_prob, source)
-    columns = _LATENT_COLUMNS + [f"N{r}" for r in range(1, n_obs + 1)] + [
-        f"P{r}" for r in range(1, n_obs + 1)
-    ]
+    columns = _LATENT_COLUMNS + [f"N{r}" for r in range(1, n_obs + 1)] + [f"P{r}" for r in range(1, n_obs + 1)]
     return pd.DataFrame(table, columns=columns)

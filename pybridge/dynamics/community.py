@@ -40,7 +40,12 @@ __all__ = [
 
 #: igraph algorithms besides walktrap and Leiden, by EGAnet's names.
 IGRAPH_ALGORITHMS = (
-    "fast_greedy", "leading_eigen", "edge_betweenness", "optimal", "label_prop", "infomap",
+    "fast_greedy",
+    "leading_eigen",
+    "edge_betweenness",
+    "optimal",
+    "label_prop",
+    "infomap",
 )
 ALGORITHMS = ("walktrap", "louvain", "leiden") + IGRAPH_ALGORITHMS
 
@@ -166,8 +171,7 @@ def _edge_betweenness_with_lengths(graph, weights: list[float]) -> np.ndarray:
     return np.asarray(best, dtype=float)
 
 
-def igraph_membership(absolute: np.ndarray, algorithm: str, seed: int | None = None,
-                      **options) -> np.ndarray:
+def igraph_membership(absolute: np.ndarray, algorithm: str, seed: int | None = None, **options) -> np.ndarray:
     """Membership from one of igraph's other community algorithms (EGAnet's names).
 
     Parameters
@@ -210,14 +214,11 @@ def igraph_membership(absolute: np.ndarray, algorithm: str, seed: int | None = N
 
     allowed = {"leading_eigen": {"steps"}, "infomap": {"nb_trials"}}.get(algorithm, set())
     if algorithm not in IGRAPH_ALGORITHMS:
-        raise InvalidInputError(
-            f"algorithm must be one of {', '.join(IGRAPH_ALGORITHMS)}; got {algorithm!r}"
-        )
+        raise InvalidInputError(f"algorithm must be one of {', '.join(IGRAPH_ALGORITHMS)}; got {algorithm!r}")
     unknown = sorted(set(options) - allowed)
     if unknown:
         raise InvalidInputError(
-            f"options {unknown} do not apply to {algorithm}; it takes "
-            f"{sorted(allowed) or 'no options'}"
+            f"options {unknown} do not apply to {algorithm}; it takes {sorted(allowed) or 'no options'}"
         )
     graph, weights = _graph(absolute)
     n_nodes = absolute.shape[0]
@@ -228,21 +229,17 @@ def igraph_membership(absolute: np.ndarray, algorithm: str, seed: int | None = N
         return _edge_betweenness_with_lengths(graph, weights)
     if algorithm == "leading_eigen":
         steps = int(options.get("steps", -1))
-        clustering = graph.community_leading_eigenvector(
-            clusters=None if steps < 0 else steps + 1, weights=weights
-        )
+        clustering = graph.community_leading_eigenvector(clusters=None if steps < 0 else steps + 1, weights=weights)
         return np.asarray(clustering.membership, dtype=float)
     if algorithm == "optimal":
-        return np.asarray(graph.community_optimal_modularity(weights=weights).membership,
-                          dtype=float)
+        return np.asarray(graph.community_optimal_modularity(weights=weights).membership, dtype=float)
     if seed is not None:
         igraph.set_random_number_generator(random.Random(int(seed)))
     try:
         if algorithm == "label_prop":
             clustering = graph.community_label_propagation(weights=weights)
         else:
-            clustering = graph.community_infomap(edge_weights=weights,
-                                                 trials=int(options.get("nb_trials", 10)))
+            clustering = graph.community_infomap(edge_weights=weights, trials=int(options.get("nb_trials", 10)))
     finally:
         if seed is not None:
             igraph.set_random_number_generator(random)
@@ -380,8 +377,7 @@ def _pass(a, k, two_m, resolution, sigma, totals, order, state, modularity):
             if community == current:
                 continue
             gain = (
-                2.0 * (links[community] - to_current)
-                - factor * (totals[community] - totals[current] + k[v])
+                2.0 * (links[community] - to_current) - factor * (totals[community] - totals[current] + k[v])
             ) / two_m
             if gain > best_gain:
                 best_gain = gain
@@ -429,9 +425,7 @@ def _higher_level(a, resolution, state, previous):
     c = c0
     k, two_m, sigma, totals, order, modularity = _singleton_start(current, resolution)
     while True:
-        moved, modularity = _pass(
-            current, k, two_m, resolution, sigma, totals, order, state, modularity
-        )
+        moved, modularity = _pass(current, k, two_m, resolution, sigma, totals, order, state, modularity)
         if previous == modularity:
             break
         previous = modularity
@@ -561,15 +555,11 @@ def louvain_consensus(
     matrix = np.ascontiguousarray(as_square_matrix(matrix, "matrix"))
     states = states_from_seeds(reproducible_seeds(n_runs, seed))
     memberships, _ = _louvain_runs(matrix, float(resolution), states)
-    solutions, first_run, counts = np.unique(
-        memberships, axis=0, return_index=True, return_counts=True
-    )
+    solutions, first_run, counts = np.unique(memberships, axis=0, return_index=True, return_counts=True)
     # most frequent solution; ties go to the one that occurred first
     by_first = np.argsort(first_run)
     best = by_first[np.argmax(counts[by_first])]
-    proportions = {
-        tuple(int(x) + 1 for x in solutions[i]): float(counts[i] / n_runs) for i in by_first
-    }
+    proportions = {tuple(int(x) + 1 for x in solutions[i]): float(counts[i] / n_runs) for i in by_first}
     return solutions[best].astype(float) + 1, proportions
 
 
@@ -627,9 +617,7 @@ def community_detection(
     array([1., 1., 1., 2., 2., 2.])
     """
     if algorithm not in ALGORITHMS:
-        raise InvalidInputError(
-            f"algorithm must be one of {', '.join(ALGORITHMS)}; got {algorithm!r}"
-        )
+        raise InvalidInputError(f"algorithm must be one of {', '.join(ALGORITHMS)}; got {algorithm!r}")
     absolute = np.abs(as_square_matrix(network, "network"))
     strength = np.nansum(absolute, axis=0)
     unconnected = strength == 0
@@ -639,8 +627,7 @@ def community_detection(
     np.fill_diagonal(zero_diagonal, 0.0)
     if steps is not None and algorithm not in ("walktrap", "leading_eigen"):
         raise InvalidInputError(
-            f"options ['steps'] do not apply to {algorithm}; steps is an option of "
-            "walktrap and leading_eigen"
+            f"options ['steps'] do not apply to {algorithm}; steps is an option of walktrap and leading_eigen"
         )
     if options and algorithm not in IGRAPH_ALGORITHMS:
         raise InvalidInputError(
@@ -652,8 +639,7 @@ def community_detection(
     elif algorithm in IGRAPH_ALGORITHMS:
         if algorithm == "leading_eigen" and steps is not None:
             options["steps"] = steps
-        labels = igraph_membership(zero_diagonal, algorithm,
-                                   None if seed is None else int(seed), **options)
+        labels = igraph_membership(zero_diagonal, algorithm, None if seed is None else int(seed), **options)
     elif algorithm == "leiden":
         labels = leiden(zero_diagonal, resolution, None if seed is None else int(seed))
     elif consensus:

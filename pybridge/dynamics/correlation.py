@@ -109,8 +109,7 @@ def near_pd(
         keep = values > eig_tol * values[-1]
         if not keep.any():
             raise EstimationError(
-                "the correlation matrix has no positive eigenvalue; check the data for "
-                "constant or duplicated columns"
+                "the correlation matrix has no positive eigenvalue; check the data for constant or duplicated columns"
             )
         current = (vectors[:, keep] * values[keep]) @ vectors[:, keep].T
         correction = current - shifted
@@ -145,20 +144,62 @@ def _thresholds(codes: np.ndarray, n_categories: int) -> np.ndarray:
 
 
 _GL_POINTS = {
-    6: (np.array([0.1713244923791705, 0.3607615730481384, 0.4679139345726904]),
-        np.array([0.9324695142031522, 0.6612093864662647, 0.2386191860831970])),
-    12: (np.array([0.04717533638651177, 0.1069393259953183, 0.1600783285433464,
-                   0.2031674267230659, 0.2334925365383547, 0.2491470458134029]),
-         np.array([0.9815606342467191, 0.9041172563704750, 0.7699026741943050,
-                   0.5873179542866171, 0.3678314989981802, 0.1252334085114692])),
-    20: (np.array([0.01761400713915212, 0.04060142980038694, 0.06267204833410906,
-                   0.08327674157670475, 0.1019301198172404, 0.1181945319615184,
-                   0.1316886384491766, 0.1420961093183821, 0.1491729864726037,
-                   0.1527533871307259]),
-         np.array([0.9931285991850949, 0.9639719272779138, 0.9122344282513259,
-                   0.8391169718222188, 0.7463319064601508, 0.6360536807265150,
-                   0.5108670019508271, 0.3737060887154196, 0.2277858511416451,
-                   0.07652652113349733])),
+    6: (
+        np.array([0.1713244923791705, 0.3607615730481384, 0.4679139345726904]),
+        np.array([0.9324695142031522, 0.6612093864662647, 0.2386191860831970]),
+    ),
+    12: (
+        np.array(
+            [
+                0.04717533638651177,
+                0.1069393259953183,
+                0.1600783285433464,
+                0.2031674267230659,
+                0.2334925365383547,
+                0.2491470458134029,
+            ]
+        ),
+        np.array(
+            [
+                0.9815606342467191,
+                0.9041172563704750,
+                0.7699026741943050,
+                0.5873179542866171,
+                0.3678314989981802,
+                0.1252334085114692,
+            ]
+        ),
+    ),
+    20: (
+        np.array(
+            [
+                0.01761400713915212,
+                0.04060142980038694,
+                0.06267204833410906,
+                0.08327674157670475,
+                0.1019301198172404,
+                0.1181945319615184,
+                0.1316886384491766,
+                0.1420961093183821,
+                0.1491729864726037,
+                0.1527533871307259,
+            ]
+        ),
+        np.array(
+            [
+                0.9931285991850949,
+                0.9639719272779138,
+                0.9122344282513259,
+                0.8391169718222188,
+                0.7463319064601508,
+                0.6360536807265150,
+                0.5108670019508271,
+                0.3737060887154196,
+                0.2277858511416451,
+                0.07652652113349733,
+            ]
+        ),
+    ),
 }
 
 
@@ -202,9 +243,7 @@ def _upper_orthant(h, k, r, weights, nodes):
             c = (4.0 - hk) / 8.0
             d = (12.0 - hk) / 80.0
             if asr > -100:
-                total = a * math.exp(asr) * (
-                    1.0 - c * (bs - a_sq) * (1.0 - d * bs) / 3.0 + c * d * a_sq * a_sq
-                )
+                total = a * math.exp(asr) * (1.0 - c * (bs - a_sq) * (1.0 - d * bs) / 3.0 + c * d * a_sq * a_sq)
             if hk > -100:
                 b = math.sqrt(bs)
                 sp = math.sqrt(two_pi) * _phi(-b / a)
@@ -247,8 +286,7 @@ def _bivariate_cdf(upper_x: np.ndarray, upper_y: np.ndarray, rho: float) -> np.n
     """
     size = 6 if abs(rho) < 0.3 else 12 if abs(rho) < 0.75 else 20
     weights, nodes = _GL_POINTS[size]
-    return _cdf_grid(np.asarray(upper_x, float), np.asarray(upper_y, float), float(rho),
-                     weights, nodes)
+    return _cdf_grid(np.asarray(upper_x, float), np.asarray(upper_y, float), float(rho), weights, nodes)
 
 
 def _bivariate_density(x: np.ndarray, y: np.ndarray, rho: float) -> np.ndarray:
@@ -431,13 +469,9 @@ def auto_correlate(
     (3, 3)
     """
     if corr not in CORRELATION_METHODS:
-        raise InvalidInputError(
-            f"corr must be one of {', '.join(CORRELATION_METHODS)}; got {corr!r}"
-        )
+        raise InvalidInputError(f"corr must be one of {', '.join(CORRELATION_METHODS)}; got {corr!r}")
     if na_data not in NA_DATA_RULES:
-        raise InvalidInputError(
-            f"na_data must be one of {', '.join(NA_DATA_RULES)}; got {na_data!r}"
-        )
+        raise InvalidInputError(f"na_data must be one of {', '.join(NA_DATA_RULES)}; got {na_data!r}")
     values = np.asarray(data, dtype=float)
     if na_data == "listwise":
         values = values[~np.isnan(values).any(axis=1)]
@@ -445,14 +479,9 @@ def auto_correlate(
         return pd.DataFrame(values).corr(method="spearman", min_periods=2).to_numpy(copy=True)
     if corr == "pearson":
         return pairwise_pearson(values)
-    n_distinct = np.array(
-        [np.unique(column[~np.isnan(column)]).size for column in values.T]
-    )
+    n_distinct = np.array([np.unique(column[~np.isnan(column)]).size for column in values.T])
     ordinal = n_distinct <= ordinal_categories
-    if ordinal.any():
-        matrix = _mixed_correlation(values, ordinal)
-    else:
-        matrix = pairwise_pearson(values)
+    matrix = _mixed_correlation(values, ordinal) if ordinal.any() else pairwise_pearson(values)
     np.fill_diagonal(matrix, 1.0)
     if not force_pd or not np.isfinite(matrix).all():
         return matrix

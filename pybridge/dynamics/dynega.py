@@ -81,8 +81,7 @@ class DynEGAResult:
         """
         derivatives = {
             str(column): [
-                None if (isinstance(v, float) and np.isnan(v)) else v
-                for v in self.derivatives[column].tolist()
+                None if (isinstance(v, float) and np.isnan(v)) else v for v in self.derivatives[column].tolist()
             ]
             for column in self.derivatives.columns
         }
@@ -104,14 +103,10 @@ def _find_column(frame: pd.DataFrame, literal: str, argument, role: str):
         return None
     if isinstance(argument, (int, np.integer)) and not isinstance(argument, bool):
         if not 0 <= argument < frame.shape[1]:
-            raise InvalidInputError(
-                f"{role} = {argument} is not a column position (0..{frame.shape[1] - 1})"
-            )
+            raise InvalidInputError(f"{role} = {argument} is not a column position (0..{frame.shape[1] - 1})")
         return frame.columns[argument]
     if argument not in frame.columns:
-        raise InvalidInputError(
-            f"{role} column {argument!r} not found; columns are {[str(c) for c in frame.columns]}"
-        )
+        raise InvalidInputError(f"{role} column {argument!r} not found; columns are {[str(c) for c in frame.columns]}")
     return argument
 
 
@@ -163,8 +158,7 @@ def _variable_columns(frame, columns, excluded):
     else:
         chosen = score_columns(frame, exclude=excluded, numeric_only=False)
     non_numeric = [
-        str(c) for c in chosen
-        if not pd.api.types.is_numeric_dtype(frame[c]) or pd.api.types.is_bool_dtype(frame[c])
+        str(c) for c in chosen if not pd.api.types.is_numeric_dtype(frame[c]) or pd.api.types.is_bool_dtype(frame[c])
     ]
     if non_numeric:
         raise InvalidInputError(
@@ -172,9 +166,7 @@ def _variable_columns(frame, columns, excluded):
             "columns explicitly with columns=[...] or give the id column with id="
         )
     if len(chosen) < 2:
-        raise InvalidInputError(
-            f"dynEGA needs at least 2 variables, found {len(chosen)} ({[str(c) for c in chosen]})"
-        )
+        raise InvalidInputError(f"dynEGA needs at least 2 variables, found {len(chosen)} ({[str(c) for c in chosen]})")
     empty = [str(c) for c in chosen if frame[c].isna().all()]
     if empty:
         raise InvalidInputError(
@@ -202,32 +194,28 @@ def _normalise_levels(level) -> list[str]:
     levels = [level] if isinstance(level, str) else list(level)
     unknown = [x for x in levels if x not in LEVELS]
     if unknown or not levels:
-        raise InvalidInputError(
-            f"level must be one or more of {', '.join(LEVELS)}; got {level!r}"
-        )
+        raise InvalidInputError(f"level must be one or more of {', '.join(LEVELS)}; got {level!r}")
     return [x for x in LEVELS if x in levels]
 
 
-_EGA_OPTIONS = ("gamma", "lambda_min_ratio", "nlambda", "consensus_iter", "ordinal_categories",
-                "algorithm_args")
+_EGA_OPTIONS = ("gamma", "lambda_min_ratio", "nlambda", "consensus_iter", "ordinal_categories", "algorithm_args")
 
 
-def _check_arguments(data, n_embed, tau, delta, use_derivatives, zero_jitter, na_derivative,
-                     ega_options) -> None:
+def _check_arguments(data, n_embed, tau, delta, use_derivatives, zero_jitter, na_derivative, ega_options) -> None:
     """EGAnet's argument checks, as typed errors."""
     if not isinstance(data, pd.DataFrame):
-        raise InvalidInputError(
-            f"data must be a pandas DataFrame (rows = time points), got {type(data).__name__}"
-        )
+        raise InvalidInputError(f"data must be a pandas DataFrame (rows = time points), got {type(data).__name__}")
     if data.columns.duplicated().any():
         duplicated = sorted({str(c) for c in data.columns[data.columns.duplicated()]})
-        raise InvalidInputError(
-            f"duplicate column names {duplicated}; give every column a unique name"
-        )
-    for name, value, low, high in (("n_embed", n_embed, 3, np.inf), ("tau", tau, 1, 3),
-                                   ("delta", delta, 1, 3),
-                                   ("use_derivatives", use_derivatives, 0, 2),
-                                   ("zero_jitter", zero_jitter, 0, 0.001)):
+        raise InvalidInputError(f"duplicate column names {duplicated}; give every column a unique name")
+    bounded: tuple[tuple[str, float, float, float], ...] = (
+        ("n_embed", n_embed, 3, np.inf),
+        ("tau", tau, 1, 3),
+        ("delta", delta, 1, 3),
+        ("use_derivatives", use_derivatives, 0, 2),
+        ("zero_jitter", zero_jitter, 0, 0.001),
+    )
+    for name, value, low, high in bounded:
         if not isinstance(value, numbers.Real) or isinstance(value, bool):
             raise InvalidInputError(f"{name} must be a number, got {value!r}")
         if not low <= value <= high:
@@ -238,28 +226,21 @@ def _check_arguments(data, n_embed, tau, delta, use_derivatives, zero_jitter, na
     if int(use_derivatives) != use_derivatives:
         raise InvalidInputError(f"use_derivatives must be 0, 1 or 2, got {use_derivatives!r}")
     if na_derivative not in NA_DERIVATIVE_MODES:
-        raise InvalidInputError(
-            f"na_derivative must be one of {', '.join(NA_DERIVATIVE_MODES)}; got {na_derivative!r}"
-        )
+        raise InvalidInputError(f"na_derivative must be one of {', '.join(NA_DERIVATIVE_MODES)}; got {na_derivative!r}")
     unknown = sorted(set(ega_options) - set(_EGA_OPTIONS))
     if unknown:
-        raise InvalidInputError(
-            f"unknown arguments {unknown}; EGA options are {', '.join(_EGA_OPTIONS)}"
-        )
+        raise InvalidInputError(f"unknown arguments {unknown}; EGA options are {', '.join(_EGA_OPTIONS)}")
 
 
-def _unit_derivatives(series, unit_id, unit_group, unit_seed, n_embed, tau, delta,
-                      use_derivatives, na_derivative, zero_jitter, seeded) -> np.ndarray:
+def _unit_derivatives(
+    series, unit_id, unit_group, unit_seed, n_embed, tau, delta, use_derivatives, na_derivative, zero_jitter, seeded
+) -> np.ndarray:
     """One unit's selected derivative columns, jittered where constant (EGAnet)."""
     try:
         # EGAnet always fits order 2, whatever order is analysed
-        derivative = glla_matrix(series, n_embed, tau, delta, 2, na_derivative)[
-            :, :, int(use_derivatives)
-        ]
+        derivative = glla_matrix(series, n_embed, tau, delta, 2, na_derivative)[:, :, int(use_derivatives)]
     except SeriesTooShortError as err:
-        raise SeriesTooShortError(
-            f"id {unit_id!r} (group {unit_group!r}) has {series.shape[0]} rows: {err}"
-        ) from None
+        raise SeriesTooShortError(f"id {unit_id!r} (group {unit_group!r}) has {series.shape[0]} rows: {err}") from None
     return _jitter(derivative, unit_seed if seeded else 0, zero_jitter)
 
 
@@ -380,8 +361,7 @@ def dynEGA(  # noqa: N802 (EGAnet's name)
     >>> sorted(result.individual), list(result.derivatives.columns[:2])
     (['v1.mp4', 'v2.mp4'], ['a.DerivOrd1', 'b.DerivOrd1'])
     """
-    _check_arguments(data, n_embed, tau, delta, use_derivatives, zero_jitter, na_derivative,
-                     ega_options)
+    _check_arguments(data, n_embed, tau, delta, use_derivatives, zero_jitter, na_derivative, ega_options)
     levels = _normalise_levels(level)
 
     id_column = _find_column(data, "id", id, "id")
@@ -392,9 +372,7 @@ def dynEGA(  # noqa: N802 (EGAnet's name)
     if id_column is None and "video" in data.columns:
         id_column = "video"
     if id_column is None and "individual" in levels:
-        warnings.warn(
-            "no id column: the whole data is treated as one individual", stacklevel=2
-        )
+        warnings.warn("no id column: the whole data is treated as one individual", stacklevel=2)
     reduced = data.drop(columns=[id_column]) if id_column is not None else data
     group_column = _find_column(reduced, "group", group, "group")
     excluded = {c for c in (id_column, group_column) if c is not None}
@@ -405,8 +383,19 @@ def dynEGA(  # noqa: N802 (EGAnet's name)
     values = data[variables].to_numpy(dtype=float)
     seeds = reproducible_seeds(len(units), seed) if seed is not None else np.zeros(len(units))
     blocks = [
-        _unit_derivatives(values[rows], unit_id, unit_group, unit_seed, n_embed, tau, delta,
-                          use_derivatives, na_derivative, zero_jitter, seed is not None)
+        _unit_derivatives(
+            values[rows],
+            unit_id,
+            unit_group,
+            unit_seed,
+            n_embed,
+            tau,
+            delta,
+            use_derivatives,
+            na_derivative,
+            zero_jitter,
+            seed is not None,
+        )
         for (unit_id, unit_group, rows), unit_seed in zip(units, seeds)
     ]
 
@@ -415,32 +404,39 @@ def dynEGA(  # noqa: N802 (EGAnet's name)
     derivatives["id"] = np.concatenate([[u[0]] * b.shape[0] for u, b in zip(units, blocks)])
     derivatives["group"] = np.concatenate([[u[1]] * b.shape[0] for u, b in zip(units, blocks)])
 
-    options = dict(corr=corr, na_data=na_data, model=model, algorithm=algorithm,
-                   uni_method=uni_method, seed=seed, **ega_options)
+    options = dict(
+        corr=corr, na_data=na_data, model=model, algorithm=algorithm, uni_method=uni_method, seed=seed, **ega_options
+    )
     result = DynEGAResult(
         derivatives=derivatives,
-        methods=dict(n_embed=n_embed, tau=tau, delta=delta, use_derivatives=use_derivatives,
-                     level=levels, na_derivative=na_derivative, zero_jitter=zero_jitter,
-                     variables=[str(v) for v in variables], id_column=None if id_column is None
-                     else str(id_column), group_column=None if group_column is None
-                     else str(group_column), **options),
+        methods=dict(
+            n_embed=n_embed,
+            tau=tau,
+            delta=delta,
+            use_derivatives=use_derivatives,
+            level=levels,
+            na_derivative=na_derivative,
+            zero_jitter=zero_jitter,
+            variables=[str(v) for v in variables],
+            id_column=None if id_column is None else str(id_column),
+            group_column=None if group_column is None else str(group_column),
+            **options,
+        ),
     )
     if "individual" in levels:
         id_counts = pd.Series([u[0] for u in units]).value_counts()
-        keys = [
-            unit_id if id_counts[unit_id] == 1 else f"{unit_id}--{unit_group}"
-            for unit_id, unit_group, _ in units
-        ]
+        keys = [unit_id if id_counts[unit_id] == 1 else f"{unit_id}--{unit_group}" for unit_id, unit_group, _ in units]
         threads = ncores or max(1, math.ceil((os.cpu_count() or 1) / 2))
         if threads > 1 and len(blocks) > 1:
             with ThreadPoolExecutor(max_workers=threads) as pool:
-                estimates = list(pool.map(
-                    lambda pair: _individual_ega(pair[1], names, options, pair[0]),
-                    zip(keys, blocks),
-                ))
+                estimates = list(
+                    pool.map(
+                        lambda pair: _individual_ega(pair[1], names, options, pair[0]),
+                        zip(keys, blocks),
+                    )
+                )
         else:
-            estimates = [_individual_ega(block, names, options, key)
-                         for key, block in zip(keys, blocks)]
+            estimates = [_individual_ega(block, names, options, key) for key, block in zip(keys, blocks)]
         result.individual = dict(zip(keys, estimates))
     if "group" in levels:
         for label in sorted({u[1] for u in units}):
@@ -454,8 +450,11 @@ def dynEGA(  # noqa: N802 (EGAnet's name)
 def _individual_ega(block: np.ndarray, names: list[str], options: dict, key: str) -> EGAResult:
     """EGA of one unit on its usable variables, padded back to all variables (EGAnet)."""
     correlation = auto_correlate(
-        block, options["corr"], options["na_data"],
-        options.get("ordinal_categories", 7), force_pd=False,
+        block,
+        options["corr"],
+        options["na_data"],
+        options.get("ordinal_categories", 7),
+        force_pd=False,
     )
     usable = np.isfinite(correlation).all(axis=0)
     if usable.sum() < 2:
@@ -474,7 +473,12 @@ def _individual_ega(block: np.ndarray, names: list[str], options: dict, key: str
     wc = pd.Series(np.nan, index=names, name="wc")
     wc[kept] = ega.wc.to_numpy()
     return EGAResult(
-        network=network, correlation=correlation_frame, wc=wc, n_dim=ega.n_dim,
-        tefi=ega.tefi, unidimensional=ega.unidimensional, n=ega.n,
+        network=network,
+        correlation=correlation_frame,
+        wc=wc,
+        n_dim=ega.n_dim,
+        tefi=ega.tefi,
+        unidimensional=ega.unidimensional,
+        n=ega.n,
         methods={**ega.methods, "dropped_variables": [n for n in names if n not in kept]},
     )

@@ -133,9 +133,7 @@ class EGAResult:
             "tefi": None if np.isnan(self.tefi) else float(self.tefi),
             "unidimensional": bool(self.unidimensional),
             "n": int(self.n),
-            "methods": {
-                k: (v.item() if isinstance(v, np.generic) else v) for k, v in self.methods.items()
-            },
+            "methods": {k: (v.item() if isinstance(v, np.generic) else v) for k, v in self.methods.items()},
         }
 
     def plot(self, ax=None, layout: str = "circle", title: str | None = None):
@@ -181,39 +179,31 @@ def _as_frame(data) -> pd.DataFrame:
     else:
         values = np.asarray(data)
         if values.ndim != 2:
-            raise InvalidInputError(
-                f"data must be a 2-D table (rows = observations), got shape {values.shape}"
-            )
+            raise InvalidInputError(f"data must be a 2-D table (rows = observations), got shape {values.shape}")
         width = len(str(values.shape[1]))
-        frame = pd.DataFrame(
-            values, columns=[f"V{str(i + 1).zfill(width)}" for i in range(values.shape[1])]
-        )
+        frame = pd.DataFrame(values, columns=[f"V{str(i + 1).zfill(width)}" for i in range(values.shape[1])])
     if frame.columns.duplicated().any():
         duplicated = sorted({str(c) for c in frame.columns[frame.columns.duplicated()]})
-        raise InvalidInputError(
-            f"duplicate column names {duplicated}; give every variable a unique name"
-        )
+        raise InvalidInputError(f"duplicate column names {duplicated}; give every variable a unique name")
     non_numeric = [
-        str(c) for c in frame.columns
+        str(c)
+        for c in frame.columns
         if not (pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c]))
     ]
     if non_numeric:
         raise InvalidInputError(
-            f"non-numeric columns {non_numeric}; EGA needs numeric variables only "
-            "(drop identifiers and labels first)"
+            f"non-numeric columns {non_numeric}; EGA needs numeric variables only (drop identifiers and labels first)"
         )
     return frame
 
 
-def _select_gamma(correlation: np.ndarray, n: int, lambda_min_ratio: float, nlambda: int,
-                  gamma: float | None):
+def _select_gamma(correlation: np.ndarray, n: int, lambda_min_ratio: float, nlambda: int, gamma: float | None):
     """EBICglasso with EGAnet's gamma loop (0.5 -> 0.25 -> 0 while a node is isolated)."""
     lambdas = lambda_grid(correlation, nlambda, lambda_min_ratio)
     precisions = glasso_path(correlation, lambdas)
     current = 0.5 if gamma is None else float(gamma)
     while True:
-        result = ebic_glasso(correlation, n, current, nlambda, lambda_min_ratio,
-                             precisions=precisions)
+        result = ebic_glasso(correlation, n, current, nlambda, lambda_min_ratio, precisions=precisions)
         isolated = (np.abs(result.network).sum(axis=0) == 0).any()
         if gamma is not None or not isolated or current <= 0:
             return result
@@ -316,17 +306,13 @@ def EGA(  # noqa: N802 (EGAnet's name)
     )
     if is_correlation:
         if n is None:
-            raise InvalidInputError(
-                "data looks like a correlation matrix; pass the sample size as n"
-            )
+            raise InvalidInputError("data looks like a correlation matrix; pass the sample size as n")
         correlation = values
         sample_size = int(n)
     else:
         empty = [names[i] for i in np.flatnonzero(np.isnan(values).all(axis=0))]
         if empty:
-            raise InvalidInputError(
-                f"columns {empty} have no observed values; drop them before EGA"
-            )
+            raise InvalidInputError(f"columns {empty} have no observed values; drop them before EGA")
         correlation = auto_correlate(values, corr, na_data, ordinal_categories)
         sample_size = values.shape[0]
     if not np.isfinite(correlation).all():
@@ -352,8 +338,12 @@ def EGA(  # noqa: N802 (EGAnet's name)
         methods["partial"] = False
     methods.update(algorithm=algorithm, uni_method=uni_method, seed=seed)
     wc = community_detection(
-        network, algorithm, seed=seed, consensus=algorithm == "louvain",
-        consensus_iter=consensus_iter, **(algorithm_args or {}),
+        network,
+        algorithm,
+        seed=seed,
+        consensus=algorithm == "louvain",
+        consensus_iter=consensus_iter,
+        **(algorithm_args or {}),
     )
     if uni_method == "louvain":
         check = community_detection(correlation, "louvain", seed=seed)
@@ -385,4 +375,3 @@ def _leading_eigenvector(correlation: np.ndarray) -> np.ndarray:
     graph = igraph.Graph(n=absolute.shape[0], edges=list(zip(rows, cols)))
     clustering = graph.community_leading_eigenvector(weights=absolute[rows, cols].tolist())
     return renumber(clustering.membership)
-

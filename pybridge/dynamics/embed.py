@@ -8,7 +8,6 @@ for every ``tau`` and ``delta``, not only for the textbook case ``tau * delta = 
 
 from __future__ import annotations
 
-
 import numpy as np
 
 from ..errors import InvalidInputError, SeriesTooShortError
@@ -24,9 +23,7 @@ def _as_series(x, name: str = "x", ndim: int = 1) -> np.ndarray:
     values = as_float_array(x, name)
     shape_word = "one-dimensional" if ndim == 1 else "two-dimensional"
     if values.ndim != ndim:
-        raise InvalidInputError(
-            f"{name} must be {shape_word}, got shape {values.shape}"
-        )
+        raise InvalidInputError(f"{name} must be {shape_word}, got shape {values.shape}")
     return values
 
 
@@ -52,18 +49,14 @@ def _window_index(n_obs: int, n_embed: int, tau: int) -> np.ndarray:
 
 def _check_glla_arguments(n_obs, n_embed, tau, delta, order, na_derivative) -> None:
     if na_derivative not in NA_DERIVATIVE_MODES:
-        raise InvalidInputError(
-            f"na_derivative must be one of {', '.join(NA_DERIVATIVE_MODES)}; "
-            f"got {na_derivative!r}"
-        )
+        raise InvalidInputError(f"na_derivative must be one of {', '.join(NA_DERIVATIVE_MODES)}; got {na_derivative!r}")
     if int(order) != order or order < 0:
         raise InvalidInputError(f"order must be a non-negative integer, got {order!r}")
     if not delta > 0:
         raise InvalidInputError(f"delta must be positive, got {delta!r}")
     if int(n_embed) == n_embed and n_embed < order + 1:
         raise InvalidInputError(
-            f"n_embed = {n_embed} cannot identify derivatives up to order {order}; "
-            f"use n_embed >= {int(order) + 1}"
+            f"n_embed = {n_embed} cannot identify derivatives up to order {order}; use n_embed >= {int(order) + 1}"
         )
     _check_embedding(n_obs, n_embed, tau)
 
@@ -163,9 +156,7 @@ def glla(
     if na_derivative == "none" or not missing.any():
         return Embed(values, n_embed, tau) @ glla_weights(n_embed, delta, order, tau, offsets="eganet")
     if na_derivative == "kalman":
-        return Embed(_kalman_impute(values), n_embed, tau) @ glla_weights(
-            n_embed, delta, order, tau, offsets="eganet"
-        )
+        return Embed(_kalman_impute(values), n_embed, tau) @ glla_weights(n_embed, delta, order, tau, offsets="eganet")
     if na_derivative == "skipover":
         return _glla_skipover(values, missing, int(n_embed), tau, delta, int(order))
     return _glla_rowwise(values, missing, int(n_embed), int(tau), int(order))
@@ -312,8 +303,7 @@ def _kalman_impute(values: np.ndarray) -> np.ndarray:
         return _local_trend_filter(series, np.exp(log_variances) * scale, smooth=False)[0]
 
     try:
-        fit = minimize(objective, np.log([0.1, 0.01, 0.1]), method="L-BFGS-B",
-                       bounds=[(-30.0, 5.0)] * 3)
+        fit = minimize(objective, np.log([0.1, 0.01, 0.1]), method="L-BFGS-B", bounds=[(-30.0, 5.0)] * 3)
         _, levels = _local_trend_filter(series, np.exp(fit.x) * scale, smooth=True)
     except (np.linalg.LinAlgError, ValueError, FloatingPointError):
         return series  # EGAnet returns the series untouched when the fit fails

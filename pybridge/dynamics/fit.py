@@ -88,9 +88,7 @@ def tefi(correlation, wc) -> dict[str, float]:
     labels = labels[keep]
     communities = np.unique(labels)
     total = matrix_entropy(matrix)
-    entropies = np.array(
-        [matrix_entropy(matrix[np.ix_(labels == c, labels == c)]) for c in communities]
-    )
+    entropies = np.array([matrix_entropy(matrix[np.ix_(labels == c, labels == c)]) for c in communities])
     mean_entropy = float(np.nanmean(entropies))
     summed = communities.size * mean_entropy
     fit = (mean_entropy - total) + (total - summed) * np.sqrt(communities.size)

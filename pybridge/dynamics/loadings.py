@@ -91,9 +91,7 @@ def _revised(network, labels, communities):
             members = labels == community
             block_signs = _orient(network[np.ix_(members, members)])
             oriented = network[np.ix_(members, members)] * np.outer(block_signs, block_signs)
-            loadings[members, column] = (
-                np.nansum(oriented, axis=0) / (sizes[column] - 1) * sizes[column]
-            )
+            loadings[members, column] = np.nansum(oriented, axis=0) / (sizes[column] - 1) * sizes[column]
             signs[members] = block_signs
     community_sums = np.nansum(np.abs(loadings), axis=0)
     if communities.size > 1:
@@ -102,9 +100,7 @@ def _revised(network, labels, communities):
             for community in communities:
                 if community != cross:
                     members = labels == community
-                    loadings[members, column] = np.nansum(
-                        flipped[np.ix_(labels == cross, members)], axis=0
-                    )
+                    loadings[members, column] = np.nansum(flipped[np.ix_(labels == cross, members)], axis=0)
     loadings = loadings * signs[:, None]
     with np.errstate(divide="ignore", invalid="ignore"):
         standardized = loadings / community_sums ** (1 / np.log(2 * sizes))
@@ -127,9 +123,7 @@ def _greedy_signs(sign_block: np.ndarray) -> np.ndarray:
 
 def _original(network, labels, communities):
     absolute = np.abs(network)
-    loadings = np.column_stack(
-        [np.nansum(absolute[labels == c, :], axis=0) for c in communities]
-    )
+    loadings = np.column_stack([np.nansum(absolute[labels == c, :], axis=0) for c in communities])
     signed = network.copy()
     for column, community in enumerate(communities):
         members = labels == community
@@ -144,7 +138,7 @@ def _original(network, labels, communities):
                 loadings[first_members, column] *= signs
     for column, community in enumerate(communities):
         members = labels == community
-        if not np.sign(loadings[members, column].sum()) == 1:
+        if np.sign(loadings[members, column].sum()) != 1:
             loadings[members, :] = -loadings[members, :]
     with np.errstate(divide="ignore", invalid="ignore"):
         standardized = loadings / np.sqrt(np.nansum(np.abs(loadings), axis=0))
@@ -184,9 +178,7 @@ def net_loads(A, wc=None, loading_method: str = "revised") -> NetLoads:
     (6, 2)
     """
     if loading_method not in LOADING_METHODS:
-        raise InvalidInputError(
-            f"loading_method must be 'revised' or 'original'; got {loading_method!r}"
-        )
+        raise InvalidInputError(f"loading_method must be 'revised' or 'original'; got {loading_method!r}")
     if hasattr(A, "network") and hasattr(A, "wc"):
         wc = A.wc if wc is None else wc
         A = A.network
@@ -205,8 +197,7 @@ def net_loads(A, wc=None, loading_method: str = "revised") -> NetLoads:
     memberships = as_float_array(pd.Series(wc), "wc")
     if memberships.size != network.shape[0]:
         raise InvalidInputError(
-            f"wc has {memberships.size} entries for {network.shape[0]} nodes; "
-            "pass one membership per node"
+            f"wc has {memberships.size} entries for {network.shape[0]} nodes; pass one membership per node"
         )
     labels = _string_labels(memberships)
     order = np.argsort(labels, kind="stable")
@@ -219,7 +210,7 @@ def net_loads(A, wc=None, loading_method: str = "revised") -> NetLoads:
         return NetLoads(empty, empty.copy(), loading_method, pd.Series(labels, index=names))
     compute = _revised if loading_method == "revised" else _original
     unstandardized, standardized = compute(network, labels, communities)
-    row_order = []
+    row_order: list[int] = []
     for column, community in enumerate(communities):
         members = np.flatnonzero(labels == community)
         own = standardized[members, column]

@@ -18,7 +18,7 @@ __all__ = ["reproducible_seeds", "seed_to_state", "xoshiro_uniforms", "ziggurat_
 _MASK64 = (1 << 64) - 1
 
 
-def _seed_integer(seed: float) -> int:
+def _seed_integer(seed: float | None) -> int:
     """R's ``(uint64_t) REAL(seed)``; 0 means the wall clock (not reproducible)."""
     value = int(float(seed)) & _MASK64 if seed is not None else 0
     return value if value != 0 else time.time_ns() & _MASK64

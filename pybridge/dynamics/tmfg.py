@@ -84,9 +84,7 @@ def tmfg(correlation: np.ndarray, partial: bool = False) -> np.ndarray:
     for clique in cliques:
         precision[np.ix_(clique, clique)] += np.linalg.inv(signed[np.ix_(clique, clique)])
     for separator in separators:
-        precision[np.ix_(separator, separator)] -= np.linalg.inv(
-            signed[np.ix_(separator, separator)]
-        )
+        precision[np.ix_(separator, separator)] -= np.linalg.inv(signed[np.ix_(separator, separator)])
     scale = np.sqrt(np.diag(precision))
     partial_network = -precision / np.outer(scale, scale)
     np.fill_diagonal(partial_network, 0.0)

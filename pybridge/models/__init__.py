@@ -19,13 +19,13 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InvalidInputError
-from .cache import cached_snapshot, delete_cached_repo, download_snapshot, pybridge_cache_dir
 from .backend_table import backend_names, get_backend
+from .cache import cached_snapshot, delete_cached_repo, download_snapshot, pybridge_cache_dir
 from .manager import get_model, load_model, loaded_models, unload_model
 from .registry import (
-    backend_for_hub_id,
     ModelSpec,
     all_specs,
+    backend_for_hub_id,
     detect_backend,
     get_model_spec,
     register_user_model,
@@ -266,8 +266,12 @@ def _preprocessing_config(spec: ModelSpec, location: Path | None) -> dict[str, A
             except ValueError:
                 continue
             processor = content.get(key) if key is not None and isinstance(content, dict) else content
-    return {"face_crop": spec.face_crop, "processor_source": spec.processor_source,
-            "image_size": spec.image_size, "processor": processor}
+    return {
+        "face_crop": spec.face_crop,
+        "processor_source": spec.processor_source,
+        "image_size": spec.image_size,
+        "processor": processor,
+    }
 
 
 def download_model(alias: str) -> Path:
@@ -308,8 +312,10 @@ def download_model(alias: str) -> Path:
         return Path(spec.source)
     if spec.processor_source is not None and cached_snapshot(spec.processor_source) is None:
         download_snapshot(spec.processor_source)
-    return cached_snapshot(spec.hub_repo, spec.revision) or download_snapshot(
-        spec.hub_repo, spec.revision, weights_prefix=backend.weights_prefix
+    repo = spec.hub_repo
+    assert repo is not None  # hub weights of a non-local spec always name a repository
+    return cached_snapshot(repo, spec.revision) or download_snapshot(
+        repo, spec.revision, weights_prefix=backend.weights_prefix
     )
 
 
@@ -320,4 +326,6 @@ def _weights_location(spec: ModelSpec) -> Path | None:
         return Path(found) if found is not None else None
     if spec.is_local:
         return Path(spec.source) if Path(spec.source).exists() else None
-    return cached_snapshot(spec.hub_repo, spec.revision)
+    repo = spec.hub_repo
+    assert repo is not None  # hub weights of a non-local spec always name a repository
+    return cached_snapshot(repo, spec.revision)

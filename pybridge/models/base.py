@@ -104,6 +104,8 @@ class EmbeddingModel:
     """
 
     kind = "embedding"
+    # set by the loaders when the weights came from a hub snapshot folder
+    _snapshot_commit: str | None
 
     def __init__(
         self,
@@ -189,7 +191,9 @@ class EmbeddingModel:
 
         if len(images) == 0:
             return torch.empty((0, 0))
-        chunks = [self.encode_pixels(self.preprocess(images[i : i + batch_size])) for i in range(0, len(images), batch_size)]
+        chunks = [
+            self.encode_pixels(self.preprocess(images[i : i + batch_size])) for i in range(0, len(images), batch_size)
+        ]
         return torch.cat(chunks)
 
     def encode_texts(self, texts: Sequence[str]):

@@ -15,6 +15,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 import importlib.metadata
 import importlib.util
 import os
@@ -90,9 +91,11 @@ def installed_data_file(distribution: str, package: str, relative_path: str) -> 
     except importlib.metadata.PackageNotFoundError:
         installed = None
     wanted = f"{package}/{relative_path}"
-    for file in (installed.files or ()) if installed is not None else ():
-        if file.as_posix() == wanted and Path(installed.locate_file(file)).is_file():
-            return Path(installed.locate_file(file))
+    if installed is not None:
+        for file in installed.files or ():
+            # locate_file is typed as a SimplePath protocol; str() gives the same path
+            if file.as_posix() == wanted and Path(str(installed.locate_file(file))).is_file():
+                return Path(str(installed.locate_file(file)))
     # source checkouts and editable installs have no RECORD listing the data files;
     # find_spec locates a top-level package without executing its __init__
     spec = importlib.util.find_spec(package)
@@ -216,8 +219,12 @@ def download_snapshot(repo_id: str, revision: str | None = None, *, weights_pref
             patterns = [*_SUPPORT_FILES, f"{weights_prefix}*{suffix}"]
             folder = Path(
                 run_with_deadline(
-                    lambda: snapshot_download(
-                        repo_id, revision=commit or revision, allow_patterns=patterns, etag_timeout=connect
+                    functools.partial(
+                        snapshot_download,
+                        repo_id,
+                        revision=commit or revision,
+                        allow_patterns=patterns,
+                        etag_timeout=connect,
                     ),
                     deadline,
                     late(deadline, "PYBRIDGE_DOWNLOAD_DEADLINE", "deliver the files of"),

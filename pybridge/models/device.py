@@ -85,7 +85,9 @@ def resolve_device(device: Any = None):
     try:
         chosen = torch.device(device)
     except (RuntimeError, TypeError) as err:
-        raise InvalidInputError(f"device {device!r} is not a torch device name; use 'cpu', 'cuda', 'cuda:0' or 'mps'") from err
+        raise InvalidInputError(
+            f"device {device!r} is not a torch device name; use 'cpu', 'cuda', 'cuda:0' or 'mps'"
+        ) from err
     if chosen.type == "cuda" and not torch.cuda.is_available():
         raise InvalidInputError("device 'cuda' was requested but torch sees no CUDA GPU here; use device='cpu'")
     if chosen.type == "cuda" and chosen.index is not None and chosen.index >= torch.cuda.device_count():

@@ -24,10 +24,16 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from ..errors import InvalidInputError, ModelLoadError, ModelNotAvailableError, QuantizationNotSupportedError, library_errors
+from ..errors import (
+    InvalidInputError,
+    ModelLoadError,
+    ModelNotAvailableError,
+    QuantizationNotSupportedError,
+    library_errors,
+)
+from .backend_table import backend_names, get_backend
 from .cache import resolve_snapshot
 from .device import dtype_name, resolve_device, resolve_dtype, resolve_precision
-from .backend_table import backend_names, get_backend
 from .registry import ModelSpec, builtin_aliases, get_model_spec, spec_for_local_path
 
 __all__ = ["get_model", "load_model", "loaded_models", "resolve_spec", "unload_model"]
@@ -63,17 +69,16 @@ def resolve_spec(model: str | ModelSpec = "oai-base", local_model_path: str | os
     >>> resolve_spec("oai-large").source
     'openai/clip-vit-large-patch14'
     """
+    if local_model_path is None:
+        return model if isinstance(model, ModelSpec) else get_model_spec(model)
+    base: ModelSpec | None
     if isinstance(model, ModelSpec):
         base = model
-    elif local_model_path is None:
-        return get_model_spec(model)
     else:
         try:
             base = get_model_spec(model)
         except LookupError:
             base = None
-    if local_model_path is None:
-        return base
     path = Path(local_model_path).expanduser()
     if not path.exists():
         raise ModelNotAvailableError(
@@ -157,7 +162,16 @@ def get_model(
     # upstream code never runs unasked; user aliases were trusted at registration; True overrides.
     pinned = spec.is_local or bool(spec.revision) or spec.alias not in builtin_aliases()
     trust = spec.trust_remote_code and pinned if trust_remote_code is None else bool(trust_remote_code)
-    key = (spec.alias, spec.backend, spec.source, spec.revision, str(torch_device), dtype_name(torch_dtype), quant, trust)
+    key = (
+        spec.alias,
+        spec.backend,
+        spec.source,
+        spec.revision,
+        str(torch_device),
+        dtype_name(torch_dtype),
+        quant,
+        trust,
+    )
     with _LOCK:
         loaded = _LOADED.get(key)
         if loaded is None:
@@ -267,7 +281,9 @@ def _load(spec: ModelSpec, device, dtype, quantization: str | None, trust_remote
         if not folder.is_dir():
             raise ModelNotAvailableError(f"model folder {spec.source!r} of {spec.alias!r} does not exist")
     else:
-        folder = resolve_snapshot(spec.hub_repo, spec.revision, weights_prefix=backend.weights_prefix)
+        repo = spec.hub_repo
+        assert repo is not None  # hub weights of a non-local spec always name a repository
+        folder = resolve_snapshot(repo, spec.revision, weights_prefix=backend.weights_prefix)
     # Whatever a damaged checkpoint makes the libraries raise (safetensors, pickle, JSON, OS errors)
     # arrives as one typed error; pybridge's own errors pass through.
     with library_errors(

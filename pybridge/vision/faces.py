@@ -304,9 +304,7 @@ def validate_detector(detector) -> str:
     'haar'
     """
     if not isinstance(detector, str) or detector not in DETECTORS:
-        raise InvalidInputError(
-            f"detector must be one of {', '.join(map(repr, DETECTORS))}; got {detector!r}"
-        )
+        raise InvalidInputError(f"detector must be one of {', '.join(map(repr, DETECTORS))}; got {detector!r}")
     return detector
 
 
@@ -333,9 +331,7 @@ def check_face_threshold(threshold) -> float:
     """
     number = isinstance(threshold, (int, float, np.integer, np.floating)) and not isinstance(threshold, bool)
     if not number or not 0.0 <= float(threshold) <= 1.0:
-        raise InvalidInputError(
-            f"face_threshold must be a number in [0, 1] (a detector confidence); got {threshold!r}"
-        )
+        raise InvalidInputError(f"face_threshold must be a number in [0, 1] (a detector confidence); got {threshold!r}")
     return float(threshold)
 
 
@@ -384,8 +380,9 @@ def make_detector(
         return FaceDetector(detection_size=detection_size)
     from .detectors.mtcnn import MtcnnDetector
 
-    options = {} if face_threshold is None else {"threshold": face_threshold}
-    return MtcnnDetector(detection_size=detection_size, **options)
+    if face_threshold is None:
+        return MtcnnDetector(detection_size=detection_size)
+    return MtcnnDetector(detection_size=detection_size, threshold=face_threshold)
 
 
 def default_detector(
@@ -482,7 +479,9 @@ def resolve_detector(
                 f"detect_faces() and settings(); got {detector!r:.80}"
             )
         if face_threshold is not None:
-            raise InvalidInputError("face_threshold applies to a detector given by name; set the threshold on your detector object")
+            raise InvalidInputError(
+                "face_threshold applies to a detector given by name; set the threshold on your detector object"
+            )
         return None if face_selection == "none" else detector
     validate_detector(detector)
     detection_size = check_detection_size(detection_size)
@@ -648,9 +647,7 @@ def _load_haar_cascade():
     path = cv2.data.haarcascades + _CASCADE_FILE
     cascade = cv2.CascadeClassifier(path)
     if cascade.empty():
-        raise ModelLoadError(
-            f"OpenCV could not load its face cascade {path!r}; reinstall opencv-python-headless 4.x"
-        )
+        raise ModelLoadError(f"OpenCV could not load its face cascade {path!r}; reinstall opencv-python-headless 4.x")
     return cascade
 
 

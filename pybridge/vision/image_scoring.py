@@ -181,14 +181,17 @@ def image_scores(
             UserWarning,
             stacklevel=2,
         )
-    set_provenance(table, {
-        **built.provenance(),
-        "face_selection": face_selection,
-        "face_crop": built.face_crop,
-        "face_detector": detector.settings() if detector is not None else None,
-        "batch_size": batch_size,
-        "n_inputs": len(sources),
-    })
+    set_provenance(
+        table,
+        {
+            **built.provenance(),
+            "face_selection": face_selection,
+            "face_crop": built.face_crop,
+            "face_detector": detector.settings() if detector is not None else None,
+            "batch_size": batch_size,
+            "n_inputs": len(sources),
+        },
+    )
     return table
 
 

@@ -36,7 +36,7 @@ import time
 import warnings
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Union
+from typing import Any, TypeGuard, cast
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -60,11 +60,10 @@ IMAGE_EXTENSIONS: frozenset[str] = frozenset(
     {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".jfif", ".ppm", ".pgm"}
 )
 
-ImageSource = Union[str, os.PathLike, Image.Image, np.ndarray]
+ImageSource = str | os.PathLike | Image.Image | np.ndarray
 
 
-
-def is_url(source: Any) -> bool:
+def is_url(source: Any) -> TypeGuard[str]:
     """Tell whether ``source`` is an http(s) URL.
 
     Parameters
@@ -216,16 +215,12 @@ def to_rgb_array(image: ImageSource | np.ndarray) -> np.ndarray:
         return np.ascontiguousarray(np.round(array / 257.0).astype(np.uint8))
     if np.issubdtype(array.dtype, np.integer) or array.dtype == bool:
         if array.min() < 0 or array.max() > 255:
-            raise ImageReadError(
-                f"an integer image array must hold values in 0-255; got {array.min()}..{array.max()}"
-            )
+            raise ImageReadError(f"an integer image array must hold values in 0-255; got {array.min()}..{array.max()}")
         return np.ascontiguousarray(array.astype(np.uint8))
     raise ImageReadError(f"an image array must be uint8 or float; got dtype {array.dtype}")
 
 
-def list_image_files(
-    folder: str | os.PathLike, pattern: str | None = None, recursive: bool = False
-) -> list[Path]:
+def list_image_files(folder: str | os.PathLike, pattern: str | None = None, recursive: bool = False) -> list[Path]:
     """List the image files in a folder, sorted by path.
 
     Parameters
@@ -275,7 +270,9 @@ def list_image_files(
     return files
 
 
-def check_media_file(path: Path, kind: str, error: type[Exception], *, folder_hint: str = "", empty_hint: str = "") -> None:
+def check_media_file(
+    path: Path, kind: str, error: type[Exception], *, folder_hint: str = "", empty_hint: str = ""
+) -> None:
     """Raise ``error`` unless ``path`` is a non-empty file (an image or video to read).
 
     Parameters
@@ -317,8 +314,7 @@ def check_media_file(path: Path, kind: str, error: type[Exception], *, folder_hi
 
 
 def _read_file(path: Path) -> Image.Image:
-    check_media_file(path, "image", ImageReadError,
-                     folder_hint="; use image_scores_dir() or pass the folder itself")
+    check_media_file(path, "image", ImageReadError, folder_hint="; use image_scores_dir() or pass the folder itself")
     return _decode(path, repr(os.fspath(path)))
 
 
@@ -353,8 +349,10 @@ def _decode(source: Path | io.BytesIO, name: str) -> Image.Image:
 
 
 def _too_many_pixels(name: str, width: int | None, height: int | None, cap: int) -> str:
-    size = f"{width} x {height} pixels" if height is not None else (
-        f"{width:,} pixels" if width is not None else "too many pixels"
+    size = (
+        f"{width} x {height} pixels"
+        if height is not None
+        else (f"{width:,} pixels" if width is not None else "too many pixels")
     )
     return (
         f"image {name} has {size}, more than the limit of {cap:,} pixels that protects memory "
@@ -386,10 +384,13 @@ def _upright_rgb(image: Image.Image, name: str) -> Image.Image:
             lab_to_rgb = ImageCms.buildTransform(
                 ImageCms.createProfile("LAB"), ImageCms.createProfile("sRGB"), "LAB", "RGB"
             )
-            return ImageCms.applyTransform(upright, lab_to_rgb)
+            # not in place (inPlace=False), so a new image always comes back
+            return cast(Image.Image, ImageCms.applyTransform(upright, lab_to_rgb))
         return upright.convert("RGB")
     except (ValueError, OSError) as err:
-        raise ImageReadError(f"image {name} has pixel format {upright.mode!r}, which cannot be shown as RGB: {err}") from err
+        raise ImageReadError(
+            f"image {name} has pixel format {upright.mode!r}, which cannot be shown as RGB: {err}"
+        ) from err
 
 
 #: Pillow modes with more than 8 bits per sample; see :func:`_high_depth_to_rgb`.

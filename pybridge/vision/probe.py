@@ -26,12 +26,13 @@ Examples
 from __future__ import annotations
 
 import json
-import zipfile
 import os
 import warnings
+import zipfile
 from collections import OrderedDict
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
@@ -178,7 +179,9 @@ class EmotionProbe(ClassifierMixin, BaseEstimator):
         from .image_scoring import expand_inputs, image_scores
 
         if self.face_selection == "all":
-            raise InvalidInputError("EmotionProbe needs one face per image; use face_selection 'largest', 'left', 'right' or 'none'")
+            raise InvalidInputError(
+                "EmotionProbe needs one face per image; use face_selection 'largest', 'left', 'right' or 'none'"
+            )
         sources = expand_inputs(images, None, False)
         cache = self.__dict__.setdefault("_embedding_cache", OrderedDict())
         face_settings = (self.face_selection, self.detector, self.face_threshold)
@@ -491,9 +494,7 @@ class EmotionProbe(ClassifierMixin, BaseEstimator):
         predicted = self.predict(X)
         truth = np.asarray([str(v) for v in y], dtype=object)
         if len(truth) != len(predicted):
-            raise InvalidInputError(
-                f"y has {len(truth)} labels for {len(predicted)} inputs; give one label per input"
-            )
+            raise InvalidInputError(f"y has {len(truth)} labels for {len(predicted)} inputs; give one label per input")
         usable = np.array([p is not None for p in predicted])
         if not usable.any():
             raise InvalidInputError("none of the inputs has an embedding (no faces found); nothing to score")
@@ -722,7 +723,7 @@ class EmotionProbe(ClassifierMixin, BaseEstimator):
             "n_features_in": int(self.n_features_in_),
             "n_layers": len(self.layers_),
         }  # fmt: skip
-        arrays = {"metadata": np.array(json.dumps(metadata))}
+        arrays: dict[str, Any] = {"metadata": np.array(json.dumps(metadata))}
         for k, (weights, bias) in enumerate(self.layers_):
             arrays[f"weights_{k}"] = weights
             arrays[f"bias_{k}"] = bias
@@ -731,7 +732,7 @@ class EmotionProbe(ClassifierMixin, BaseEstimator):
         return target
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> "EmotionProbe":
+    def load(cls, path: str | os.PathLike) -> EmotionProbe:
         """Load a probe saved by :meth:`save`.
 
         Parameters
@@ -770,7 +771,11 @@ class EmotionProbe(ClassifierMixin, BaseEstimator):
                         "this version"
                     )
                 n_layers = metadata["n_layers"]
-                if isinstance(n_layers, bool) or not isinstance(n_layers, int) or not 1 <= n_layers <= len(stored.files):
+                if (
+                    isinstance(n_layers, bool)
+                    or not isinstance(n_layers, int)
+                    or not 1 <= n_layers <= len(stored.files)
+                ):
                     raise InvalidInputError(f"{refuse} (it names {n_layers!r} layers); {fix}")
                 layers = [(stored[f"weights_{k}"], stored[f"bias_{k}"]) for k in range(n_layers)]
         except InvalidInputError:

@@ -160,9 +160,7 @@ def read_record(path: Path, restart: str) -> dict[str, Any]:
     with library_errors(f"the record of the earlier run {os.fspath(path)!r} is damaged", restart):
         record = json.loads(path.read_text(encoding="utf-8"))
     if not isinstance(record, dict):
-        raise InvalidInputError(
-            f"the record of the earlier run {os.fspath(path)!r} is not a JSON object; {restart}"
-        )
+        raise InvalidInputError(f"the record of the earlier run {os.fspath(path)!r} is not a JSON object; {restart}")
     return record
 
 

@@ -155,8 +155,12 @@ def validate_labels(labels: Any, *, min_labels: int = 1) -> list[str]:
     if labels is None:
         raise InvalidLabelsError("labels are required for zero-shot models; pass e.g. ['happy', 'sad', 'neutral']")
     if isinstance(labels, str):
-        raise InvalidLabelsError(f"labels must be a list of strings, not the single string {labels!r}; e.g. [{labels!r}, 'neutral']")
-    labels = as_ordered_list(labels, "labels", "a list of strings in the order of the output columns", InvalidLabelsError)
+        raise InvalidLabelsError(
+            f"labels must be a list of strings, not the single string {labels!r}; e.g. [{labels!r}, 'neutral']"
+        )
+    labels = as_ordered_list(
+        labels, "labels", "a list of strings in the order of the output columns", InvalidLabelsError
+    )
     if not labels:
         raise InvalidLabelsError("labels must not be empty; pass at least two labels, e.g. ['happy', 'sad']")
     wrong = [label for label in labels if not isinstance(label, str)]
@@ -166,7 +170,11 @@ def validate_labels(labels: Any, *, min_labels: int = 1) -> list[str]:
     if blank:
         raise InvalidLabelsError(f"label {blank[0] + 1} is an empty or blank string; every label needs text")
     seen: set[str] = set()
-    duplicates = [label for label in labels if label in seen or seen.add(label)]
+    duplicates = []
+    for label in labels:
+        if label in seen:
+            duplicates.append(label)
+        seen.add(label)
     if duplicates:
         raise InvalidLabelsError(
             f"duplicate label(s) {sorted(set(duplicates))}; each label becomes one output column, so give each once"
@@ -244,7 +252,7 @@ def _fill(template: str, label: str) -> str:
 # ---------------------------------------------------------------------------- scorers
 
 # label embeddings per loaded model, keyed by (labels, templates); dropped with the model
-_TEXT_CACHE: "weakref.WeakKeyDictionary[Any, dict[tuple, Any]]" = weakref.WeakKeyDictionary()
+_TEXT_CACHE: weakref.WeakKeyDictionary[Any, dict[tuple, Any]] = weakref.WeakKeyDictionary()
 
 
 def preprocess_faces(model, faces: Sequence[np.ndarray]):
@@ -378,7 +386,8 @@ class ZeroShotScorer:
     (1, 2)
     """
 
-    def __init__(self, model, labels: Sequence[str], templates: Any = None, batch_size: int = 16) -> None:
+    # labels=None is refused by validate_labels with a typed error
+    def __init__(self, model, labels: Sequence[str] | None, templates: Any = None, batch_size: int = 16) -> None:
         self.model = model
         self.columns = validate_labels(labels, min_labels=2 if model.probability == "softmax" else 1)
         self.templates = normalise_templates(templates)
@@ -681,7 +690,9 @@ def build_scorer(
     loaded = get_model(model, local_model_path, **model_kwargs)
     if loaded.kind == "classifier":
         if templates is not None:
-            raise InvalidInputError(f"templates apply to zero-shot models only; {loaded.spec.alias!r} has fixed classes")
+            raise InvalidInputError(
+                f"templates apply to zero-shot models only; {loaded.spec.alias!r} has fixed classes"
+            )
         return ClassifierScorer(loaded, labels)
     return ZeroShotScorer(loaded, labels, templates, batch_size=batch_size)
 
@@ -788,7 +799,8 @@ def score_stream(
     columns = list(scorer.columns)
 
     def prepare_chunk(chunk: list[tuple[Any, Any]]):
-        records, crops = [], []
+        records: list[dict] = []
+        crops: list[np.ndarray] = []
         for key, item in chunk:
             try:
                 rgb = read(item)

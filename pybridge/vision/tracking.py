@@ -42,6 +42,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypedDict, cast
 
 import numpy as np
 
@@ -50,8 +51,16 @@ from .faces import FaceBox
 
 __all__ = ["DEFAULT_TRACKER_SETTINGS", "FaceTracker"]
 
+
+class _TrackerSettings(TypedDict):
+    tracker: str
+    min_iou: float
+    max_distance: float
+    max_gap: int
+
+
 #: The tracker's defaults, recorded in provenance.
-DEFAULT_TRACKER_SETTINGS: dict[str, float | int | str] = {
+DEFAULT_TRACKER_SETTINGS: _TrackerSettings = {
     "tracker": "iou-hungarian",
     "min_iou": 0.2,
     "max_distance": 1.5,
@@ -155,7 +164,8 @@ class FaceTracker:
                 ids[index] = self._next_id
                 self._tracks.append(_Track(self._next_id, box))
                 self._next_id += 1
-        return [int(track_id) for track_id in ids]
+        # every box without a match got a new id just above
+        return [int(cast(int, track_id)) for track_id in ids]
 
     def settings(self) -> dict[str, float | int | str]:
         """The tracker's settings for provenance records.

@@ -58,8 +58,11 @@ _SIMPLE: dict[str, tuple[str, str]] = {
 }
 
 
-def pole_labels(label_type: str = "definitional", custom_labels: Mapping[str, Any] | None = None,
-                dimensions: Sequence[str] = VAD_DIMENSIONS) -> dict[str, tuple[str, str]]:
+def pole_labels(
+    label_type: str = "definitional",
+    custom_labels: Mapping[str, Any] | None = None,
+    dimensions: Sequence[str] = VAD_DIMENSIONS,
+) -> dict[str, tuple[str, str]]:
     """The (high pole, low pole) description of each requested dimension.
 
     Parameters
@@ -108,8 +111,7 @@ def pole_labels(label_type: str = "definitional", custom_labels: Mapping[str, An
         high_name, low_name = POLE_NAMES[dimension]
         if not isinstance(poles, Mapping) or high_name not in poles or low_name not in poles:
             raise InvalidInputError(
-                f"custom_labels[{dimension!r}] must map {high_name!r} and {low_name!r} to a description; "
-                f"got {poles!r}"
+                f"custom_labels[{dimension!r}] must map {high_name!r} and {low_name!r} to a description; got {poles!r}"
             )
         texts = tuple(poles[name] for name in (high_name, low_name))
         if not all(isinstance(text, str) and text.strip() for text in texts):
@@ -194,8 +196,11 @@ class PolePairScorer:
 
     def provenance(self) -> dict:
         """The pole scorer's provenance plus the pole descriptions of each column."""
-        return {**self.scorer.provenance(), "labels": list(self.columns),
-                "poles": {name: list(pair) for name, pair in self.pairs.items()}}
+        return {
+            **self.scorer.provenance(),
+            "labels": list(self.columns),
+            "poles": {name: list(pair) for name, pair in self.pairs.items()},
+        }
 
 
 def vad_scores(
@@ -275,21 +280,34 @@ def vad_scores(
         raise InvalidInputError("no inputs given; pass image or video paths")
     kind = _input_kind(sources, input_type)
     if kind == "image" and video_options:
-        raise InvalidInputError(
-            f"{sorted(video_options)} apply to video only; the inputs are images"
-        )
+        raise InvalidInputError(f"{sorted(video_options)} apply to video only; the inputs are images")
     labels = list(dict.fromkeys(label for pair in pairs.values() for label in pair))
     resolve_detector(detector, face_threshold, face_detection_size, face_selection)  # fail before the model loads
-    built = build_scorer(labels, model, local_model_path, templates=templates, batch_size=batch_size,
-                         device=device, dtype=dtype, precision=precision, trust_remote_code=trust_remote_code)
+    built = build_scorer(
+        labels,
+        model,
+        local_model_path,
+        templates=templates,
+        batch_size=batch_size,
+        device=device,
+        dtype=dtype,
+        precision=precision,
+        trust_remote_code=trust_remote_code,
+    )
     if not hasattr(built, "templates"):
         raise InvalidInputError(
             f"model {model!r} has fixed classes; valence, arousal and dominance need a zero-shot model "
             "such as 'oai-base'"
         )
     scorer = PolePairScorer(built, pairs)
-    common = dict(face_selection=face_selection, scorer=scorer, batch_size=batch_size,
-                  face_detection_size=face_detection_size, detector=detector, face_threshold=face_threshold)
+    common = dict(
+        face_selection=face_selection,
+        scorer=scorer,
+        batch_size=batch_size,
+        face_detection_size=face_detection_size,
+        detector=detector,
+        face_threshold=face_threshold,
+    )
     if kind == "image":
         return image_scores(sources, **common)
     return video_scores(sources if len(sources) > 1 else sources[0], **common, **video_options)

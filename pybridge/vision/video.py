@@ -43,7 +43,7 @@ import queue
 import threading
 import warnings
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import partial
@@ -103,7 +103,9 @@ class SampledFrame(NamedTuple):
         Empty, or why ``rgb`` is missing.
     """
 
-    index: int | None
+    # the field shadows tuple.index by design (the public name of the frame position);
+    # mypy reports any NamedTuple field that overrides a tuple method
+    index: int | None  # type: ignore[assignment]
     time_s: float
     rgb: np.ndarray | None
     reason: str = ""
@@ -214,9 +216,7 @@ def sample_plan(
     if end_f == -1:
         end_opt = None
     elif end_f <= start_f:
-        raise InvalidInputError(
-            f"end must be after start ({start_f:g} s) or -1 for the end of the file; got {end!r}"
-        )
+        raise InvalidInputError(f"end must be after start ({start_f:g} s) or -1 for the end of the file; got {end!r}")
     else:
         end_opt = end_f
     return SamplePlan(nframes=nframes_i, ffreq=ffreq_i, uniform=bool(uniform), start=start_f, end=end_opt)
@@ -434,12 +434,13 @@ class _Sampler:
             # decoding broke off (truncated file), in which case they are unreadable rows.
             decoder.check_complete(info)
             frame_gap = 1.0 / info.average_fps if info.average_fps else 0.0
-            for index, time_s, frame, instant in picker.tail(frame_gap if decoder.failure else None):
+            for tail_index, time_s, frame, instant in picker.tail(frame_gap if decoder.failure else None):
                 n_rows += 1
                 if frame is None:
                     yield SampledFrame(None, instant, None, f"not decoded: {decoder.failure}")
                 else:
-                    yield partial(_to_sampled, index, time_s, frame)
+                    assert tail_index is not None  # tail gives every frame with its index
+                    yield partial(_to_sampled, tail_index, time_s, frame)
         else:
             for position, (index, time_s, frame) in enumerate(decoder.frames(plan.end)):
                 if position % plan.ffreq == 0:
@@ -602,7 +603,7 @@ class _WindowDecoder:
             return None  # the seek would land behind us
         return frames_before, wanted_pts
 
-    def _seek_to(self, wanted_pts: int | None) -> Iterator[Any] | None:
+    def _seek_to(self, wanted_pts: int | None) -> Generator[Any, None, None] | None:
         """Seek so that decoding starts at or before ``wanted_pts``; None if the stream cannot seek."""
         import av
 
@@ -629,7 +630,7 @@ class _WindowDecoder:
             raise VideoReadError(f"video {self.name} has neither frame timestamps nor a frame rate; remux it to MP4")
         return float(index / self.frame_rate)
 
-    def _decode(self) -> Iterator[Any]:
+    def _decode(self) -> Generator[Any, None, None]:
         import av
 
         try:
@@ -717,7 +718,7 @@ class _PacketIndex:
             self.exhausted = True  # a truncated tail: the decoder reports it
 
 
-def _chain(first: Any, rest: Iterator[Any]) -> Iterator[Any]:
+def _chain(first: Any, rest: Iterator[Any]) -> Generator[Any, None, None]:
     """``first`` (unless None) then ``rest``, as a generator so that ``close`` reaches ``rest``."""
     if first is not None:
         yield first
@@ -808,6 +809,8 @@ def _scan_duration(source: str | os.PathLike, stream_index: int, frame_rate) -> 
     except av.error.FFmpegError as err:
         raise VideoReadError(f"could not read video {_display_name(source)}: {err}") from err
     if last_end is not None:
+        # last_end is set only together with first, from a timestamped packet of the stream
+        assert first is not None and time_base is not None
         return float((last_end - first) * time_base)
     return float(n_packets / frame_rate) if frame_rate else 0.0
 
@@ -817,9 +820,7 @@ class _open:
 
     def __init__(self, source: str | os.PathLike) -> None:
         if not isinstance(source, (str, os.PathLike)):
-            raise InvalidInputError(
-                f"video must be a file path or an http(s) URL; got {type(source).__name__}"
-            )
+            raise InvalidInputError(f"video must be a file path or an http(s) URL; got {type(source).__name__}")
         self.source = source
         self.container = None
 
@@ -831,8 +832,7 @@ class _open:
         source, name = self.source, _display_name(self.source)
         url = is_url(source)
         if not url:
-            check_media_file(Path(source), "video", VideoReadError,
-                             empty_hint="; re-export or re-download it")
+            check_media_file(Path(source), "video", VideoReadError, empty_hint="; re-export or re-download it")
         try:
             self.container = av.open(str(source), timeout=_url_timeouts(source))
         except av.error.FFmpegError as err:
@@ -847,7 +847,11 @@ class _open:
             self.container.close()
             raise VideoReadError(f"{name} has no video stream (audio only?); pass a file with video")
         stream = streams[0]
-        width, height, cap = int(stream.codec_context.width), int(stream.codec_context.height), int(limit("PYBRIDGE_MAX_IMAGE_PIXELS"))
+        width, height, cap = (
+            int(stream.codec_context.width),
+            int(stream.codec_context.height),
+            int(limit("PYBRIDGE_MAX_IMAGE_PIXELS")),
+        )
         if width * height > cap:
             self.container.close()
             raise VideoReadError(

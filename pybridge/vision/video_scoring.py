@@ -274,17 +274,20 @@ def video_scores(
     table = set_dtypes(table[columns])
     if sink is not None:
         sink.finish(table)
-    set_provenance(table, {
-        **built.provenance(),
-        "sampling": asdict(plan),
-        "face_selection": face_selection,
-        "face_crop": built.face_crop,
-        "face_detector": detector.settings() if detector is not None else None,
-        "tracker": tracker_settings,
-        "batch_size": batch_size,
-        "decoder": _decoder_version(),
-        "videos": {str(source): asdict(info) for source, info in infos.items()},
-    })
+    set_provenance(
+        table,
+        {
+            **built.provenance(),
+            "sampling": asdict(plan),
+            "face_selection": face_selection,
+            "face_crop": built.face_crop,
+            "face_detector": detector.settings() if detector is not None else None,
+            "tracker": tracker_settings,
+            "batch_size": batch_size,
+            "decoder": _decoder_version(),
+            "videos": {str(source): asdict(info) for source, info in infos.items()},
+        },
+    )
     return table
 
 
@@ -330,8 +333,7 @@ def check_video_arguments(labels: Any = None, **options: Any) -> dict[str, Any]:
     unknown = sorted(set(options) - set(defaults))
     if unknown:
         raise InvalidInputError(
-            f"video_scores() has no argument {', '.join(map(repr, unknown))}; its arguments are "
-            f"{', '.join(defaults)}"
+            f"video_scores() has no argument {', '.join(map(repr, unknown))}; its arguments are {', '.join(defaults)}"
         )
     arguments = {**defaults, **options}
     plan = sample_plan(
@@ -344,7 +346,10 @@ def check_video_arguments(labels: Any = None, **options: Any) -> dict[str, Any]:
         precision=arguments["precision"], dtype=arguments["dtype"],
     )  # fmt: skip
     arguments["resolved_detector"] = resolve_detector(
-        arguments["detector"], arguments["face_threshold"], arguments["face_detection_size"], arguments["face_selection"]
+        arguments["detector"],
+        arguments["face_threshold"],
+        arguments["face_detection_size"],
+        arguments["face_selection"],
     )
     if arguments["out"] is not None:
         suffix = Path(os.fspath(arguments["out"])).suffix.lower()
@@ -537,7 +542,9 @@ class _OutputFile:
             "inputs": {str(i): input_identity(source) for i, source in enumerate(sources)},
         }
         if self.path.is_dir():
-            raise InvalidInputError(f"out={os.fspath(self.path)!r} is a folder; pass the path of a .csv or .parquet file")
+            raise InvalidInputError(
+                f"out={os.fspath(self.path)!r} is a folder; pass the path of a .csv or .parquet file"
+            )
         self.started = self.path.exists() or self.parts.exists()
         if self.started and not self.resume:
             raise InvalidInputError(
@@ -662,9 +669,10 @@ class _FrameFolder:
         from PIL import Image
 
         image = sampled.rgb
+        assert image is not None  # only decoded frames are saved
         if record.get("face_found"):
             box = FaceBox(*(int(record[key]) for key in ("face_x", "face_y", "face_w", "face_h")))
-            image = crop_face(sampled.rgb, box, face_crop)
+            image = crop_face(image, box, face_crop)
         face = "" if record.get("face_id") is None else f"_face{int(record['face_id'])}"
         frame = "na" if sampled.index is None else f"{sampled.index:06d}"
         stem = f"{_video_stem(video)}_f{frame}_t{sampled.time_s:.3f}{face}"

@@ -98,7 +98,7 @@ def fetch_youtube_video(url: str, folder: str | os.PathLike | None = None) -> Pa
     except ImportError as err:
         raise MissingDependencyError(
             f"scoring the YouTube video {url} needs the optional package pytubefix: "
-            "pip install \"pybridge-emotion[youtube]\" (or download the video and pass the file)"
+            'pip install "pybridge-emotion[youtube]" (or download the video and pass the file)'
         ) from err
     target.parent.mkdir(parents=True, exist_ok=True)
     try:

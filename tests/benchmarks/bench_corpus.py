@@ -54,9 +54,13 @@ def main() -> None:
         finally:
             cluster.close()
 
-    print(f"{args.videos} videos x {args.nframes} frames, oai-base architecture (random weights), {os.cpu_count()} cores")
+    print(
+        f"{args.videos} videos x {args.nframes} frames, oai-base architecture (random weights), {os.cpu_count()} cores"
+    )
     for name, result in results.items():
-        print(f"  {name:32s} {result.frames_per_second:7.2f} frames/s  ({result.seconds:.1f} s, {result.failed} failed)")
+        print(
+            f"  {name:32s} {result.frames_per_second:7.2f} frames/s  ({result.seconds:.1f} s, {result.failed} failed)"
+        )
     one, two = results["1 worker(s)"], results["2 worker(s)"]
     print(f"  ratio 2 workers / 1 worker: {two.frames_per_second / one.frames_per_second:.2f}x")
 

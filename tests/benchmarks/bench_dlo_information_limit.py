@@ -36,8 +36,8 @@ from pathlib import Path
 import numba
 import numpy as np
 import torch
-
 from bench_dlo_recovery import DT, MIN_R, pearson_interval, simulate_conditions
+
 from pybridge.dlo.kalman import _filter_sums_fast
 from pybridge.dlo.neural import estimate_neural
 from pybridge.dlo.simulate import exact_discretization, period_damping_to_eta_zeta, stationary_covariance
@@ -49,19 +49,24 @@ SIGMA_GRID = np.exp(np.linspace(np.log(1e-3), np.log(1e2), 240))
 # U(0, 0.2) with probability 0.8 and U(0, 0.5) with 0.2, on cells 0.025 wide.
 _NOISE_CELLS = np.linspace(0.0125, 0.4875, 20)
 NOISE_GRID = np.concatenate([[0.0], _NOISE_CELLS])
-NOISE_PRIOR = np.concatenate(
-    [[0.25], 0.75 * 0.025 * np.where(_NOISE_CELLS < 0.2, 0.8 / 0.2 + 0.2 / 0.5, 0.2 / 0.5)]
-)
+NOISE_PRIOR = np.concatenate([[0.25], 0.75 * 0.025 * np.where(_NOISE_CELLS < 0.2, 0.8 / 0.2 + 0.2 / 0.5, 0.2 / 0.5)])
 
 SPECIALISTS = {
     "told T=100 and no noise": TrainingPrior(
-        supported_share=1.0, zero_noise_probability=1.0, gap_probability=0.0,
-        typical_length=(100, 100), typical_length_probability=1.0,
+        supported_share=1.0,
+        zero_noise_probability=1.0,
+        gap_probability=0.0,
+        typical_length=(100, 100),
+        typical_length_probability=1.0,
     ),
     "told T=100 and noise 10 %": TrainingPrior(
-        supported_share=1.0, zero_noise_probability=0.0, gap_probability=0.0,
-        noise_share=(0.1, 0.1), supported_noise_share=(0.1, 0.1),
-        typical_length=(100, 100), typical_length_probability=1.0,
+        supported_share=1.0,
+        zero_noise_probability=0.0,
+        gap_probability=0.0,
+        noise_share=(0.1, 0.1),
+        supported_noise_share=(0.1, 0.1),
+        typical_length=(100, 100),
+        typical_length_probability=1.0,
     ),
     "told T=100 only": TrainingPrior(typical_length=(100, 100), typical_length_probability=1.0),
 }
@@ -75,9 +80,18 @@ def _grid_filter_sums(y, transition, noise, stationary, r2):
     log_det, syy, syc, scc = np.empty(n_points), np.empty(n_points), np.empty(n_points), np.empty(n_points)
     for i in range(n_points):
         log_det[i], syy[i], syc[i], scc[i], _ = _filter_sums_fast(
-            y, transition[i, 0, 0], transition[i, 0, 1], transition[i, 1, 0], transition[i, 1, 1],
-            noise[i, 0, 0], noise[i, 0, 1], noise[i, 1, 1],
-            stationary[i, 0, 0], stationary[i, 0, 1], stationary[i, 1, 1], r2[i],
+            y,
+            transition[i, 0, 0],
+            transition[i, 0, 1],
+            transition[i, 1, 0],
+            transition[i, 1, 1],
+            noise[i, 0, 0],
+            noise[i, 0, 1],
+            noise[i, 1, 1],
+            stationary[i, 0, 0],
+            stationary[i, 0, 1],
+            stationary[i, 1, 1],
+            r2[i],
         )
     return log_det, syy, syc, scc
 
@@ -115,7 +129,9 @@ class DesignGrid:
         for share, prior in zip(noise_shares, noise_prior):
             constant, residual = self.profile(y, float(share))
             log_posterior.append(
-                np.log(prior) - 0.5 * (
+                np.log(prior)
+                - 0.5
+                * (
                     (n - 1) * np.log(SIGMA_GRID[None, :] ** 2)
                     + constant[:, None]
                     + residual[:, None] / SIGMA_GRID[None, :] ** 2
@@ -144,8 +160,9 @@ def _row(name: str, eta: np.ndarray, zeta: np.ndarray, truth) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--oracle-networks", action="store_true",
-                        help="also train and score the networks told the length / noise level")
+    parser.add_argument(
+        "--oracle-networks", action="store_true", help="also train and score the networks told the length / noise level"
+    )
     parser.add_argument("--out", type=Path, default=None, help="folder for those networks")
     parser.add_argument("--steps", type=int, default=8000)
     args = parser.parse_args(argv)
@@ -163,8 +180,10 @@ def main(argv: list[str] | None = None) -> int:
 
     grid = DesignGrid()
     conditions = list(zip(simulate_conditions()[:2], (0.0, 0.1)))  # T = 100, noise 0 and 10 %
-    print(f"Pearson r with the truth [95 % interval] and RMSE, 200 held-out series per condition "
-          f"(goals: eta r >= {MIN_R['eta']}, zeta r >= {MIN_R['zeta']})")
+    print(
+        f"Pearson r with the truth [95 % interval] and RMSE, 200 held-out series per condition "
+        f"(goals: eta r >= {MIN_R['eta']}, zeta r >= {MIN_R['zeta']})"
+    )
     for data, design_share in conditions:
         truth = data["truth"]
         print(f"\n{data['name']}")
@@ -177,8 +196,9 @@ def main(argv: list[str] | None = None) -> int:
         ):
             started = time.perf_counter()
             means = np.array([grid.posterior_mean(y, shares, prior) for y in data["y"]])
-            print(_row(label, means[:, 0], means[:, 1], truth)
-                  + f"   [{time.perf_counter() - started:.0f} s]", flush=True)
+            print(
+                _row(label, means[:, 0], means[:, 1], truth) + f"   [{time.perf_counter() - started:.0f} s]", flush=True
+            )
     return 0
 
 

@@ -60,14 +60,22 @@ def simulate_conditions(seed: int = BENCHMARK_SEED) -> list[dict]:
         eta, zeta = period_damping_to_eta_zeta(period, ratio, dt=DT)
         stationary_sd = np.sqrt(sigma_q**2 / (2.0 * eta * zeta))
         simulation = simulate_dlo(
-            eta, zeta, sigma_q, n_steps=length, dt=DT, n_series=N_PER_CONDITION,
-            meas_sd=noise_share * stationary_sd, seed=rng,
+            eta,
+            zeta,
+            sigma_q,
+            n_steps=length,
+            dt=DT,
+            n_series=N_PER_CONDITION,
+            meas_sd=noise_share * stationary_sd,
+            seed=rng,
         )
-        sets.append({
-            "name": f"T={length} noise={noise_share:g}",
-            "y": simulation.y,
-            "truth": pd.DataFrame({"eta": eta, "zeta": zeta, "sigma_q": sigma_q}),
-        })
+        sets.append(
+            {
+                "name": f"T={length} noise={noise_share:g}",
+                "y": simulation.y,
+                "truth": pd.DataFrame({"eta": eta, "zeta": zeta, "sigma_q": sigma_q}),
+            }
+        )
     return sets
 
 
@@ -105,9 +113,7 @@ def classical_fits(sets: list[dict], cache: Path | None) -> tuple[list[pd.DataFr
                 rows.append({"failed": repr(err)})
         glla_frames.append(pd.DataFrame(rows))
     if cache is not None:
-        pd.to_pickle(
-            {"seed": BENCHMARK_SEED, "kalman": kalman_frames, "glla": glla_frames}, cache
-        )
+        pd.to_pickle({"seed": BENCHMARK_SEED, "kalman": kalman_frames, "glla": glla_frames}, cache)
     return kalman_frames, glla_frames
 
 
@@ -121,8 +127,7 @@ def metrics(estimates: pd.DataFrame, truth: pd.DataFrame, parameter: str) -> dic
     """RMSE, bias, Pearson r (with its 95 % interval) and interval coverage of one
     parameter (failures excluded)."""
     if parameter not in estimates:
-        return {"rmse": np.nan, "bias": np.nan, "r": np.nan, "r_lo": np.nan, "r_hi": np.nan,
-                "coverage": np.nan, "n": 0}
+        return {"rmse": np.nan, "bias": np.nan, "r": np.nan, "r_lo": np.nan, "r_hi": np.nan, "coverage": np.nan, "n": 0}
     estimate = estimates[parameter].to_numpy(float)
     true = truth[parameter].to_numpy(float)
     ok = np.isfinite(estimate)
@@ -181,7 +186,9 @@ def main(argv: list[str] | None = None) -> int:
         n_failed = int((~admissible).sum())
         checks.append((f"{data['name']}: network failures = {n_failed} (0 required)", n_failed == 0))
         kalman_failed = int(kal_est["eta"].isna().sum()) if "eta" in kal_est else len(kal_est)
-        kalman_unconverged = int((~kal_est["converged"].fillna(False).astype(bool)).sum()) if "converged" in kal_est else len(kal_est)
+        kalman_unconverged = (
+            int((~kal_est["converged"].fillna(False).astype(bool)).sum()) if "converged" in kal_est else len(kal_est)
+        )
         for parameter in PARAMETERS:
             constant = float(np.sqrt(np.mean((truth[parameter] - truth[parameter].median()) ** 2)))
             per_method = {
@@ -197,19 +204,41 @@ def main(argv: list[str] | None = None) -> int:
                 )
             for method, values in per_method.items():
                 rows.append({"condition": data["name"], "parameter": parameter, "method": method, **values})
-            rows.append({"condition": data["name"], "parameter": parameter, "method": "constant",
-                         "rmse": constant, "bias": np.nan, "r": np.nan, "coverage": np.nan, "n": len(truth)})
+            rows.append(
+                {
+                    "condition": data["name"],
+                    "parameter": parameter,
+                    "method": "constant",
+                    "rmse": constant,
+                    "bias": np.nan,
+                    "r": np.nan,
+                    "coverage": np.nan,
+                    "n": len(truth),
+                }
+            )
             for method, frame in (("network", net_est), ("kalman", kal_est)):
                 pooled[method][parameter].append(frame[parameter].to_numpy(float) - truth[parameter].to_numpy(float))
             net, kal = per_method["network"], per_method["kalman"]
             label = f"{data['name']} {parameter}"
-            checks.append((f"{label}: RMSE {net['rmse']:.4g} <= 1.10 x Kalman {kal['rmse']:.4g}",
-                           net["rmse"] <= MAX_RATIO_TO_KALMAN * kal["rmse"]))
-            checks.append((f"{label}: RMSE {net['rmse']:.4g} <= 0.65 x constant {constant:.4g}",
-                           net["rmse"] <= MAX_RATIO_TO_CONSTANT * constant))
+            checks.append(
+                (
+                    f"{label}: RMSE {net['rmse']:.4g} <= 1.10 x Kalman {kal['rmse']:.4g}",
+                    net["rmse"] <= MAX_RATIO_TO_KALMAN * kal["rmse"],
+                )
+            )
+            checks.append(
+                (
+                    f"{label}: RMSE {net['rmse']:.4g} <= 0.65 x constant {constant:.4g}",
+                    net["rmse"] <= MAX_RATIO_TO_CONSTANT * constant,
+                )
+            )
             checks.append((f"{label}: r {net['r']:.3f} >= {MIN_R[parameter]}", net["r"] >= MIN_R[parameter]))
-            checks.append((f"{label}: coverage {net['coverage']:.3f} in [0.85, 0.95]",
-                           COVERAGE_RANGE[0] <= net["coverage"] <= COVERAGE_RANGE[1]))
+            checks.append(
+                (
+                    f"{label}: coverage {net['coverage']:.3f} in [0.85, 0.95]",
+                    COVERAGE_RANGE[0] <= net["coverage"] <= COVERAGE_RANGE[1],
+                )
+            )
         print(f"{data['name']}: Kalman failures {kalman_failed}, not converged {kalman_unconverged}")
 
     for parameter in PARAMETERS:
@@ -220,9 +249,13 @@ def main(argv: list[str] | None = None) -> int:
         rows.append({"condition": "pooled", "parameter": parameter, "method": "network", "rmse": net_rmse})
         rows.append({"condition": "pooled", "parameter": parameter, "method": "kalman", "rmse": kal_rmse})
         checks.append((f"pooled {parameter}: RMSE {net_rmse:.4g} < Kalman {kal_rmse:.4g}", net_rmse < kal_rmse))
-    checks.append((f"speed: {neural_ms:.3f} ms per series batched <= {MAX_MS_PER_SERIES} "
-                   f"(Kalman ML {kalman_ms:.1f} ms per series, {kalman_ms / neural_ms:.0f}x slower)",
-                   neural_ms <= MAX_MS_PER_SERIES))
+    checks.append(
+        (
+            f"speed: {neural_ms:.3f} ms per series batched <= {MAX_MS_PER_SERIES} "
+            f"(Kalman ML {kalman_ms:.1f} ms per series, {kalman_ms / neural_ms:.0f}x slower)",
+            neural_ms <= MAX_MS_PER_SERIES,
+        )
+    )
 
     table = pd.DataFrame(rows)
     with pd.option_context("display.max_rows", 500, "display.width", 160, "display.float_format", "{:.4g}".format):

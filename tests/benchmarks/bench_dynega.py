@@ -125,17 +125,29 @@ def parity() -> None:
     report = {}
     cases = load("glla_embed.json")["glla"]
     report["glla_embed.json (13 glla cases)"] = max(
-        np.nanmax(np.abs(glla(np.array([np.nan if v is None else v for v in c["x"]], float),
-                              c["args"]["n.embed"], c["args"]["tau"], c["args"]["delta"],
-                              c["args"]["order"], c["args"]["na.derivative"])
-                         - _matrix(c["result"])))
+        np.nanmax(
+            np.abs(
+                glla(
+                    np.array([np.nan if v is None else v for v in c["x"]], float),
+                    c["args"]["n.embed"],
+                    c["args"]["tau"],
+                    c["args"]["delta"],
+                    c["args"]["order"],
+                    c["args"]["na.derivative"],
+                )
+                - _matrix(c["result"])
+            )
+        )
         for c in cases
     )
     population = load("dynega_population.json")
-    runs = {"derivatives_0": {"use_derivatives": 0}, "derivatives_1": {},
-            "derivatives_2": {"use_derivatives": 2},
-            "derivatives_1_louvain": {"algorithm": "louvain"},
-            "derivatives_1_TMFG": {"model": "TMFG"}}
+    runs = {
+        "derivatives_0": {"use_derivatives": 0},
+        "derivatives_1": {},
+        "derivatives_2": {"use_derivatives": 2},
+        "derivatives_1_louvain": {"algorithm": "louvain"},
+        "derivatives_1_TMFG": {"model": "TMFG"},
+    }
     for key, kwargs in runs.items():
         result = dynEGA(sim, seed=1, **kwargs)
         errors = [_ega_error(result.population, population[key]["ega"])]
@@ -161,18 +173,20 @@ def parity() -> None:
     steps = load("ega_steps.json")
     derivatives = pd.read_csv(folder / "derivatives_d1.csv.gz")
     first = derivatives[derivatives["id"] == 1].iloc[:, :24]
-    inputs = {"population": derivatives.iloc[:, :24], "individual_1": first,
-              "rank_deficient": first.iloc[:20]}
+    inputs = {"population": derivatives.iloc[:, :24], "individual_1": first, "rank_deficient": first.iloc[:20]}
     for block, data in inputs.items():
         expected = steps[block]
         ega = EGA(data, seed=1)
-        errors = [_ega_error(ega, expected["EGA_walktrap"]["ega"]),
-                  np.abs(ega.correlation.to_numpy() - _matrix(expected["correlation"]["matrix"])).max()]
+        errors = [
+            _ega_error(ega, expected["EGA_walktrap"]["ega"]),
+            np.abs(ega.correlation.to_numpy() - _matrix(expected["correlation"]["matrix"])).max(),
+        ]
         for method in ("revised", "original"):
             loads = net_loads(ega, loading_method=method)
             for part in ("unstd", "std"):
-                errors.append(np.nanmax(np.abs(getattr(loads, part).to_numpy()
-                                               - _matrix(expected["net.loads"][method][part]))))
+                errors.append(
+                    np.nanmax(np.abs(getattr(loads, part).to_numpy() - _matrix(expected["net.loads"][method][part])))
+                )
         scores = net_scores(data, ega).to_numpy()
         rows = _matrix(expected["net.scores"].get("first_rows") or expected["net.scores"]["rows"])
         errors.append(np.abs(scores[: len(rows)] - rows).max())

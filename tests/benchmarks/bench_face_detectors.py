@@ -136,7 +136,11 @@ class _BlazeFace:
         faces = []
         for x1, y1, x2, y2, score in boxes[_nms(boxes, 0.3)]:
             x1, y1 = max(0, int(x1)), max(0, int(y1))
-            faces.append(DetectedFace(FaceBox(x1, y1, max(1, int(min(width, x2)) - x1), max(1, int(min(height, y2)) - y1)), float(score)))
+            faces.append(
+                DetectedFace(
+                    FaceBox(x1, y1, max(1, int(min(width, x2)) - x1), max(1, int(min(height, y2)) - y1)), float(score)
+                )
+            )
         return faces
 
 
@@ -162,7 +166,9 @@ def accuracy(media: Path) -> None:
     images = {name: _rgb(media / name) for name in KNOWN_FACES}
     canvas = _canvas()
     print("1. photographs with known faces (13 faces in 10 images, one of them faceless)")
-    print(f"   {'detector':36s} {'found':>5s} {'false':>5s} {'missed':>6s} {'ms/image':>8s}  largest face on the canvas")
+    print(
+        f"   {'detector':36s} {'found':>5s} {'false':>5s} {'missed':>6s} {'ms/image':>8s}  largest face on the canvas"
+    )
     for name, detector in _detectors().items():
         found = false = missed = 0
         started = time.perf_counter()
@@ -201,7 +207,9 @@ def end_to_end(frames: list[np.ndarray], repeats: int) -> None:
         Image.fromarray(frame).save(path, quality=90)
         paths.append(str(path))
     settings = {"haar": {"detector": "haar"}, "mtcnn": {}}
-    print(f'3. image_scores(model="cnn-fer") end to end, {len(frames)} frames of 1280x720, best of {repeats}, interleaved')
+    print(
+        f'3. image_scores(model="cnn-fer") end to end, {len(frames)} frames of 1280x720, best of {repeats}, interleaved'
+    )
     for label, inputs in (("JPEG files", paths), ("arrays", frames)):
         for options in settings.values():
             image_scores(inputs[:2], model="cnn-fer", progress=False, **options)  # load weights, warm up
@@ -257,7 +265,9 @@ def tracking(media: Path) -> None:
         "two faces side by side walking right together (48 frames)": _side_by_side([first, second[:164]], n_frames=48),
     }  # fmt: skip
     for title, frames in scenes.items():
-        detections = [sorted((face.box for face in detector.detect_faces(frame)), key=lambda box: box.x) for frame in frames]
+        detections = [
+            sorted((face.box for face in detector.detect_faces(frame)), key=lambda box: box.x) for frame in frames
+        ]
         _track_table(title, detections, frames)
 
 

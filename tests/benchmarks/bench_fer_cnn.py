@@ -53,9 +53,7 @@ def main(count: int = 256, threads: int = 1) -> None:
     except ImportError:
         print("ai-edge-litert not installed: no LiteRT comparison")
         return
-    interpreter = Interpreter(
-        model_path=str(model.weights_path.parent / TFLITE_NAME), num_threads=threads
-    )
+    interpreter = Interpreter(model_path=str(model.weights_path.parent / TFLITE_NAME), num_threads=threads)
     interpreter.allocate_tensors()
     input_index = interpreter.get_input_details()[0]["index"]
     output_index = interpreter.get_output_details()[0]["index"]

@@ -182,7 +182,9 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     rgb = [np.asarray(Image.open(p).convert("RGB")) for p in paths]
     detector = FaceDetector()
     crops = [crop_face(image, select_faces(detector.detect(image), "largest")[0]) for image in rgb]
-    loaded = {precision: get_model("bench", local_model_path=model_dir, precision=precision) for precision in precisions}
+    loaded = {
+        precision: get_model("bench", local_model_path=model_dir, precision=precision) for precision in precisions
+    }
     pixels = loaded["fp32"].preprocess([Image.fromarray(c) for c in crops])
 
     def bare_encoder(precision: str, batch: int, count: int):
@@ -219,7 +221,9 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     base_single, base_folder = best["base_single"] / k, best["base_folder"] / n
     print(f"{n} face images of {args.size}x{args.size} px, {len(LABELS)} labels, {k} one-image calls; "
           f"best of {args.repeats} alternating rounds")  # fmt: skip
-    print(f"baseline (transforEmotion-style, fp32): one call {base_single:.4f} s/image, folder {base_folder:.4f} s/image")
+    print(
+        f"baseline (transforEmotion-style, fp32): one call {base_single:.4f} s/image, folder {base_folder:.4f} s/image"
+    )
     print(f"stages alone: Haar {t_detect / n:.4f} s/image, preprocessing {t_preprocess / n:.4f} s/image")
     results: dict[str, float] = {"baseline_one_call_s": base_single, "baseline_folder_s": base_folder}
     for precision in precisions:
@@ -243,11 +247,15 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     goals = {"bf16": (5.0, 4.0), "fp32": (None, 2.5)}
     for precision in precisions:
         one_goal, folder_goal = goals[precision]
-        line = f"goals {precision}: folder >= {folder_goal} ({results[f'speedup_folder_{precision}']:.2f}x, bound " \
-               f"{results[f'folder_bound_{precision}']:.2f}x)"
+        line = (
+            f"goals {precision}: folder >= {folder_goal} ({results[f'speedup_folder_{precision}']:.2f}x, bound "
+            f"{results[f'folder_bound_{precision}']:.2f}x)"
+        )
         if one_goal:
-            line += f", one call >= {one_goal} ({results[f'speedup_one_call_{precision}']:.2f}x, bound " \
-                    f"{results[f'one_call_bound_{precision}']:.2f}x)"
+            line += (
+                f", one call >= {one_goal} ({results[f'speedup_one_call_{precision}']:.2f}x, bound "
+                f"{results[f'one_call_bound_{precision}']:.2f}x)"
+            )
         print(line)
 
     if args.startup_runs:

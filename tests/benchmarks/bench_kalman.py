@@ -59,22 +59,24 @@ def main() -> None:
     print(f"converged: {converged.sum()}/{N_SERIES}")
     print(f"time per series: {elapsed / N_SERIES:.3f} s")
     ok = ~np.isnan(estimates[:, 0])
-    print(f"{'parameter':<14}{'range':>18}{'RMSE':>10}{'bias':>10}{'med |rel err|':>15}"
-          f"{'90% cover':>11}")
+    print(f"{'parameter':<14}{'range':>18}{'RMSE':>10}{'bias':>10}{'med |rel err|':>15}{'90% cover':>11}")
     for j, name in enumerate(("eta", "zeta", "sigma_q")):
         err = estimates[ok, j] - truth[ok, j]
         rel = np.median(np.abs(err / truth[ok, j]))
         span = f"[{truth[:, j].min():.3g}, {truth[:, j].max():.3g}]"
         cover = np.mean((lower[ok, j] <= truth[ok, j]) & (truth[ok, j] <= upper[ok, j]))
-        print(f"{name:<14}{span:>18}{np.sqrt(np.mean(err**2)):>10.4f}{err.mean():>10.4f}"
-              f"{rel:>15.3f}{cover:>11.2f}")
+        print(f"{name:<14}{span:>18}{np.sqrt(np.mean(err**2)):>10.4f}{err.mean():>10.4f}{rel:>15.3f}{cover:>11.2f}")
     est_period, est_ratio = eta_zeta_to_period_damping(estimates[ok, 0], estimates[ok, 1], dt=DT)
     finite = np.isfinite(est_period)
-    for name, est, true in (("period (fr)", est_period[finite], period[ok][finite]),
-                            ("damping ratio", est_ratio, ratio[ok])):
+    for name, est, true in (
+        ("period (fr)", est_period[finite], period[ok][finite]),
+        ("damping ratio", est_ratio, ratio[ok]),
+    ):
         err = est - true
-        print(f"{name:<14}{'':>18}{np.sqrt(np.mean(err**2)):>10.4f}{err.mean():>10.4f}"
-              f"{np.median(np.abs(err / true)):>15.3f}")
+        print(
+            f"{name:<14}{'':>18}{np.sqrt(np.mean(err**2)):>10.4f}{err.mean():>10.4f}"
+            f"{np.median(np.abs(err / true)):>15.3f}"
+        )
     print(f"over-damped estimates (no period): {(~finite).sum()}")
 
 

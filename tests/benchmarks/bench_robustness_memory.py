@@ -134,7 +134,9 @@ def main() -> None:
         result = json.loads(done.stdout.strip().splitlines()[-1])
         worst = max(worst, result["peak_bytes"])
         print(f"{name:<28}{result['peak_bytes'] / 1e6:>9.0f}{result['seconds']:>9.1f}  {result['outcome']}")
-    print(f"largest peak {worst / 1e6:.0f} MB; bound {LIMIT_BYTES / 1e6:.0f} MB: {'within' if worst <= LIMIT_BYTES else 'EXCEEDED'}")
+    print(
+        f"largest peak {worst / 1e6:.0f} MB; bound {LIMIT_BYTES / 1e6:.0f} MB: {'within' if worst <= LIMIT_BYTES else 'EXCEEDED'}"
+    )
 
 
 if __name__ == "__main__":

@@ -243,7 +243,9 @@ def main() -> None:
         if not clip.exists():
             started = time.perf_counter()
             media.make_benchmark_clip(clip, seconds=seconds)
-            print(f"generated {clip.name} ({clip.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - started:.1f} s")
+            print(
+                f"generated {clip.name} ({clip.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - started:.1f} s"
+            )
         clips[seconds] = clip
 
     long_clip, short_clip = clips[args.seconds], clips[max(1, args.seconds // 5)]

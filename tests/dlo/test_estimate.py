@@ -42,8 +42,19 @@ def test_input_forms_agree(series):
 
 def test_kalman_columns_and_intervals(series):
     table = estimate_dlo(series[:1], dt=0.5, method="kalman")
-    for column in ("eta", "zeta", "sigma_q", "meas_sd", "eta_se", "eta_lo", "eta_hi",
-                   "sigma_q_lo", "loglik", "n_obs", "converged"):
+    for column in (
+        "eta",
+        "zeta",
+        "sigma_q",
+        "meas_sd",
+        "eta_se",
+        "eta_lo",
+        "eta_hi",
+        "sigma_q_lo",
+        "loglik",
+        "n_obs",
+        "converged",
+    ):
         assert column in table.columns
     row = table.iloc[0]
     assert row.converged and row.eta_lo < row.eta < row.eta_hi < 0
@@ -57,11 +68,21 @@ def _scores_table(series):
     frames = np.arange(200)
     parts = []
     for video, offset in (("b.mp4", 0), ("a.mp4", 1)):
-        part = pd.DataFrame({
-            "video": video, "frame": frames, "time_s": frames * 0.2,
-            "face_found": True, "face_x": 1.0, "face_y": 2.0, "face_w": 3.0, "face_h": 4.0,
-            "reason": "", "happy": series[offset] + 0.5, "sad": series[offset + 1] + 0.3,
-        })
+        part = pd.DataFrame(
+            {
+                "video": video,
+                "frame": frames,
+                "time_s": frames * 0.2,
+                "face_found": True,
+                "face_x": 1.0,
+                "face_y": 2.0,
+                "face_w": 3.0,
+                "face_h": 4.0,
+                "reason": "",
+                "happy": series[offset] + 0.5,
+                "sad": series[offset + 1] + 0.3,
+            }
+        )
         parts.append(part)
     table = pd.concat(parts, ignore_index=True)
     table.loc[10:14, ["happy", "sad"]] = np.nan  # frames without a face
@@ -73,7 +94,10 @@ def test_video_scores_table_one_fit_per_video_and_label(series):
     table = _scores_table(series)
     result = estimate_dlo(table, dt=None, method="glla")
     assert result[["video", "label"]].values.tolist() == [
-        ["b.mp4", "happy"], ["b.mp4", "sad"], ["a.mp4", "happy"], ["a.mp4", "sad"]
+        ["b.mp4", "happy"],
+        ["b.mp4", "sad"],
+        ["a.mp4", "happy"],
+        ["a.mp4", "sad"],
     ]
     expected = fit_dlo_glla(table.loc[table.video == "a.mp4", "sad"].to_numpy(), dt=0.2)
     assert result.iloc[3]["eta"] == pytest.approx(expected.eta, rel=1e-12)
@@ -106,11 +130,13 @@ def test_neural_dispatch(monkeypatch, series):
 
     def fake_estimate_neural(series_list, dt):
         calls.append((len(series_list), dt))
-        return pd.DataFrame({"eta": [-1.0] * len(series_list), "zeta": -0.5, "sigma_q": 0.2,
-                             "n_obs": [len(s) for s in series_list]})
+        return pd.DataFrame(
+            {"eta": [-1.0] * len(series_list), "zeta": -0.5, "sigma_q": 0.2, "n_obs": [len(s) for s in series_list]}
+        )
 
     monkeypatch.setitem(
-        sys.modules, "pybridge.dlo.neural",
+        sys.modules,
+        "pybridge.dlo.neural",
         types.SimpleNamespace(estimate_neural=fake_estimate_neural),
     )
     result = estimate_dlo([series[0], series[1][:100]], dt=0.25, method="neural")

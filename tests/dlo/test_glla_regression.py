@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from pybridge.dlo.glla_regression import fit_dlo_glla, glla_derivatives
-from pybridge.glla_weights import glla_weights
 from pybridge.dlo.simulate import simulate_dlo
 from pybridge.errors import InvalidInputError, SeriesTooShortError
+from pybridge.glla_weights import glla_weights
 
 
 def test_weights_are_central_differences_for_three_points():

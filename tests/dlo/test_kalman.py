@@ -22,15 +22,11 @@ def _dense_loglik(y, eta, zeta, sigma, dt, meas_sd, mean):
     drift = np.array([[0.0, 1.0], [eta, zeta]])
     stationary = np.diag([sigma**2 / (2 * eta * zeta), -(sigma**2) / (2 * zeta)])
     n = len(y)
-    autocov = np.array(
-        [(scipy.linalg.expm(drift * lag * dt) @ stationary)[0, 0] for lag in range(n)]
-    )
+    autocov = np.array([(scipy.linalg.expm(drift * lag * dt) @ stationary)[0, 0] for lag in range(n)])
     lags = np.abs(np.subtract.outer(np.arange(n), np.arange(n)))
     covariance = autocov[lags] + meas_sd**2 * np.eye(n)
     seen = ~np.isnan(y)
-    return scipy.stats.multivariate_normal(
-        np.full(seen.sum(), mean), covariance[np.ix_(seen, seen)]
-    ).logpdf(y[seen])
+    return scipy.stats.multivariate_normal(np.full(seen.sum(), mean), covariance[np.ix_(seen, seen)]).logpdf(y[seen])
 
 
 @pytest.mark.parametrize(

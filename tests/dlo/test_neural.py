@@ -21,8 +21,15 @@ from pybridge.errors import InvalidInputError, ModelLoadError, SeriesTooShortErr
 
 DT = 0.25
 COLUMNS = [
-    "eta", "zeta", "sigma_q",
-    "eta_lo", "eta_hi", "zeta_lo", "zeta_hi", "sigma_q_lo", "sigma_q_hi",
+    "eta",
+    "zeta",
+    "sigma_q",
+    "eta_lo",
+    "eta_hi",
+    "zeta_lo",
+    "zeta_hi",
+    "sigma_q_lo",
+    "sigma_q_hi",
     "n_obs",
 ]
 
@@ -171,8 +178,22 @@ def test_missing_weights_raise_model_load_error(tmp_path):
 def test_training_command_writes_loadable_weights(tmp_path):
     from pybridge.dlo.train import main
 
-    main(["--out", str(tmp_path), "--seed", "3", "--steps", "2", "--batch-size", "8", "--log-every", "1",
-          "--validation-size", "16"])
+    main(
+        [
+            "--out",
+            str(tmp_path),
+            "--seed",
+            "3",
+            "--steps",
+            "2",
+            "--batch-size",
+            "8",
+            "--log-every",
+            "1",
+            "--validation-size",
+            "16",
+        ]
+    )
     metadata = json.loads((tmp_path / METADATA_FILE).read_text())
     assert metadata["training"]["seed"] == 3 and metadata["training"]["steps"] == 2
     assert metadata["training"]["command"].endswith("--log-every 1 --validation-size 16")

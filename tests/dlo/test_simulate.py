@@ -38,8 +38,13 @@ _REFERENCES: dict = {}
 
 @pytest.mark.parametrize(
     ("eta", "zeta", "dt"),
-    [(-0.8, -0.3, 0.25), (-0.8, -0.3, 3.0), (-0.0625, -0.5, 1.0),  # critically damped
-     (-0.01, -3.0, 0.5), (-4.0, -0.05, 0.01)],
+    [
+        (-0.8, -0.3, 0.25),
+        (-0.8, -0.3, 3.0),
+        (-0.0625, -0.5, 1.0),  # critically damped
+        (-0.01, -3.0, 0.5),
+        (-4.0, -0.05, 0.01),
+    ],
 )
 @pytest.mark.parametrize("method", ["auto", "closed_form", "van_loan"])
 def test_exact_discretization_matches_quadrature(eta, zeta, dt, method):
@@ -83,20 +88,18 @@ def test_exact_discretization_is_vectorised_and_stationary():
     assert transition.shape == covariance.shape == stationary.shape == (3, 2, 2)
     # the stationary covariance is invariant under one exact step
     np.testing.assert_allclose(
-        transition @ stationary @ np.swapaxes(transition, 1, 2) + covariance, stationary,
-        rtol=1e-12, atol=1e-15,
+        transition @ stationary @ np.swapaxes(transition, 1, 2) + covariance,
+        stationary,
+        rtol=1e-12,
+        atol=1e-15,
     )
 
 
 def test_stationary_covariance_closed_form():
     cov = stationary_covariance(ETA, ZETA, SIGMA)
-    np.testing.assert_allclose(
-        cov, [[SIGMA**2 / (2 * ETA * ZETA), 0.0], [0.0, -(SIGMA**2) / (2 * ZETA)]]
-    )
+    np.testing.assert_allclose(cov, [[SIGMA**2 / (2 * ETA * ZETA), 0.0], [0.0, -(SIGMA**2) / (2 * ZETA)]])
     drift = np.array([[0.0, 1.0], [ETA, ZETA]])
-    np.testing.assert_allclose(
-        drift @ cov + cov @ drift.T + np.diag([0.0, SIGMA**2]), 0.0, atol=1e-14
-    )
+    np.testing.assert_allclose(drift @ cov + cov @ drift.T + np.diag([0.0, SIGMA**2]), 0.0, atol=1e-14)
 
 
 @pytest.mark.parametrize("dt", [0.1, 1.0, 2.5])
@@ -161,9 +164,7 @@ def test_vectorised_parameters_seed_and_frame():
     np.testing.assert_allclose(sim.time[:3], [0.0, 0.5, 1.0])
     frame = sim.to_frame()
     assert isinstance(frame, pd.DataFrame) and len(frame) == 75
-    assert list(frame.columns) == [
-        "series", "step", "time", "x", "v", "y", "eta", "zeta", "sigma_q", "meas_sd"
-    ]
+    assert list(frame.columns) == ["series", "step", "time", "x", "v", "y", "eta", "zeta", "sigma_q", "meas_sd"]
     np.testing.assert_array_equal(frame.loc[frame.series == 2, "y"], sim.y[2])
     assert sim.to_dict()["eta"] == eta.tolist()
 

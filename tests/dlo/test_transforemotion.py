@@ -9,7 +9,7 @@ error case.
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -30,7 +30,8 @@ from pybridge.dlo.transforemotion import (
 )
 from pybridge.errors import InvalidInputError
 
-@lru_cache(maxsize=None)
+
+@cache
 def _load(directory: str, name: str) -> dict:
     return json.loads((Path(directory) / name).read_text())
 
@@ -63,7 +64,13 @@ def _python_args(args: dict) -> dict:
 
 
 SIMULATE_CASES = [
-    "a", "a_helppage", "b", "c_emph", "d_nan", "e_window_boundary", "f_emph_both_branches",
+    "a",
+    "a_helppage",
+    "b",
+    "c_emph",
+    "d_nan",
+    "e_window_boundary",
+    "f_emph_both_branches",
 ]
 
 
@@ -98,18 +105,24 @@ def test_float64_means_would_not_reproduce_r(fixtures):
     args = case["args"]
     expected = _table(case["result"])
     observables = generate_observables(
-        expected[:, [2, 4]], args["num_steps"], args["num_observables"],
-        args["sd_observable"], args["loadings"], RecordedDraws(case["draws"][1:6]),
+        expected[:, [2, 4]],
+        args["num_steps"],
+        args["num_observables"],
+        args["sd_observable"],
+        args["loadings"],
+        RecordedDraws(case["draws"][1:6]),
     )
     window, n_steps = args["window_size"], args["num_steps"]
-    plain = np.array([
-        [observables[max(0, i - window + 1): min(n_steps, i + window), c].mean()
-         for c in range(observables.shape[1])]
-        for i in range(n_steps)
-    ])
-    ported = np.column_stack(
-        [calculate_moving_average(observables[:, c], window) for c in range(observables.shape[1])]
+    plain = np.array(
+        [
+            [
+                observables[max(0, i - window + 1) : min(n_steps, i + window), c].mean()
+                for c in range(observables.shape[1])
+            ]
+            for i in range(n_steps)
+        ]
     )
+    ported = np.column_stack([calculate_moving_average(observables[:, c], window) for c in range(observables.shape[1])])
     np.testing.assert_array_equal(ported, expected[:, 6:])
     assert np.mean(plain != expected[:, 6:]) > 0.05
     np.testing.assert_allclose(plain, expected[:, 6:], rtol=1e-15, atol=1e-16)
@@ -186,17 +199,26 @@ def test_recorded_draws_detect_mismatch(fixtures):
         RecordedDraws([{"fn": "rnorm", "standard": [0.1]}]).uniform(1, "x")
 
 
-@pytest.mark.parametrize(
-    "record", [{"standard": [0.1]}, {"fn": "runif"}, {"fn": "runif", "standard": ["a"]}, 0.1]
-)
+@pytest.mark.parametrize("record", [{"standard": [0.1]}, {"fn": "runif"}, {"fn": "runif", "standard": ["a"]}, 0.1])
 def test_recorded_draws_reject_malformed_records(record):
     with pytest.raises(InvalidInputError, match="draw 1 is not a record with keys 'fn' and 'standard'"):
         RecordedDraws([record]).uniform(1, "x")
 
 
 def test_generator_draws_are_reproducible_and_well_formed():
-    args = dict(dt=0.1, num_steps=120, num_observables=3, eta_n=-0.5, zeta_n=-0.5, eta=-0.5,
-                zeta=-0.5, sigma_q=0.5, sd_observable=0.05, loadings=0.8, window_size=3)
+    args = dict(
+        dt=0.1,
+        num_steps=120,
+        num_observables=3,
+        eta_n=-0.5,
+        zeta_n=-0.5,
+        eta=-0.5,
+        zeta=-0.5,
+        sigma_q=0.5,
+        sd_observable=0.05,
+        loadings=0.8,
+        window_size=3,
+    )
     first = simulate_video(**args, seed=4, emph=True, emph_dur=5)
     again = simulate_video(**args, draws=GeneratorDraws(4), emph=True, emph_dur=5)
     pd.testing.assert_frame_equal(first, again)
@@ -219,14 +241,36 @@ def test_generator_draws_are_reproducible_and_well_formed():
     ],
 )
 def test_simulate_video_bad_input(change, match):
-    args = dict(dt=0.1, num_steps=30, num_observables=2, eta_n=-0.5, zeta_n=-0.5, eta=-0.5,
-                zeta=-0.5, sigma_q=0.5, sd_observable=0.05, loadings=0.8, window_size=3)
+    args = dict(
+        dt=0.1,
+        num_steps=30,
+        num_observables=2,
+        eta_n=-0.5,
+        zeta_n=-0.5,
+        eta=-0.5,
+        zeta=-0.5,
+        sigma_q=0.5,
+        sd_observable=0.05,
+        loadings=0.8,
+        window_size=3,
+    )
     with pytest.raises(InvalidInputError, match=match):
         simulate_video(**{**args, **change})
 
 
 def test_whole_number_floats_are_accepted_like_r():
-    video = simulate_video(dt=0.1, num_steps=30.0, num_observables=2.0, eta_n=-0.5,
-                           zeta_n=-0.5, eta=-0.5, zeta=-0.5, sigma_q=0.5,
-                           sd_observable=0.05, loadings=0.8, window_size=3.0, seed=1)
+    video = simulate_video(
+        dt=0.1,
+        num_steps=30.0,
+        num_observables=2.0,
+        eta_n=-0.5,
+        zeta_n=-0.5,
+        eta=-0.5,
+        zeta=-0.5,
+        sigma_q=0.5,
+        sd_observable=0.05,
+        loadings=0.8,
+        window_size=3.0,
+        seed=1,
+    )
     assert video.shape == (30, 10)

@@ -19,9 +19,7 @@ PARITY_TOL = 1e-8
 
 def matrix(block: dict) -> np.ndarray:
     """A fixture matrix (row-major ``data``, ``null`` = NA) as a float array."""
-    return np.array(
-        [[np.nan if v is None else v for v in row] for row in block["data"]], dtype=float
-    )
+    return np.array([[np.nan if v is None else v for v in row] for row in block["data"]], dtype=float)
 
 
 def named_vector(block: dict) -> np.ndarray:

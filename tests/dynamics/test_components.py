@@ -86,16 +86,15 @@ def test_polychoric_recovers_the_latent_correlation():
 def test_polyserial_recovers_the_latent_correlation():
     rng = np.random.default_rng(3)
     latent = rng.multivariate_normal([0, 0], [[1, -0.6], [-0.6, 1]], size=5000)
-    assert polyserial(latent[:, 0], np.digitize(latent[:, 1], [-0.3, 0.7])) == pytest.approx(
-        -0.6, abs=0.04
-    )
+    assert polyserial(latent[:, 0], np.digitize(latent[:, 1], [-0.3, 0.7])) == pytest.approx(-0.6, abs=0.04)
 
 
 def test_auto_correlate_switches_to_polychoric_for_few_categories():
     rng = np.random.default_rng(4)
-    latent = rng.multivariate_normal(np.zeros(3), [[1, .5, .4], [.5, 1, .3], [.4, .3, 1]], 3000)
-    data = np.column_stack([np.digitize(latent[:, 0], [-1, 0, 1]),
-                            np.digitize(latent[:, 1], [-0.5, 0.5]), latent[:, 2]])
+    latent = rng.multivariate_normal(np.zeros(3), [[1, 0.5, 0.4], [0.5, 1, 0.3], [0.4, 0.3, 1]], 3000)
+    data = np.column_stack(
+        [np.digitize(latent[:, 0], [-1, 0, 1]), np.digitize(latent[:, 1], [-0.5, 0.5]), latent[:, 2]]
+    )
     result = auto_correlate(data)
     assert result[0, 1] == pytest.approx(polychoric(data[:, 0], data[:, 1]))
     assert result[0, 2] == pytest.approx(polyserial(data[:, 2], data[:, 0]))
@@ -156,9 +155,7 @@ def test_leiden_finds_planted_blocks_without_touching_global_random_state():
     random.seed(123)
     expected_next = random.random()
     random.seed(123)
-    np.testing.assert_array_equal(
-        community_detection(two_blocks(), "leiden", seed=1), [1, 1, 1, 1, 2, 2, 2, 2]
-    )
+    np.testing.assert_array_equal(community_detection(two_blocks(), "leiden", seed=1), [1, 1, 1, 1, 2, 2, 2, 2])
     assert random.random() == expected_next
 
 
@@ -260,9 +257,7 @@ def test_building_blocks_reject_non_square_networks(call):
 def test_igraph_algorithms_find_planted_blocks(algorithm):
     network = two_blocks(5)
     network[0, 9] = network[9, 0] = 0.0  # not every pair linked
-    np.testing.assert_array_equal(
-        community_detection(network, algorithm, seed=3), [1] * 5 + [2] * 5
-    )
+    np.testing.assert_array_equal(community_detection(network, algorithm, seed=3), [1] * 5 + [2] * 5)
 
 
 def test_randomised_igraph_algorithms_are_seeded_without_touching_global_state():

@@ -32,7 +32,10 @@ def video_frame(n_frames=80, seed=0, video=None, missing=()):
             "frame": np.arange(n_frames),
             "time_s": np.arange(n_frames) / 25,
             "face_found": True,
-            "face_x": 10, "face_y": 12, "face_w": 50, "face_h": 50,
+            "face_x": 10,
+            "face_y": 12,
+            "face_w": 50,
+            "face_h": 50,
             "reason": "",
         }
     )
@@ -57,9 +60,7 @@ def test_video_scores_frame_uses_only_the_label_columns():
 
 
 def test_several_videos_are_several_ids():
-    frames = pd.concat(
-        [video_frame(60, seed=s, video=f"clip{s}.mp4") for s in (1, 2, 3)], ignore_index=True
-    )
+    frames = pd.concat([video_frame(60, seed=s, video=f"clip{s}.mp4") for s in (1, 2, 3)], ignore_index=True)
     result = dynEGA(frames, level=["individual", "population"], seed=1)
     assert list(result.individual) == ["clip1.mp4", "clip2.mp4", "clip3.mp4"]
     assert result.methods["id_column"] == "video"
@@ -127,8 +128,11 @@ def test_id_column_named_id_wins_over_the_argument(sim_dynega):
         (lambda: video_frame(4), SeriesTooShortError, "has 4 rows"),
         (lambda: video_frame(40).assign(joy=np.nan), InvalidInputError, "no observed values"),
         (lambda: video_frame(40).assign(note="x"), InvalidInputError, "non-numeric"),
-        (lambda: pd.concat([video_frame(40)[["anger", "fear"]]] * 1, axis=1)
-         .set_axis(["anger", "anger"], axis=1), InvalidInputError, "duplicate"),
+        (
+            lambda: pd.concat([video_frame(40)[["anger", "fear"]]] * 1, axis=1).set_axis(["anger", "anger"], axis=1),
+            InvalidInputError,
+            "duplicate",
+        ),
         (lambda: video_frame(40)[["anger"]], InvalidInputError, "at least 2 variables"),
         (lambda: video_frame(40).to_numpy(), InvalidInputError, "DataFrame"),
     ],

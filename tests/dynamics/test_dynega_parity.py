@@ -11,15 +11,12 @@ from pybridge.dynamics import dynEGA
 from .conftest import PARITY_TOL, matrix, max_abs_diff, named_vector
 from .test_ega_steps import assert_ega_equal
 
-def test_fixtures_are_eganet_2_5_0(population_fixture, group_fixture, individual_fixture,
-                                   steps_fixture, glla_fixture):
+
+def test_fixtures_are_eganet_2_5_0(population_fixture, group_fixture, individual_fixture, steps_fixture, glla_fixture):
     """The references were made with EGAnet 2.5.0, glasso 1.11, R igraph 1.3.5."""
-    for fixture in (population_fixture, group_fixture, individual_fixture, steps_fixture,
-                    glla_fixture):
+    for fixture in (population_fixture, group_fixture, individual_fixture, steps_fixture, glla_fixture):
         versions = fixture["versions"]
-        assert (versions["EGAnet"], versions["glasso"], versions["igraph"]) == (
-            "2.5.0", "1.11", "1.3.5"
-        )
+        assert (versions["EGAnet"], versions["glasso"], versions["igraph"]) == ("2.5.0", "1.11", "1.3.5")
 
 
 POPULATION_RUNS = {
@@ -73,8 +70,7 @@ def test_full_first_order_estimates_df(population_results, derivatives_d1):
 
 
 @pytest.mark.parametrize("method", ["revised", "original"])
-@pytest.mark.parametrize("key", ["derivatives_0", "derivatives_1", "derivatives_2",
-                                 "derivatives_1_TMFG"])
+@pytest.mark.parametrize("key", ["derivatives_0", "derivatives_1", "derivatives_2", "derivatives_1_TMFG"])
 def test_population_net_loads(key, method, population_results, population_fixture):
     expected = population_fixture[key]["net.loads"][method]
     loads = population_results[key].population.net_loads(method)
@@ -87,9 +83,7 @@ def test_population_net_loads(key, method, population_results, population_fixtur
 def test_population_net_scores_reference_row(population_results):
     result = population_results["derivatives_1"]
     scores = result.population.net_scores(result.derivatives.iloc[:, :24])
-    np.testing.assert_allclose(
-        scores.iloc[0], [1.8580257, 1.1868040, 0.4750248, -0.4393672], atol=5e-8
-    )
+    np.testing.assert_allclose(scores.iloc[0], [1.8580257, 1.1868040, 0.4750248, -0.4393672], atol=5e-8)
 
 
 def test_group_level(sim_dynega, group_fixture):
@@ -107,9 +101,7 @@ def test_all_individuals(sim_dynega, individual_fixture):
     for unit, expected in individual_fixture["individuals"].items():
         ours = result.individual[unit]
         assert_ega_equal(ours, expected)
-        assert ours.methods["lambda"] == pytest.approx(
-            expected["network_methods"]["lambda"], abs=PARITY_TOL
-        )
+        assert ours.methods["lambda"] == pytest.approx(expected["network_methods"]["lambda"], abs=PARITY_TOL)
         dimensions.append(ours.n_dim)
     assert dimensions.count(2) == 50 and dimensions.count(3) == 50
     assert set(individual_fixture["network_ids"]) <= set(result.individual)

@@ -87,9 +87,7 @@ def test_walktrap_matches_igraph_first_maximum(block, steps_fixture, computed):
     absolute = np.abs(network)
     rows, cols = np.nonzero(np.triu(absolute, 1))
     graph = igraph.Graph(n=24, edges=list(zip(rows, cols)))
-    merges, modularity = igraph.GraphBase.community_walktrap(
-        graph, absolute[rows, cols].tolist(), 4
-    )
+    merges, modularity = igraph.GraphBase.community_walktrap(graph, absolute[rows, cols].tolist(), 4)
     raw = expected["walktrap"]["igraph_cluster_walktrap"]
     assert max_abs_diff(modularity, raw["modularity"]) < 1e-12
     np.testing.assert_array_equal(np.array(merges) + 1, matrix(raw["merges"]))
@@ -106,9 +104,7 @@ def test_louvain_single_consensus_and_unidimensional_check(block, steps_fixture,
     single = community_detection(network, "louvain", seed=1)
     np.testing.assert_array_equal(single, named_vector(expected["louvain_single"]["membership"]))
     consensus = community_detection(network, "louvain", seed=1, consensus=True)
-    np.testing.assert_array_equal(
-        consensus, named_vector(expected["louvain_consensus"]["membership"])
-    )
+    np.testing.assert_array_equal(consensus, named_vector(expected["louvain_consensus"]["membership"]))
     _, proportions = louvain_consensus(np.abs(network), seed=1)
     table = expected["louvain_consensus"]["proportion_table"]
     shares = np.atleast_1d(table["Proportion"])
@@ -120,8 +116,7 @@ def test_louvain_single_consensus_and_unidimensional_check(block, steps_fixture,
 @pytest.mark.parametrize("block", BLOCKS)
 @pytest.mark.parametrize(
     ("key", "model", "algorithm"),
-    [("EGA_walktrap", "glasso", "walktrap"), ("EGA_louvain", "glasso", "louvain"),
-     ("EGA_TMFG", "TMFG", "walktrap")],
+    [("EGA_walktrap", "glasso", "walktrap"), ("EGA_louvain", "glasso", "louvain"), ("EGA_TMFG", "TMFG", "walktrap")],
 )
 def test_ega_matches(block, key, model, algorithm, steps_fixture, step_inputs, computed):
     expected = steps_fixture[block][key]["ega"]

@@ -7,8 +7,8 @@ import pytest
 
 from pybridge.dynamics import Embed, glla
 from pybridge.dynamics.embed import glla_matrix
-from pybridge.glla_weights import glla_weights
 from pybridge.errors import InvalidInputError, SeriesTooShortError
+from pybridge.glla_weights import glla_weights
 
 from .conftest import PARITY_TOL, matrix, max_abs_diff
 
@@ -22,7 +22,11 @@ def test_every_glla_fixture_case_matches_eganet(glla_fixture):
     for case in glla_fixture["glla"]:
         args = case["args"]
         result = glla(
-            _x(case), args["n.embed"], args["tau"], args["delta"], args["order"],
+            _x(case),
+            args["n.embed"],
+            args["tau"],
+            args["delta"],
+            args["order"],
             args["na.derivative"],
         )
         expected = matrix(case["result"])

@@ -25,7 +25,8 @@ def _r_has(*packages: str) -> bool:
     check = " && ".join(f"requireNamespace('{p}', quietly = TRUE)" for p in packages)
     result = subprocess.run(
         ["Rscript", "-e", f"quit(status = if ({check}) 0 else 1)"],
-        capture_output=True, timeout=120,
+        capture_output=True,
+        timeout=120,
     )
     return result.returncode == 0
 
@@ -92,7 +93,7 @@ def test_glasso_path_equals_r_glasso(random_cases, r_outputs):
 
 
 def test_walktrap_partition_equals_r_igraph(random_cases, r_outputs):
-    for (correlation, grid), (precisions, membership) in zip(random_cases, r_outputs):
+    for (_correlation, _grid), (precisions, membership) in zip(random_cases, r_outputs):
         network = precision_to_network(precisions[0])
         np.testing.assert_array_equal(
             renumber(walktrap(np.abs(network)), allow_singleton=True),
@@ -129,8 +130,7 @@ def r_memberships(community_networks, tmp_path_factory):
     for i, network in enumerate(community_networks):
         np.savetxt(folder / f"A{i}.txt", network, fmt="%.17g")
     calls = "\n".join(
-        f"  write(membership({call}), file.path('{folder}', sprintf('{name}%d.txt', i)),"
-        " ncolumns = 1000)"
+        f"  write(membership({call}), file.path('{folder}', sprintf('{name}%d.txt', i)), ncolumns = 1000)"
         for name, call in DETERMINISTIC_IGRAPH.items()
     )
     script = f"""
@@ -189,6 +189,5 @@ def test_optimal_reaches_the_brute_force_modularity_maximum(community_networks):
         membership = igraph_membership(network, "optimal")
         rows, cols = np.nonzero(np.triu(network, 1))
         graph = igraph.Graph(n=network.shape[0], edges=list(zip(rows, cols)))
-        found = graph.modularity(membership.astype(int).tolist(),
-                                 weights=network[rows, cols].tolist())
+        found = graph.modularity(membership.astype(int).tolist(), weights=network[rows, cols].tolist())
         assert found == pytest.approx(_brute_force_best_modularity(network), abs=1e-12)

@@ -8,8 +8,13 @@ from pybridge.dynamics.rng import reproducible_seeds, xoshiro_uniforms, ziggurat
 
 
 def test_reproducible_seeds_equal_eganet():
-    expected = [6.889787583895302e18, 1.534059530626361e19, 1.2486149263735976e19,
-                1.598138224301221e19, 7.644290053677388e18]
+    expected = [
+        6.889787583895302e18,
+        1.534059530626361e19,
+        1.2486149263735976e19,
+        1.598138224301221e19,
+        7.644290053677388e18,
+    ]
     np.testing.assert_array_equal(reproducible_seeds(5, 7), expected)
 
 

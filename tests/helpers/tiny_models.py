@@ -208,7 +208,7 @@ def build_tiny_open_clip(folder: Path, *, seed: int = 0) -> Path:
 
 # ---------------------------------------------------------------------------- custom code
 
-_CONFIG_CODE = '''
+_CONFIG_CODE = """
 from transformers import PretrainedConfig
 
 
@@ -221,7 +221,7 @@ class TinyRemoteConfig(PretrainedConfig):
         self.patch = patch
         self.image_size = image_size
         super().__init__(**kwargs)
-'''
+"""
 
 _MODEL_CODE = '''
 import math

@@ -16,8 +16,10 @@ def test_builtin_backends_register_themselves_without_loading_torch():
     import subprocess
     import sys
 
-    code = ("import sys; from pybridge.models.backend_table import backend_names; "
-            "print(backend_names(), 'torch' in sys.modules)")
+    code = (
+        "import sys; from pybridge.models.backend_table import backend_names; "
+        "print(backend_names(), 'torch' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "('open_clip', 'transformers', 'fer_cnn') False"
     assert backend_table.get_backend("open_clip").weights_prefix == "open_clip_"
@@ -33,10 +35,14 @@ def load_toy(spec, folder, device, dtype, quantization, trust_remote_code):
 
 @pytest.fixture()
 def toy_backend():
-    row = backend_table.register_backend(backend_table.Backend(
-        name="toy", loader=f"{__name__}:load_toy", config_file="toy_config.json",
-        family=lambda config: config.get("family"),
-    ))
+    row = backend_table.register_backend(
+        backend_table.Backend(
+            name="toy",
+            loader=f"{__name__}:load_toy",
+            config_file="toy_config.json",
+            family=lambda config: config.get("family"),
+        )
+    )
     yield row
     del backend_table._TABLE["toy"]
     unload_model()
@@ -52,5 +58,7 @@ def test_a_new_backend_is_one_table_row(toy_backend, tmp_path):
     loaded = get_model(spec, device="cpu")
     assert loaded.folder == folder.resolve() and loaded.config == {"family": "siglip"}
     # the row says the backend has no 4-bit loading; the manager reads the row
-    with pytest.raises(QuantizationNotSupportedError, match="works for transformers models only; 'toy-model' uses the toy"):
+    with pytest.raises(
+        QuantizationNotSupportedError, match="works for transformers models only; 'toy-model' uses the toy"
+    ):
         get_model(ModelSpec(alias="toy-model", backend="toy", source=str(folder)), device="cpu", quantization="nf4")

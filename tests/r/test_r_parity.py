@@ -15,7 +15,6 @@ import pytest
 
 import pybridge
 from pybridge.dlo.transforemotion import RecordedDraws
-
 from tests.helpers.score_tables import LABELS as LABELS_ALL
 
 from .conftest import LABELS
@@ -60,9 +59,7 @@ def assert_same_frame(r_result: pd.DataFrame, python_result: pd.DataFrame) -> No
             difference = np.abs(got_values[finite] - expected_values[finite])
             assert difference.max(initial=0.0) <= TOLERANCE, name
         else:
-            assert [None if pd.isna(v) else v for v in got] == [
-                None if pd.isna(v) else v for v in expected
-            ], name
+            assert [None if pd.isna(v) else v for v in got] == [None if pd.isna(v) else v for v in expected], name
 
 
 def test_image_scores_match_python(r_results, r_inputs):
@@ -74,8 +71,13 @@ def test_image_scores_match_python(r_results, r_inputs):
 
 
 def test_video_scores_match_python(r_results, r_inputs):
-    python = pybridge.video_scores(r_inputs["video"], LABELS, nframes=r_inputs["nframes"],
-                                   ffreq=r_inputs["ffreq"], local_model_path=r_inputs["model"])
+    python = pybridge.video_scores(
+        r_inputs["video"],
+        LABELS,
+        nframes=r_inputs["nframes"],
+        ffreq=r_inputs["ffreq"],
+        local_model_path=r_inputs["model"],
+    )
     r_result = r_frame(read_rds(r_results, "video_scores"))
     assert_same_frame(r_result, python)
     assert r_result["frame"].tolist() == list(range(12))
@@ -117,8 +119,7 @@ def test_estimate_dlo_matches_python(r_results, r_inputs, method):
 def test_dynega_wrapper_matches_python(r_results, r_inputs):
     import rpy2.robjects as ro
 
-    python = pybridge.dynEGA(pd.DataFrame(r_inputs["dyn_data"]), seed=1,
-                             level=["population", "individual"])
+    python = pybridge.dynEGA(pd.DataFrame(r_inputs["dyn_data"]), seed=1, level=["population", "individual"])
     r_result = read_rds(r_results, "dynega")
     wc = r_result.rx2("wc")
     assert list(ro.r["names"](wc)) == list(python.population.wc.index)
@@ -132,14 +133,15 @@ def test_dynega_wrapper_matches_python(r_results, r_inputs):
 def test_dynega_matches_live_eganet(r_results, r_inputs):
     path = r_results / "dynega_eganet.rds"
     if not path.exists():
-        pytest.skip("EGAnet is not installed in R, so the live EGAnet comparison cannot run; "
-                    "pybridge's dynEGA is checked against stored EGAnet outputs in tests/dynamics")
+        pytest.skip(
+            "EGAnet is not installed in R, so the live EGAnet comparison cannot run; "
+            "pybridge's dynEGA is checked against stored EGAnet outputs in tests/dynamics"
+        )
     import rpy2.robjects as ro
 
     live = read_rds(r_results, "dynega_eganet")
     python = pybridge.dynEGA(pd.DataFrame(r_inputs["dyn_data"]), seed=1)
-    np.testing.assert_array_equal(np.asarray(live.rx2("wc"), dtype=float),
-                                  python.population.wc.to_numpy(dtype=float))
+    np.testing.assert_array_equal(np.asarray(live.rx2("wc"), dtype=float), python.population.wc.to_numpy(dtype=float))
     network = np.asarray(ro.r["unname"](live.rx2("network")))
     assert np.abs(network - python.population.network.to_numpy()).max() <= 1e-8
 
@@ -152,8 +154,7 @@ def test_errors_become_r_conditions_with_the_python_message(r_results, r_inputs)
         return list(entry.rx2("class")), entry.rx2("message")[0]
 
     classes, message = condition("unstable")
-    assert classes == ["pybridge_unstable_parameters", "pybridge_invalid_input", "pybridge_error",
-                       "error", "condition"]
+    assert classes == ["pybridge_unstable_parameters", "pybridge_invalid_input", "pybridge_error", "error", "condition"]
     with pytest.raises(pybridge.errors.UnstableParametersError) as python_error:
         pybridge.simulate_dlo(0.1, -0.05, 0.3, 10)
     assert message == str(python_error.value)

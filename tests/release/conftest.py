@@ -34,15 +34,20 @@ def run(command: list[str], **kwargs) -> subprocess.CompletedProcess:
     """Run a command, failing the test with its output when it fails."""
     result = subprocess.run(command, capture_output=True, text=True, **kwargs)
     if result.returncode != 0:
-        pytest.fail(f"{' '.join(map(str, command))} exited {result.returncode}:\n"
-                    f"{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
+        pytest.fail(
+            f"{' '.join(map(str, command))} exited {result.returncode}:\n"
+            f"{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+        )
     return result
 
 
 def clean_environment(**overrides: str) -> dict[str, str]:
     """This process's environment without what points Python at the checkout."""
-    env = {key: value for key, value in os.environ.items()
-           if key not in ("PYTHONPATH", "RETICULATE_PYTHON", "VIRTUAL_ENV", "PYTHONHOME")}
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("PYTHONPATH", "RETICULATE_PYTHON", "VIRTUAL_ENV", "PYTHONHOME")
+    }
     env.update(overrides)
     return env
 
@@ -68,8 +73,9 @@ def r_tarball(tmp_path_factory, distributions) -> Path:
     if shutil.which("R") is None:
         pytest.fail("R not found: `bash .ci/install --test` installs it from Debian's packages")
     out = tmp_path_factory.mktemp("r-build")
-    result = run(["bash", str(REPO_ROOT / "rpkg" / "tools" / "build-r-package.sh"), str(out),
-                  str(distributions["wheel"])])
+    result = run(
+        ["bash", str(REPO_ROOT / "rpkg" / "tools" / "build-r-package.sh"), str(out), str(distributions["wheel"])]
+    )
     tarball = Path(result.stdout.strip().splitlines()[-1])
     assert tarball.is_file(), result.stdout + result.stderr
     return tarball

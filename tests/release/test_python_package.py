@@ -53,7 +53,8 @@ def test_build_makes_sdist_and_wheel_named_for_the_distribution(distributions):
     with zipfile.ZipFile(distributions["wheel"]) as wheel:
         names = set(wheel.namelist())
         metadata = email.message_from_string(
-            wheel.read(f"pybridge_emotion-{version}.dist-info/METADATA").decode("utf-8"))
+            wheel.read(f"pybridge_emotion-{version}.dist-info/METADATA").decode("utf-8")
+        )
         entry_points = wheel.read(f"pybridge_emotion-{version}.dist-info/entry_points.txt").decode()
     assert metadata["Name"] == DISTRIBUTION
     assert metadata["Version"] == version
@@ -69,8 +70,9 @@ def test_build_makes_sdist_and_wheel_named_for_the_distribution(distributions):
 
 
 def test_twine_check_passes(distributions):
-    result = run([sys.executable, "-m", "twine", "check", "--strict",
-                  str(distributions["sdist"]), str(distributions["wheel"])])
+    result = run(
+        [sys.executable, "-m", "twine", "check", "--strict", str(distributions["sdist"]), str(distributions["wheel"])]
+    )
     assert result.stdout.count("PASSED") == 2, result.stdout
 
 
@@ -83,19 +85,26 @@ def test_wheel_installs_into_a_fresh_virtualenv(distributions, tmp_path):
     run([real_python(), "-m", "venv", "--system-site-packages", "--without-pip", str(venv)])
     python = venv / "bin" / "python"
     env = clean_environment(PIP_NO_INDEX="1")
-    install = run([str(python), "-m", "pip", "install", "--no-index", str(distributions["wheel"])],
-                  env=env, cwd=tmp_path)
+    install = run(
+        [str(python), "-m", "pip", "install", "--no-index", str(distributions["wheel"])], env=env, cwd=tmp_path
+    )
     assert f"Successfully installed {DISTRIBUTION}-{package_version()}" in install.stdout
 
-    probe = run([str(python), "-c",
-                 "import importlib.metadata as m, pybridge\n"
-                 "print(pybridge.__file__)\n"
-                 "print(pybridge.__version__)\n"
-                 f"print(m.version({DISTRIBUTION!r}))\n"
-                 "print(pybridge.PyBridgeError.__module__)\n"
-                 "from importlib.resources import files\n"
-                 "print(files('pybridge.dlo').joinpath('weights/dlo_cnn_lstm.safetensors').is_file())"],
-                env=env, cwd=tmp_path)
+    probe = run(
+        [
+            str(python),
+            "-c",
+            "import importlib.metadata as m, pybridge\n"
+            "print(pybridge.__file__)\n"
+            "print(pybridge.__version__)\n"
+            f"print(m.version({DISTRIBUTION!r}))\n"
+            "print(pybridge.PyBridgeError.__module__)\n"
+            "from importlib.resources import files\n"
+            "print(files('pybridge.dlo').joinpath('weights/dlo_cnn_lstm.safetensors').is_file())",
+        ],
+        env=env,
+        cwd=tmp_path,
+    )
     module_file, version, dist_version, error_module, weights = probe.stdout.split()
     assert Path(module_file).resolve().is_relative_to(venv.resolve())
     assert not Path(module_file).resolve().is_relative_to(REPO_ROOT)

@@ -51,8 +51,9 @@ def test_r_cmd_check_of_the_tarball_is_clean(r_tarball, tmp_path):
     env["PYBRIDGE_R_TESTS_REQUIRE_PYTHON"] = "true"
     env["_R_CHECK_FORCE_SUGGESTS_"] = "false"
     shutil.copy(r_tarball, tmp_path)
-    check = subprocess.run(["R", "CMD", "check", "--no-manual", r_tarball.name],
-                           cwd=tmp_path, capture_output=True, text=True, env=env)
+    check = subprocess.run(
+        ["R", "CMD", "check", "--no-manual", r_tarball.name], cwd=tmp_path, capture_output=True, text=True, env=env
+    )
     log_file = tmp_path / "pybridge.Rcheck" / "00check.log"
     log = log_file.read_text() if log_file.exists() else check.stdout
     status = re.search(r"^Status: (.*)$", log, flags=re.MULTILINE)
@@ -78,10 +79,12 @@ def make_decoys(folder: Path, marker: Path) -> None:
         info = f"{distribution}-{DECOY_VERSION}.dist-info"
         with zipfile.ZipFile(folder / f"{distribution}-{DECOY_VERSION}-py3-none-any.whl", "w") as wheel:
             wheel.writestr("pybridge/__init__.py", init)
-            wheel.writestr(f"{info}/METADATA", f"Metadata-Version: 2.1\nName: {distribution}\n"
-                                               f"Version: {DECOY_VERSION}\n")
-            wheel.writestr(f"{info}/WHEEL", "Wheel-Version: 1.0\nGenerator: decoy\nRoot-Is-Purelib: true\n"
-                                            "Tag: py3-none-any\n")
+            wheel.writestr(
+                f"{info}/METADATA", f"Metadata-Version: 2.1\nName: {distribution}\nVersion: {DECOY_VERSION}\n"
+            )
+            wheel.writestr(
+                f"{info}/WHEEL", "Wheel-Version: 1.0\nGenerator: decoy\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+            )
             wheel.writestr(f"{info}/top_level.txt", "pybridge\n")
             wheel.writestr(f"{info}/RECORD", "")
     source = folder / f"pybridge-{DECOY_VERSION}"
@@ -89,7 +92,8 @@ def make_decoys(folder: Path, marker: Path) -> None:
     (source / "PKG-INFO").write_text(f"Metadata-Version: 2.1\nName: pybridge\nVersion: {DECOY_VERSION}\n")
     (source / "setup.py").write_text(
         f"open({str(marker)!r}, 'a').write('decoy setup.py ran\\n')\n"
-        f"from setuptools import setup\nsetup(name='pybridge', version={DECOY_VERSION!r}, packages=[])\n")
+        f"from setuptools import setup\nsetup(name='pybridge', version={DECOY_VERSION!r}, packages=[])\n"
+    )
     with tarfile.open(folder / f"pybridge-{DECOY_VERSION}.tar.gz", "w:gz") as sdist:
         sdist.add(source, arcname=source.name)
     shutil.rmtree(source)
@@ -122,7 +126,8 @@ def test_setup_modules_installs_the_bundled_version_despite_decoys(r_tarball, tm
     run([real_python(), "-m", "venv", "--system-site-packages", "--without-pip", str(venv)])
     python_bin = os.path.dirname(real_python())
     env = clean_environment(
-        R_LIBS=str(library), R_LIBS_USER=str(tmp_path / "no-user-library"),
+        R_LIBS=str(library),
+        R_LIBS_USER=str(tmp_path / "no-user-library"),
         WORKON_HOME=str(workon),
         # the only "index": a folder offering the decoys (next to this machine's wheels)
         PIP_FIND_LINKS=" ".join(filter(None, [str(decoys), os.environ.get("PIP_FIND_LINKS")])),
@@ -132,8 +137,10 @@ def test_setup_modules_installs_the_bundled_version_despite_decoys(r_tarball, tm
     result = run(["Rscript", str(script)], env=env, cwd=tmp_path)
     report = dict(line.split("=", 1) for line in result.stdout.splitlines() if "=" in line)
     version = package_version()
-    print(f"\nsetup_modules(): {float(report['seconds']):.1f} s (created {report['created']}, "
-          f"installed {report['installed']})")
+    print(
+        f"\nsetup_modules(): {float(report['seconds']):.1f} s (created {report['created']}, "
+        f"installed {report['installed']})"
+    )
 
     assert report["version"] == version
     assert report["created"] == "FALSE" and report["installed"] == "TRUE"
@@ -148,9 +155,16 @@ def test_setup_modules_installs_the_bundled_version_despite_decoys(r_tarball, tm
     assert f"pybridge_emotion-{version}.dist-info" in installed
     assert not [name for name in installed if name.startswith("pybridge-")], installed
     assert not marker.exists(), marker.read_text()
-    probe = run([str(venv / "bin" / "python"), "-E", "-c",
-                 "import pybridge; print(pybridge.__version__, pybridge.PyBridgeError.__name__, pybridge.__file__)"],
-                env=env, cwd=tmp_path)
+    probe = run(
+        [
+            str(venv / "bin" / "python"),
+            "-E",
+            "-c",
+            "import pybridge; print(pybridge.__version__, pybridge.PyBridgeError.__name__, pybridge.__file__)",
+        ],
+        env=env,
+        cwd=tmp_path,
+    )
     module_version, error_name, module_file = probe.stdout.split()
     assert (module_version, error_name) == (version, "PyBridgeError")
     assert Path(module_file).resolve().is_relative_to(site.resolve())

@@ -26,8 +26,11 @@ SHARED_FOLDER = re.compile(r"""\.\./shared|["']shared["']\s*[,/)]|parent\s*/\s*[
 def tracked_text_files() -> list[Path]:
     if shutil.which("git") is None or not (REPO_ROOT / ".git").exists():
         pytest.fail("these checks read the files git tracks: run them in a clone of the repository")
-    names = subprocess.run(["git", "ls-files", "-z"], cwd=REPO_ROOT, capture_output=True,
-                           check=True).stdout.decode().split("\0")
+    names = (
+        subprocess.run(["git", "ls-files", "-z"], cwd=REPO_ROOT, capture_output=True, check=True)
+        .stdout.decode()
+        .split("\0")
+    )
     files = []
     for name in filter(None, names):
         path = REPO_ROOT / name

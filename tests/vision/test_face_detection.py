@@ -108,9 +108,9 @@ def test_scores_table_carries_confidence_and_landmarks(astronaut):
 
 
 def test_haar_keeps_todays_boxes(astronaut, feat_media):
-    from pybridge.vision.faces import FaceDetector
-
     import cv2
+
+    from pybridge.vision.faces import FaceDetector
 
     shared = make_detector("haar")
     # an image within the scan size: exactly OpenCV's cascade with transforEmotion's settings
@@ -186,7 +186,7 @@ def test_two_faces_that_change_sides_keep_their_track_ids(astronaut, feat_media,
     table = video_scores(clip, nframes=24, ffreq=1, face_selection="all", scorer=_MeanColour(), progress=False)
     assert table.groupby("frame")["face_found"].sum().tolist() == [2] * 24
     assert sorted(table["track_id"].unique()) == [0.0, 1.0]
-    for track, rows in table.groupby("track_id"):
+    for _track, rows in table.groupby("track_id"):
         assert len(rows) == 24
         top = rows["face_y"] < 100  # one face: the top (astronaut) or the bottom one, all the way
         assert top.all() or not top.any()

@@ -67,9 +67,7 @@ def test_provenance(folder_scores, tiny_clip_dir):
 def test_same_scores_for_path_pil_and_array_inputs(tiny_clip_dir, astronaut, tmp_path):
     path = tmp_path / "astro.png"
     Image.fromarray(astronaut).save(path)
-    table = image_scores(
-        [str(path), Image.fromarray(astronaut), astronaut], LABELS, local_model_path=tiny_clip_dir
-    )
+    table = image_scores([str(path), Image.fromarray(astronaut), astronaut], LABELS, local_model_path=tiny_clip_dir)
     assert table["image"].tolist() == [str(path), "<PIL image 1>", "<array 2>"]
     values = table[LABELS].to_numpy()
     assert np.abs(values - values[0]).max() <= 1e-5

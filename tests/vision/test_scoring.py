@@ -137,7 +137,9 @@ def test_label_embeddings_are_cached(clip_model, monkeypatch):
 def test_template_ensemble_is_mean_of_normalised_embeddings(clip_model):
     templates = ["a photo of a {} face", "a {label} person"]
     embeddings = label_embeddings(clip_model, ["happy", "sad"], templates)
-    texts = clip_model.encode_texts(["a photo of a happy face", "a happy person", "a photo of a sad face", "a sad person"])
+    texts = clip_model.encode_texts(
+        ["a photo of a happy face", "a happy person", "a photo of a sad face", "a sad person"]
+    )
     expected = torch.nn.functional.normalize(texts.reshape(2, 2, -1).mean(1), dim=-1)
     assert torch.allclose(embeddings, expected, atol=1e-6)
     named = ZeroShotScorer(clip_model, ["happy", "sad"], templates="face")
@@ -271,8 +273,9 @@ def test_score_frames_bad_arguments(clip_model):
 
 def test_the_scorer_protocol_is_what_score_stream_calls():
     classifier = ClassifierScorer(_FakeClassifier(), ["happy", "sad"])
-    wrapped = FunctionScorer(lambda faces: np.full((len(faces), 1), 0.25), ["calm"], face_crop="tight",
-                             provenance={"model": "constant"})
+    wrapped = FunctionScorer(
+        lambda faces: np.full((len(faces), 1), 0.25), ["calm"], face_crop="tight", provenance={"model": "constant"}
+    )
     for scorer in (classifier, wrapped):
         assert isinstance(scorer, Scorer)
         assert build_scorer(None, scorer=scorer) is scorer

@@ -42,13 +42,15 @@ def test_each_dimension_equals_a_two_label_image_scores_call(face_image, tiny_cl
 
 def test_simple_and_custom_labels_and_dimension_subsets(face_image, tiny_clip_dir):
     custom = {"arousal": {"high": "a shouting face", "low": "a sleeping face"}}
-    vad = vad_scores(face_image[0], dimensions=["arousal"], label_type="custom", custom_labels=custom,
-                     local_model_path=tiny_clip_dir)
+    vad = vad_scores(
+        face_image[0], dimensions=["arousal"], label_type="custom", custom_labels=custom, local_model_path=tiny_clip_dir
+    )
     assert vad.columns[-1] == "arousal" and "valence" not in vad.columns
     pair = image_scores(face_image[0], ["a shouting face", "a sleeping face"], local_model_path=tiny_clip_dir)
     assert vad.loc[0, "arousal"] == pytest.approx(pair.loc[0, "a shouting face"], abs=1e-6)
-    simple = vad_scores(face_image[0], dimensions=["dominance", "valence"], label_type="simple",
-                        local_model_path=tiny_clip_dir)
+    simple = vad_scores(
+        face_image[0], dimensions=["dominance", "valence"], label_type="simple", local_model_path=tiny_clip_dir
+    )
     assert list(simple.columns[-2:]) == ["dominance", "valence"]
 
 
@@ -58,10 +60,14 @@ def test_video_gives_one_row_per_sampled_frame(tmp_path, tiny_clip_dir):
     video = make_face_video(tmp_path / "face.mp4")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        vad = vad_scores(str(video), dimensions=["valence"], nframes=6, ffreq=1,
-                         local_model_path=tiny_clip_dir)
-        reference = video_scores(str(video), list(pole_labels(dimensions=["valence"])["valence"]),
-                                 nframes=6, ffreq=1, local_model_path=tiny_clip_dir)
+        vad = vad_scores(str(video), dimensions=["valence"], nframes=6, ffreq=1, local_model_path=tiny_clip_dir)
+        reference = video_scores(
+            str(video),
+            list(pole_labels(dimensions=["valence"])["valence"]),
+            nframes=6,
+            ffreq=1,
+            local_model_path=tiny_clip_dir,
+        )
     assert vad["frame"].tolist() == list(range(6))
     assert vad["face_found"].tolist() == reference["face_found"].tolist()
     np.testing.assert_allclose(vad["valence"], reference.iloc[:, -2], rtol=0, atol=1e-6)
@@ -75,8 +81,10 @@ def test_video_gives_one_row_per_sampled_frame(tmp_path, tiny_clip_dir):
         (dict(dimensions=["valence", "valence"]), "at most once"),
         (dict(label_type="fancy"), "label_type must be one of"),
         (dict(label_type="custom"), "needs custom_labels"),
-        (dict(label_type="custom", custom_labels={"valence": {"positive": "good"}}),
-         r"custom_labels\['valence'\] must map 'positive' and 'negative'"),
+        (
+            dict(label_type="custom", custom_labels={"valence": {"positive": "good"}}),
+            r"custom_labels\['valence'\] must map 'positive' and 'negative'",
+        ),
         (dict(label_type="simple", custom_labels={"valence": {}}), "only with label_type='custom'"),
         (dict(input_type="text"), "text is not supported"),
         (dict(nframes=10), r"\['nframes'\] apply to video only"),

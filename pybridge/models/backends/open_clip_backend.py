@@ -13,8 +13,9 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from ...errors import MissingDependencyError, ModelLoadError, QuantizationNotSupportedError
 from ..backend_table import Backend, register_backend
@@ -30,14 +31,16 @@ def _family(config: dict) -> str:
 
 
 #: This backend's row of the backend table.
-BACKEND = register_backend(Backend(
-    name="open_clip",
-    loader=f"{__name__}:load_open_clip_model",
-    hub_prefix="hf-hub:",
-    weights_prefix="open_clip_",
-    config_file="open_clip_config.json",
-    family=_family,
-))
+BACKEND = register_backend(
+    Backend(
+        name="open_clip",
+        loader=f"{__name__}:load_open_clip_model",
+        hub_prefix="hf-hub:",
+        weights_prefix="open_clip_",
+        config_file="open_clip_config.json",
+        family=_family,
+    )
+)
 
 _WEIGHT_FILES = (
     "open_clip_model.safetensors",
@@ -135,6 +138,8 @@ def load_open_clip_model(
         raise ModelLoadError(f"could not load open_clip model {spec.source!r} from {str(folder)!r}: {err}") from err
     module = module.to(device=device, dtype=dtype).eval()
     bias = getattr(module, "logit_bias", None)
+    tokenizer_length: int | None = getattr(tokenizer, "context_length", None)
+    module_length: int = getattr(module, "context_length", 77)
     model = OpenClipEmbeddingModel(
         spec,
         module,
@@ -144,7 +149,7 @@ def load_open_clip_model(
         dtype,
         logit_scale=float(module.logit_scale.detach().float().exp().item()),
         logit_bias=float(bias.detach().float().item()) if bias is not None else None,
-        context_length=int(getattr(tokenizer, "context_length", None) or getattr(module, "context_length", 77)),
+        context_length=int(tokenizer_length or module_length),
     )
     model._snapshot_commit = folder.name if folder.parent.name == "snapshots" else None
     return model

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import json
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from ...errors import MissingDependencyError, ModelLoadError
 from ..backend_table import Backend, register_backend
@@ -42,13 +43,15 @@ def _family(config: dict) -> str | None:
 
 
 #: This backend's row of the backend table.
-BACKEND = register_backend(Backend(
-    name="transformers",
-    loader=f"{__name__}:load_transformers_model",
-    config_file="config.json",
-    quantizations=("nf4",),
-    family=_family,
-))
+BACKEND = register_backend(
+    Backend(
+        name="transformers",
+        loader=f"{__name__}:load_transformers_model",
+        config_file="config.json",
+        quantizations=("nf4",),
+        family=_family,
+    )
+)
 
 _FALLBACK_CONTEXT = 77
 _FALLBACK_LOGIT_SCALE = 100.0  # CLIP's clamp value, used only when a custom model has no logit_scale
@@ -74,7 +77,9 @@ class TransformersEmbeddingModel(EmbeddingModel):
         # CLIP pools the end-of-text token, so shortest padding gives the same numbers faster.
         padding = "max_length" if self.spec.family == "siglip" else True
         encoder = self.processor if self.processor is not None else self.tokenizer
-        inputs = encoder(text=list(texts), padding=padding, truncation=True, max_length=self.context_length, return_tensors="pt")
+        inputs = encoder(
+            text=list(texts), padding=padding, truncation=True, max_length=self.context_length, return_tensors="pt"
+        )
         return {key: value for key, value in inputs.items() if key in ("input_ids", "attention_mask")}
 
     def token_counts(self, texts: Sequence[str]) -> list[int]:
@@ -225,12 +230,12 @@ def _load_processing(spec: ModelSpec, folder: Path, trust_remote_code: bool):
         if spec.processor_source is not None:
             # checkpoints that ship no image processor (EVA-CLIP) document which one to use
             source = resolve_snapshot(spec.processor_source)
-            overrides = {}
+            overrides: dict[str, Any] = {}
             if spec.image_size:
                 overrides = {"size": {"shortest_edge": spec.image_size}, "crop_size": spec.image_size}
             image_processor = AutoImageProcessor.from_pretrained(str(source), local_files_only=True, **overrides)
-            tokenizer = AutoTokenizer.from_pretrained(str(folder), **common)
-            return None, image_processor, tokenizer
+            own_tokenizer = AutoTokenizer.from_pretrained(str(folder), **common)
+            return None, image_processor, own_tokenizer
         processor = AutoProcessor.from_pretrained(str(folder), **common)
     except ImportError as err:
         raise MissingDependencyError(
@@ -238,7 +243,9 @@ def _load_processing(spec: ModelSpec, folder: Path, trust_remote_code: bool):
             "pip install 'pybridge-emotion[siglip]' (sentencepiece, protobuf)"
         ) from err
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as err:  # AttributeError: malformed JSON
-        raise ModelLoadError(f"could not load the processor/tokenizer of {spec.source!r} from {str(folder)!r}: {err}") from err
+        raise ModelLoadError(
+            f"could not load the processor/tokenizer of {spec.source!r} from {str(folder)!r}: {err}"
+        ) from err
     image_processor = getattr(processor, "image_processor", None)
     tokenizer = getattr(processor, "tokenizer", None)
     if image_processor is None or tokenizer is None:

@@ -180,7 +180,9 @@ def find_mtcnn_weights() -> dict[str, Path] | None:
     True
     """
     found = {name: installed_data_file(MTCNN_DISTRIBUTION, _PACKAGE, path) for name, path in _WEIGHT_FILES.items()}
-    return None if any(path is None for path in found.values()) else found
+    if any(path is None for path in found.values()):
+        return None
+    return {name: path for name, path in found.items() if path is not None}
 
 
 _NETWORKS: dict[str, tuple[nn.Module, nn.Module, nn.Module]] = {}
@@ -298,7 +300,9 @@ class MtcnnDetector:
         self.threshold = check_face_threshold(threshold)
         self.detection_size = check_detection_size(detection_size)
         if not (isinstance(min_face_size, (int, np.integer)) and min_face_size >= _WINDOW):
-            raise InvalidInputError(f"min_face_size must be a whole number of pixels >= {_WINDOW}; got {min_face_size!r}")
+            raise InvalidInputError(
+                f"min_face_size must be a whole number of pixels >= {_WINDOW}; got {min_face_size!r}"
+            )
         if not 0.1 <= float(scale_step) < 1.0:
             raise InvalidInputError(f"scale_step must be in [0.1, 1); got {scale_step!r}")
         stages = tuple(float(value) for value in stage_thresholds)
@@ -442,9 +446,7 @@ class MtcnnDetector:
         boxes = boxes[_nms(boxes, 0.7)]
         return _square(boxes)
 
-    def _output(
-        self, pyramid: list[tuple[float, np.ndarray]], boxes: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
+    def _output(self, pyramid: list[tuple[float, np.ndarray]], boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         probability, correction, points = self._onet(_to_input(_crops(pyramid, boxes, 48)))
         keep = probability.numpy() > self.stage_thresholds[2]
         boxes, points = boxes[keep], points.numpy()[keep]

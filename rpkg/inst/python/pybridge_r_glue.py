@@ -279,8 +279,7 @@ def from_r(value: Any) -> Any:
             columns = [_as_list(column) for column in _as_list(spec["columns"])]
             from pybridge.scores_table import set_dtypes, set_provenance
 
-            frame = pd.DataFrame({name: column for name, column in zip(names, columns)},
-                                 columns=names)
+            frame = pd.DataFrame({name: column for name, column in zip(names, columns)}, columns=names)
             # R's NA arrives as None: give a scores table's metadata columns their dtypes
             set_dtypes(frame)
             provenance = spec.get("provenance")
@@ -318,12 +317,14 @@ def to_r(value: Any) -> Any:
 
     if isinstance(value, pd.DataFrame):
         columns = frame_to_columns(value)
-        return {"__frame__": {
-            "names": [name for name, _, _ in columns],
-            "types": [kind for _, kind, _ in columns],
-            "columns": [values for _, _, values in columns],
-            "attrs": to_r(dict(value.attrs)),
-        }}
+        return {
+            "__frame__": {
+                "names": [name for name, _, _ in columns],
+                "types": [kind for _, kind, _ in columns],
+                "columns": [values for _, _, values in columns],
+                "attrs": to_r(dict(value.attrs)),
+            }
+        }
     if isinstance(value, pd.Series):
         return to_r(value.to_numpy())
     if isinstance(value, np.ndarray):
@@ -378,7 +379,9 @@ def frame_to_columns(frame: Any) -> list[tuple[str, str, list]]:
         dtype = series.dtype
         present = series[~missing]
         if pd.api.types.is_bool_dtype(dtype) or (
-            dtype == object and len(present) and all(isinstance(v, (bool, np.bool_)) for v in present)
+            pd.api.types.is_object_dtype(dtype)
+            and len(present)
+            and all(isinstance(v, (bool, np.bool_)) for v in present)
         ):
             values = [None if gone else bool(v) for v, gone in zip(series, missing)]
             columns.append((str(name), "logical", values))
@@ -534,8 +537,7 @@ def net_loads(network: Any, names: Any, wc: Any, loading_method: str = "revised"
     """
     from pybridge.dynamics import net_loads as loads
 
-    result = loads(_network_frame(network, names), np.asarray(_as_list(wc), dtype=float),
-                   loading_method=loading_method)
+    result = loads(_network_frame(network, names), np.asarray(_as_list(wc), dtype=float), loading_method=loading_method)
     return {
         "unstd": result.unstd.to_numpy(dtype=float),
         "std": result.std.to_numpy(dtype=float),
@@ -544,8 +546,7 @@ def net_loads(network: Any, names: Any, wc: Any, loading_method: str = "revised"
     }
 
 
-def net_scores(data: Any, network: Any, names: Any, wc: Any,
-               loading_method: str = "revised") -> dict:
+def net_scores(data: Any, network: Any, names: Any, wc: Any, loading_method: str = "revised") -> dict:
     """Network scores for R's ``net.scores``.
 
     Parameters
@@ -570,8 +571,9 @@ def net_scores(data: Any, network: Any, names: Any, wc: Any,
     """
     from pybridge.dynamics import net_scores as scores
 
-    result = scores(data, _network_frame(network, names),
-                    np.asarray(_as_list(wc), dtype=float), loading_method=loading_method)
+    result = scores(
+        data, _network_frame(network, names), np.asarray(_as_list(wc), dtype=float), loading_method=loading_method
+    )
     return {"scores": result.to_numpy(dtype=float), "columns": [str(c) for c in result.columns]}
 
 
