@@ -54,29 +54,23 @@ def _restore_library_path() -> None:
 FIXTURES_DIR = REPO_ROOT / "tests" / "fixtures"
 
 
-def shared_fixtures_dir() -> Path:
+def reference_fixtures_dir() -> Path:
     """Folder of the R packages' reference outputs (``tests/fixtures``, see its README).
 
-    ``PYBRIDGE_SHARED_FIXTURES`` overrides the location.
+    ``PYBRIDGE_REFERENCE_FIXTURES`` overrides the location.
     """
-    override = os.environ.get("PYBRIDGE_SHARED_FIXTURES")
+    override = os.environ.get("PYBRIDGE_REFERENCE_FIXTURES")
     return Path(override) if override else FIXTURES_DIR
 
 
 @pytest.fixture(scope="session")
-def shared_fixtures() -> Path:
+def reference_fixtures() -> Path:
     """The reference fixtures folder (EGAnet's and transforEmotion's outputs)."""
-    path = shared_fixtures_dir()
+    path = reference_fixtures_dir()
     if not (path / "eganet").is_dir() or not (path / "transforemotion").is_dir():
         pytest.fail(
             f"reference fixtures not found at {path}: tests/fixtures is part of the "
             "repository (restore it with `git checkout -- tests/fixtures`), or unset "
-            "PYBRIDGE_SHARED_FIXTURES if it points elsewhere"
+            "PYBRIDGE_REFERENCE_FIXTURES if it points elsewhere"
         )
     return path
-
-
-@pytest.fixture(scope="session")
-def reference_fixtures(shared_fixtures: Path) -> Path:
-    """Alias of ``shared_fixtures`` under the name that says what the files are."""
-    return shared_fixtures

@@ -24,8 +24,8 @@ from pybridge.findingemo import (
 
 
 @pytest.fixture
-def folders(shared_fixtures):
-    return shared_fixtures / "findingemo"
+def folders(reference_fixtures):
+    return reference_fixtures / "findingemo"
 
 
 def test_map_to_emo8_covers_the_wheel_and_warns_on_others():

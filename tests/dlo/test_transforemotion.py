@@ -37,8 +37,8 @@ def _load(directory: str, name: str) -> dict:
 
 
 @pytest.fixture(scope="module")
-def fixtures(shared_fixtures):
-    directory = str(shared_fixtures / "transforemotion")
+def fixtures(reference_fixtures):
+    directory = str(reference_fixtures / "transforemotion")
     return _load(directory, "simulate_video.json"), _load(directory, "helpers.json")
 
 

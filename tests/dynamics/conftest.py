@@ -37,8 +37,8 @@ def max_abs_diff(actual, expected) -> float:
 
 
 @pytest.fixture(scope="session")
-def eganet_dir(shared_fixtures: Path) -> Path:
-    return shared_fixtures / "eganet"
+def eganet_dir(reference_fixtures: Path) -> Path:
+    return reference_fixtures / "eganet"
 
 
 def _load(folder: Path, name: str) -> dict:

@@ -44,7 +44,7 @@ def _install_r_package(library: Path) -> None:
 
 
 @pytest.fixture(scope="session")
-def r_inputs(tmp_path_factory, shared_fixtures):
+def r_inputs(tmp_path_factory, reference_fixtures):
     """Inputs of the parity runs, as Python values."""
     from pybridge import simulate_dlo
     from tests.helpers.media import make_face_video
@@ -74,7 +74,7 @@ def r_inputs(tmp_path_factory, shared_fixtures):
         "missing_video": str(folder / "no-such-video.mp4"),
         "nframes": 12,
         "ffreq": 1,
-        "transforemotion": str(shared_fixtures / "transforemotion" / "simulate_video.json"),
+        "transforemotion": str(reference_fixtures / "transforemotion" / "simulate_video.json"),
         "series": series,
         "dt": 0.5,
         "dyn_data": dyn_columns,

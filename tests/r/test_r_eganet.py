@@ -65,8 +65,8 @@ def emotion_scores_csv(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def eganet_dir(shared_fixtures) -> Path:
-    return shared_fixtures / "eganet"
+def eganet_dir(reference_fixtures) -> Path:
+    return reference_fixtures / "eganet"
 
 
 @pytest.fixture(scope="module")

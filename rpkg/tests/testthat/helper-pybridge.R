@@ -3,7 +3,7 @@
 # `pip install -e .`), offline, with tiny random-weight models built by the tests.
 
 # Before Python starts: no network, caches (including the user model registry) in a
-# temporary folder, one thread per library on the shared CI machine.
+# temporary folder, one thread per library on the 2-core CI machine.
 local({
   home <- file.path(tempdir(), "pybridge-test-home")
   dir.create(home, showWarnings = FALSE, recursive = TRUE)
@@ -82,8 +82,8 @@ blank_image_path <- function() {
   file.path(tempdir(), "blank.png")
 }
 
-shared_fixtures <- function() {
-  path <- Sys.getenv("PYBRIDGE_SHARED_FIXTURES")
+reference_fixtures <- function() {
+  path <- Sys.getenv("PYBRIDGE_REFERENCE_FIXTURES")
   if (!nzchar(path)) path <- file.path(repo_root(), "tests", "fixtures")
   if (!dir.exists(path)) stop("reference fixtures not found at ", path, call. = FALSE)
   path

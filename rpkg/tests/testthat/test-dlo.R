@@ -6,7 +6,7 @@ fixture_table <- function(table) {
 }
 
 transforemotion_cases <- function() {
-  path <- file.path(shared_fixtures(), "transforemotion", "simulate_video.json")
+  path <- file.path(reference_fixtures(), "transforemotion", "simulate_video.json")
   jsonlite::fromJSON(path, simplifyVector = FALSE)$cases
 }
 

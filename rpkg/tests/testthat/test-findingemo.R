@@ -1,6 +1,6 @@
 # FindingEmo helpers on the synthetic folders of tests/fixtures/findingemo.
 
-findingemo_dir <- function(layout) file.path(shared_fixtures(), "findingemo", layout)
+findingemo_dir <- function(layout) file.path(reference_fixtures(), "findingemo", layout)
 
 test_that("map_to_emo8() maps Plutchik's wheel to the basic emotions", {
   skip_if_no_python()
