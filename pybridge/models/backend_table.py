@@ -55,6 +55,9 @@ class Backend:
         Quantisations the loader supports (``"nf4"``).
     user_registrable : bool, default True
         Whether ``register_model`` accepts it.
+    fixed_classes : bool, default False
+        Its models classify into fixed classes (no labels); ``False`` for zero-shot
+        models, which need labels.
     family : callable, optional
         ``family(config) -> str | None``: the model family read from ``config_file``.
     find_weights, download_weights : str, optional
@@ -74,6 +77,7 @@ class Backend:
     local_file_suffixes: tuple[str, ...] = ()
     quantizations: tuple[str, ...] = ()
     user_registrable: bool = True
+    fixed_classes: bool = False
     family: Callable[[dict], str | None] | None = field(default=None, compare=False)
     find_weights: str | None = None
     download_weights: str | None = None

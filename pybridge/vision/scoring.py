@@ -572,9 +572,10 @@ def check_scoring_arguments(
         return None if labels is None else list(labels)
     if labels is not None:
         return validate_labels(labels)
+    from ..models.backend_table import get_backend
     from ..models.manager import resolve_spec
 
-    if resolve_spec(model, local_model_path).backend != "fer_cnn":
+    if not get_backend(resolve_spec(model, local_model_path).backend).fixed_classes:
         validate_labels(None)  # raises: zero-shot models need labels
     return None
 

@@ -59,6 +59,7 @@ BACKEND = register_backend(
         hub_weights=False,
         local_file_suffixes=(".hdf5", ".h5"),
         user_registrable=False,
+        fixed_classes=True,
         find_weights=f"{fer_weights.__name__}:find_fer_weights",
         download_weights=f"{fer_weights.__name__}:download_fer_weights",
         cache_subdir=fer_weights.CACHE_SUBDIR,
