@@ -23,7 +23,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import urllib.request
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -32,6 +31,7 @@ from typing import Any
 import pandas as pd
 
 from .errors import DownloadError, InvalidInputError, MissingDependencyError
+from .vision.images import fetch_url
 
 __all__ = [
     "EMO8",
@@ -60,7 +60,6 @@ _TO_EMO8: dict[str, str] = {name: basic for basic, forms in _WHEEL.items() for n
 IMAGE_SUFFIXES: tuple[str, ...] = (".jpg", ".jpeg", ".png", ".bmp", ".gif")
 _FLAT_FILES = ("annotations.csv", "urls.json")
 _STANDARD_FILES = ("data/annotations_single.ann", "data/dataset_urls_exploded.json")
-_TIMEOUT_S = 10
 
 
 def map_to_emo8(emotions: Sequence[Any]) -> list[str | None]:
@@ -406,7 +405,7 @@ def download_findingemo_data(
             _fetch(str(entry["url"]), path)
         except OSError as err:
             failed.append(str(entry["url"]))
-            unreachable += isinstance(getattr(err, "reason", None), OSError) or isinstance(err, ConnectionError)
+            unreachable += _is_unreachable(err)
     if entries and unreachable == len(entries):
         raise DownloadError(
             f"none of the {len(entries)} FindingEmo images could be fetched: the network is unreachable; "
@@ -463,12 +462,23 @@ def _findingemo_light_dir() -> Path:
 
 
 def _fetch(url: str, path: Path) -> None:
-    request = urllib.request.Request(url, headers={"User-Agent": "pybridge (FindingEmo download)"})
-    with urllib.request.urlopen(request, timeout=_TIMEOUT_S) as response:
-        data = response.read()
+    # the image loader's fetch: the same connect timeout, total deadline and size cap
+    data = fetch_url(url)
     if not data:
         raise OSError(f"{url} returned no data")
     path.write_bytes(data)
+
+
+def _is_unreachable(err: OSError) -> bool:
+    """Whether a failed fetch never reached a server (no network), not a missing image."""
+    import requests
+
+    cause = err.__cause__
+    return (
+        isinstance(getattr(err, "reason", None), OSError)  # urllib's URLError
+        or isinstance(err, ConnectionError)
+        or isinstance(cause, (requests.ConnectionError, ConnectionError))
+    )
 
 
 def _count_images(folder: Path) -> int:

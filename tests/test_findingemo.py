@@ -233,3 +233,27 @@ def test_download_without_network_or_package(monkeypatch, fake_package, tmp_path
     monkeypatch.setitem(sys.modules, "findingemo_light", None)
     with pytest.raises(MissingDependencyError, match="pip install findingemo-light"):
         download_findingemo_data(tmp_path / "out2", max_images=2)
+
+
+def test_download_fetches_through_the_bounded_image_fetch(monkeypatch, fake_package, tmp_path):
+    import requests
+
+    from pybridge.vision import images
+
+    def no_connection(url, timeout=None):
+        # what fetch_url raises when the name cannot be resolved
+        try:
+            raise requests.ConnectionError("Failed to resolve 'images.example.org'")
+        except requests.ConnectionError as err:
+            raise DownloadError(f"could not fetch {url!r}: {err}") from err
+
+    monkeypatch.setattr(findingemo, "fetch_url", no_connection)
+    with pytest.raises(DownloadError, match="none of the 2 FindingEmo images could be fetched: the network"):
+        download_findingemo_data(tmp_path / "out", max_images=2)
+
+    def too_large(url, timeout=None):
+        raise DownloadError(images._too_large(url, 10, "its body is larger"))
+
+    monkeypatch.setattr(findingemo, "fetch_url", too_large)
+    result = download_findingemo_data(tmp_path / "big", max_images=2)
+    assert result["failed"] == 2 and result["image_count"] == 0  # refused images are failures, not "offline"

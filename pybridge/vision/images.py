@@ -49,6 +49,7 @@ __all__ = [
     "ImageSource",
     "check_media_file",
     "describe_source",
+    "fetch_url",
     "is_url",
     "list_image_files",
     "load_image",
@@ -154,7 +155,7 @@ def load_image(source: ImageSource, *, timeout: float | None = None) -> Image.Im
     if isinstance(source, np.ndarray):
         return Image.fromarray(to_rgb_array(source))
     if is_url(source):
-        return _decode_bytes(_fetch(source, timeout), source)
+        return _decode_bytes(fetch_url(source, timeout), source)
     if isinstance(source, (str, os.PathLike)):
         return _read_file(Path(source))
     raise InvalidInputError(
@@ -437,8 +438,34 @@ def _scaled_to_bytes(array: np.ndarray, low: float, high: float) -> np.ndarray:
     return np.rint(scaled, out=scaled).astype(np.uint8)
 
 
-def _fetch(url: str, timeout: float | None) -> bytes:
-    """The body of an http(s) URL, bounded in waiting time and in size (see :mod:`pybridge.limits`)."""
+def fetch_url(url: str, timeout: float | None = None) -> bytes:
+    """The body of an http(s) URL, bounded in waiting time and in size.
+
+    Parameters
+    ----------
+    url : str
+        An http(s) URL of an image.
+    timeout : float, optional
+        Seconds to wait for the connection and for each read; default
+        ``PYBRIDGE_CONNECT_TIMEOUT`` (see :mod:`pybridge.limits`). The whole body must
+        arrive within ``PYBRIDGE_REQUEST_DEADLINE`` and be at most
+        ``PYBRIDGE_MAX_URL_BYTES``.
+
+    Returns
+    -------
+    bytes
+
+    Raises
+    ------
+    DownloadError
+        Not HTTP 200, too large, too slow, or no connection (then the cause is the
+        ``requests`` exception).
+
+    Examples
+    --------
+    >>> fetch_url("https://example.org/face.jpg")[:2]  # doctest: +SKIP
+    b'\\xff\\xd8'
+    """
     import requests
 
     wait = limit("PYBRIDGE_CONNECT_TIMEOUT") if timeout is None else float(timeout)
