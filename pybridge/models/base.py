@@ -26,6 +26,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from .cpu_matmul import cpu_matmul_library, onednn_matmul
 from .device import dtype_name, precision_name
 from .registry import ModelSpec
 
@@ -167,7 +168,7 @@ class EmbeddingModel:
         """
         import torch
 
-        with torch.inference_mode(), self._autocast():
+        with torch.inference_mode(), self._compute_context():
             pixels = pixel_values.to(self.device, dtype=self.dtype, non_blocking=True)
             features = _as_tensor(self._image_features(pixels))
         return _normalise(features)
@@ -220,7 +221,7 @@ class EmbeddingModel:
                 stacklevel=3,
             )
         inputs = {key: value.to(self.device) for key, value in self.tokenize(texts).items()}
-        with torch.inference_mode(), self._autocast():
+        with torch.inference_mode(), self._compute_context():
             features = _as_tensor(self._text_features(inputs))
         return _normalise(features)
 
@@ -231,8 +232,9 @@ class EmbeddingModel:
         -------
         dict
             alias, model id, revision, backend, family, device, dtype, precision
-            (``"fp32"``, ``"bf16"``, ``"fp16"``), quantization, probability form and
-            package versions.
+            (``"fp32"``, ``"bf16"``, ``"fp16"``), the library of float32 CPU matrix
+            products (``"onednn"`` or ``"blas"``; None on a GPU), quantization,
+            probability form and package versions.
         """
         return {
             "model": self.spec.alias,
@@ -243,6 +245,7 @@ class EmbeddingModel:
             "device": str(self.device),
             "dtype": dtype_name(self.dtype),
             "precision": precision_name(self.dtype),
+            "cpu_matmul": cpu_matmul_library() if self.device.type == "cpu" else None,
             "quantization": self.quantization,
             "probability": self.probability,
             "logit_scale": self.logit_scale,
@@ -254,11 +257,15 @@ class EmbeddingModel:
         """The commit of the cached snapshot that was loaded, or the spec's revision."""
         return getattr(self, "_snapshot_commit", None) or self.spec.revision
 
-    def _autocast(self):
+    def _compute_context(self):
+        # half precision on a GPU runs under autocast; float32 on a CPU multiplies its
+        # matrices with oneDNN (see pybridge.models.cpu_matmul: same float32, faster)
         import torch
 
         if self.device.type == "cuda" and self.dtype in (torch.float16, torch.bfloat16):
             return torch.autocast("cuda", dtype=self.dtype)
+        if self.device.type == "cpu" and self.dtype == torch.float32:
+            return onednn_matmul()
         return contextlib.nullcontext()
 
     def __repr__(self) -> str:

@@ -40,10 +40,11 @@ __all__ = [
 
 #: Arguments and provenance entries that do not change a run's numbers: where the
 #: rows go, how they are shown, how many are computed at once, where a model runs
-#: (its dtype and precision do count), and library versions.
+#: and which library multiplies its float32 matrices (its dtype and precision do
+#: count), and library versions.
 NOT_RESULT_DEFINING: frozenset[str] = frozenset(
     {"video", "videos", "out", "resume", "save_frames", "progress", "batch_size", "device", "packages",
-     "n_workers", "scheduler", "trust_remote_code"}
+     "n_workers", "scheduler", "trust_remote_code", "cpu_matmul"}
 )  # fmt: skip
 
 

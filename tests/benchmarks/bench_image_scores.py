@@ -12,8 +12,9 @@ where it is native):
 * folder: baseline (model created once, images one at a time, labels re-encoded per
   image, Haar on the full image) / ``image_scores(folder)`` (goals >= 4 in bf16,
   >= 2.5 in fp32);
-* this machine's floor, each stage alone: the bare image encoder at batch 1 and 16
-  (no pipeline beats it, so baseline / bare encoder bounds each ratio), Haar and
+* this machine's floor, each stage alone: the bare image encoder at batch 1 and 16,
+  as pybridge calls it (no pipeline beats it, so baseline / bare encoder bounds each
+  ratio; in fp32 also with torch's BLAS, to show what oneDNN's products gain), Haar and
   preprocessing per image, and the pipeline efficiency (bare encoder / end to end);
 * start-up: a fresh process from ``import pybridge`` to the first score of one image,
   next to the time of importing the libraries alone.
@@ -159,6 +160,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
 
     from pybridge import image_scores
     from pybridge.models import get_model
+    from pybridge.models.cpu_matmul import cpu_matmul_library
     from pybridge.vision.faces import FaceDetector, crop_face, select_faces
     from tests.benchmarks.machine import bf16_available, describe_machine
     from tests.helpers.tiny_models import build_oai_base_architecture
@@ -188,10 +190,17 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     pixels = loaded["fp32"].preprocess([Image.fromarray(c) for c in crops])
 
     def bare_encoder(precision: str, batch: int, count: int):
+        # the encoder as pybridge calls it (float32 products through oneDNN on a CPU)
         model = loaded[precision]
+        for i in range(0, count, batch):
+            model.encode_pixels(pixels[i : i + batch])
+
+    def blas_encoder(batch: int, count: int):
+        # the same network called as transformers does by default: torch's BLAS (MKL)
+        model = loaded["fp32"]
         with torch.inference_mode():
             for i in range(0, count, batch):
-                model.module.get_image_features(pixel_values=pixels[i : i + batch].to(model.dtype))
+                model.module.get_image_features(pixel_values=pixels[i : i + batch])
 
     for precision in precisions:
         pybridge_single(precision)  # load the model and cache the label embeddings, as a session would
@@ -207,6 +216,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
             f"encoder16_{precision}": lambda precision=precision: bare_encoder(precision, 16, len(paths)),
             f"encoder1_{precision}": lambda precision=precision: bare_encoder(precision, 1, len(single_paths)),
         })  # fmt: skip
+    variants["encoder16_fp32_blas"] = lambda: blas_encoder(16, len(paths))
     timings: dict[str, list[float]] = {}
     outputs: dict[str, object] = {}
     for _ in range(args.repeats):
@@ -225,6 +235,11 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         f"baseline (transforEmotion-style, fp32): one call {base_single:.4f} s/image, folder {base_folder:.4f} s/image"
     )
     print(f"stages alone: Haar {t_detect / n:.4f} s/image, preprocessing {t_preprocess / n:.4f} s/image")
+    print(
+        f"bare fp32 encoder, batch 16: {best['encoder16_fp32'] / n:.4f} s/image with pybridge's oneDNN products "
+        f"({cpu_matmul_library()}), {best['encoder16_fp32_blas'] / n:.4f} with torch's BLAS: "
+        f"{best['encoder16_fp32_blas'] / best['encoder16_fp32']:.2f}x"
+    )
     results: dict[str, float] = {"baseline_one_call_s": base_single, "baseline_folder_s": base_folder}
     for precision in precisions:
         single, folder = best[f"ours_single_{precision}"] / k, best[f"ours_folder_{precision}"] / n

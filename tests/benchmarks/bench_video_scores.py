@@ -23,7 +23,8 @@ loaded first (load time reported apart) and then the run with the warm model:
   sampled frames (with the frames decoded per sampled frame, against the fewest any
   exact decoder needs: every frame from the key frame before a sampled frame up to
   it), face detection at 640 px, preprocessing, and the bare image encoder at batch 16
-  in each precision, with wall and CPU seconds. On a machine with few cores their CPU
+  in each precision (and in fp32 once more with torch's BLAS instead of the oneDNN
+  products pybridge uses, to show what they gain), with wall and CPU seconds. On a machine with few cores their CPU
   seconds bound what any overlap can reach: the script prints ``baseline / max(encoder
   wall, CPU of decode + detection + preprocessing + encoder / cores)`` per precision
   as the best ratio possible here (warm model).
@@ -141,6 +142,12 @@ def run_stages(clip: str, model_dir: str, nframes: int) -> dict:
     for precision, model in models.items():
         model.encode_pixels(pixels[:16])  # warm-up
         timed(f"encoder_{precision}", lambda model=model: encode_pixels_in_batches(model, pixels, 16))
+    # the same fp32 encoder with torch's BLAS products instead of pybridge's oneDNN ones
+    os.environ["PYBRIDGE_CPU_MATMUL"] = "blas"
+    try:
+        timed("encoder_fp32_blas", lambda: encode_pixels_in_batches(models["fp32"], pixels, 16))
+    finally:
+        del os.environ["PYBRIDGE_CPU_MATMUL"]
     from pybridge.vision.video import probe_video
 
     info = probe_video(clip)
@@ -276,6 +283,9 @@ def main() -> None:
         decoded, fewest, rows = (results["stages"][key] for key in ("decoded", "fewest_decodable", "rows"))
         print(f"  decoding: {decoded} frames decoded for {rows} sampled ({decoded / rows:.1f} per sampled frame); "
               f"an exact decoder needs at least {fewest} ({fewest / rows:.1f})")  # fmt: skip
+        if "encoder_fp32_blas" in stages:
+            print(f"  fp32 encoder with oneDNN products / with torch's BLAS: "
+                  f"{stages['encoder_fp32_blas']['wall'] / stages['encoder_fp32']['wall']:.2f}x faster")  # fmt: skip
         if "baseline" in results:
             for precision in ("fp32", "bf16"):
                 if f"encoder_{precision}" not in stages:
