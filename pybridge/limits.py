@@ -13,7 +13,8 @@ variable                       default     bounds
 ``PYBRIDGE_REQUEST_DEADLINE``  25 s        one whole request: hub metadata (``model_info``),
                                            an image URL's body, the connection to a Dask
                                            scheduler
-``PYBRIDGE_DOWNLOAD_DEADLINE`` 3600 s      downloading a model's files from the hub
+``PYBRIDGE_DOWNLOAD_DEADLINE`` 3600 s      downloading a model's files from the hub;
+                                           streaming one video URL (each reading handle)
 ``PYBRIDGE_MAX_URL_BYTES``     104857600   bytes read from one image URL (100 MiB)
 ``PYBRIDGE_MAX_IMAGE_PIXELS``  89478485    pixels (width x height) of one decoded image or
                                            video frame; Pillow's own warning threshold

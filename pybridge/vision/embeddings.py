@@ -503,6 +503,9 @@ def embedding_map(
     random_state: int = 0,
     path: str | os.PathLike | None = None,
     ax: Any = None,
+    detector: Any = DEFAULT_DETECTOR,
+    face_threshold: float | None = None,
+    precision: Any = None,
 ):
     """A 2-D map of image embeddings coloured by label, with the label anchors overlaid.
 
@@ -534,6 +537,13 @@ def embedding_map(
         Save the figure there (format from the extension).
     ax : matplotlib.axes.Axes, optional
         Draw into this axes.
+    detector : str or face detector, default "mtcnn"
+        Face detector when images are embedded here (as in :func:`image_embeddings`).
+    face_threshold : float, optional
+        Smallest detector confidence kept; the detector's default when omitted.
+    precision : {"fp32", "bf16", "fp16"}, optional
+        Model precision for the images embedded here and the text anchors (as in
+        :func:`image_embeddings`).
 
     Returns
     -------
@@ -558,7 +568,15 @@ def embedding_map(
     if isinstance(images, pd.DataFrame):
         table = images
     else:
-        table = image_embeddings(images, model, local_model_path, face_selection)
+        table = image_embeddings(
+            images,
+            model,
+            local_model_path,
+            face_selection,
+            detector=detector,
+            face_threshold=face_threshold,
+            precision=precision,
+        )
     labels = [str(label) for label in labels]
     if len(labels) != len(table):
         raise InvalidInputError(f"labels has {len(labels)} entries for {len(table)} embedded rows; give one per image")
@@ -570,7 +588,7 @@ def embedding_map(
     kept_labels = [label for label, k in zip(labels, keep) if k]
     names = list(dict.fromkeys(kept_labels))
     if anchors == "text":
-        anchor_vectors = text_embeddings(names, model, local_model_path, templates, as_array=True)
+        anchor_vectors = text_embeddings(names, model, local_model_path, templates, precision=precision, as_array=True)
         if isinstance(images, pd.DataFrame):
             found = model_identity(get_provenance(images))
             from ..models.manager import resolve_spec

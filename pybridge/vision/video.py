@@ -41,6 +41,7 @@ import math
 import os
 import queue
 import threading
+import time
 import warnings
 from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator
@@ -521,6 +522,8 @@ class _WindowDecoder:
         self.last_time_s: float | None = None
         self.reached_end_of_file = False
         self.n_seeks = 0
+        # one deadline for the whole read: every seek starts a new demuxing pass
+        self.deadline = _streaming_deadline(source)
         self._packet_index: _PacketIndex | None = None
 
     def close(self) -> None:
@@ -634,7 +637,7 @@ class _WindowDecoder:
         import av
 
         try:
-            for packet in self.container.demux(self.stream):
+            for packet in _demux_within_deadline(self.container, self.stream, self.source, self.deadline):
                 try:
                     yield from packet.decode()
                 except av.error.InvalidDataError as err:
@@ -661,7 +664,9 @@ class _PacketIndex:
         except av.error.FFmpegError as err:
             raise VideoReadError(f"could not read video {_display_name(source)}: {err}") from err
         self.name = _display_name(source)
-        self.packets = self.container.demux(self.container.streams[stream_index])
+        self.packets = _demux_within_deadline(
+            self.container, self.container.streams[stream_index], source, _streaming_deadline(source)
+        )
         self.ahead: list[int] = []  # heap of timestamps read and not yet passed
         self.key_frames: list[int] = []
         self.passed = 0
@@ -797,7 +802,7 @@ def _scan_duration(source: str | os.PathLike, stream_index: int, frame_rate) -> 
     try:
         with av.open(str(source), timeout=_url_timeouts(source)) as container:
             stream = container.streams[stream_index]
-            for packet in container.demux(stream):
+            for packet in _demux_within_deadline(container, stream, source, _streaming_deadline(source)):
                 if not packet.size:
                     continue
                 n_packets += 1
@@ -888,6 +893,28 @@ def _describe(source: str, container, stream, rotation: int = 0) -> VideoInfo:
         average_fps=float(rate) if rate else None,
         codec=codec_context.name,
     )
+
+
+def _streaming_deadline(source: str | os.PathLike) -> float | None:
+    """``time.monotonic()`` by which a URL must have been read (PYBRIDGE_DOWNLOAD_DEADLINE); None for files."""
+    return time.monotonic() + limit("PYBRIDGE_DOWNLOAD_DEADLINE") if is_url(source) else None
+
+
+def _demux_within_deadline(container, stream, source: str | os.PathLike, deadline: float | None) -> Iterator[Any]:
+    """The stream's packets; past ``deadline`` (a URL's), stop with DownloadError.
+
+    PyAV's read timeout bounds each wait for data, not the whole stream: a server that
+    keeps sending (a live stream that never ends, or a huge file at a trickle) would
+    otherwise keep a run going for ever.
+    """
+    for packet in container.demux(stream):
+        if deadline is not None and time.monotonic() > deadline:
+            raise DownloadError(
+                f"streaming video {_display_name(source)} took longer than PYBRIDGE_DOWNLOAD_DEADLINE="
+                f"{limit('PYBRIDGE_DOWNLOAD_DEADLINE'):g} s (a live stream, or a very slow server); download the "
+                "file first and pass its path, or raise the environment variable PYBRIDGE_DOWNLOAD_DEADLINE"
+            )
+        yield packet
 
 
 def _url_timeouts(source: str | os.PathLike) -> tuple[float, float] | None:

@@ -228,3 +228,18 @@ def test_embedding_map(tiny_clip_dir, data, tmp_path):
         assert np.isfinite(coords[["x", "y"]].to_numpy()).all()
     with pytest.raises(InvalidInputError, match="one per image"):
         embedding_map(table, train_y[:3], local_model_path=str(tiny_clip_dir), method="pca")
+
+
+def test_embedding_map_embeds_images_with_the_face_stage_settings_it_is_given(tiny_clip_dir, data):
+    (train_x, train_y), _ = data
+    table = image_embeddings(train_x[:15], local_model_path=str(tiny_clip_dir), face_selection="none")
+    from_table = embedding_map(table, train_y[:15], local_model_path=str(tiny_clip_dir), method="pca")
+    from_images = embedding_map(train_x[:15], train_y[:15], local_model_path=str(tiny_clip_dir), method="pca",
+                                face_selection="none", detector="haar", face_threshold=0.5, precision="fp32")  # fmt: skip
+    np.testing.assert_allclose(
+        from_images.coordinates[["x", "y"]].to_numpy(), from_table.coordinates[["x", "y"]].to_numpy(), atol=1e-6
+    )
+    with pytest.raises(InvalidInputError, match="detector"):
+        embedding_map(train_x[:15], train_y[:15], local_model_path=str(tiny_clip_dir), detector="no-such-detector")
+    with pytest.raises(InvalidInputError, match="face_threshold"):
+        embedding_map(train_x[:15], train_y[:15], local_model_path=str(tiny_clip_dir), face_threshold=2.0)

@@ -180,6 +180,46 @@ def test_http_urls_are_streamed_by_ffmpeg(videos):
         server.server_close()
 
 
+def test_a_live_stream_url_ends_at_the_download_deadline(videos, monkeypatch):
+    """A server that never stops sending (a live MPEG-TS stream) ends in DownloadError, not a run for ever."""
+    import http.server
+
+    stream = media.make_index_video(videos["folder"] / "live.ts", n_frames=200, fps=25).read_bytes()
+    stop = threading.Event()
+
+    class LiveHandler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.0"
+
+        def log_message(self, *args) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "video/mp2t")
+            self.end_headers()
+            try:
+                while not stop.is_set():  # the same 8 s of video over and over, at about 4x real time
+                    for start in range(0, len(stream), 4096):
+                        self.wfile.write(stream[start : start + 4096])
+                        time.sleep(0.01)
+            except OSError:
+                return
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), LiveHandler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setenv("PYBRIDGE_DOWNLOAD_DEADLINE", "2")
+    started = time.monotonic()
+    try:
+        with pytest.raises(DownloadError, match=r"live.ts' took longer than PYBRIDGE_DOWNLOAD_DEADLINE=2 s"):
+            sample(f"http://127.0.0.1:{server.server_address[1]}/live.ts", nframes=10**6, ffreq=1)
+    finally:
+        stop.set()
+        server.shutdown()
+        server.server_close()
+    assert time.monotonic() - started < 30
+
+
 def test_rotation_matches_ffmpeg_autorotate(videos):
     import imageio_ffmpeg
 
