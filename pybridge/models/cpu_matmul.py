@@ -33,6 +33,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -105,15 +106,40 @@ def onednn_matmul() -> Iterator[None]:
     if cpu_matmul_library() != "onednn":
         yield
         return
-    import torch
-
-    fast_path = torch.backends.mha.get_fastpath_enabled()
-    torch.backends.mha.set_fastpath_enabled(False)
+    _hold_attention_fast_path_off()
     try:
         with _dispatch_mode_class()():
             yield
     finally:
-        torch.backends.mha.set_fastpath_enabled(fast_path)
+        _release_attention_fast_path()
+
+
+# The dispatch mode is per thread, but MultiheadAttention's fast-path switch is global:
+# the first block to enter turns it off, the last to leave restores the user's setting.
+_fast_path_lock = threading.Lock()
+_fast_path_holders = 0
+_fast_path_saved = True
+
+
+def _hold_attention_fast_path_off() -> None:
+    global _fast_path_holders, _fast_path_saved
+    import torch
+
+    with _fast_path_lock:
+        if _fast_path_holders == 0:
+            _fast_path_saved = torch.backends.mha.get_fastpath_enabled()
+            torch.backends.mha.set_fastpath_enabled(False)
+        _fast_path_holders += 1
+
+
+def _release_attention_fast_path() -> None:
+    global _fast_path_holders
+    import torch
+
+    with _fast_path_lock:
+        _fast_path_holders -= 1
+        if _fast_path_holders == 0:
+            torch.backends.mha.set_fastpath_enabled(_fast_path_saved)
 
 
 @functools.lru_cache(maxsize=1)

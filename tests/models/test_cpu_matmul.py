@@ -102,6 +102,49 @@ def test_fast_path_flag_is_restored_when_the_block_raises(default_matmul):
     assert torch.backends.mha.get_fastpath_enabled()
 
 
+def test_overlapping_blocks_in_threads_restore_the_users_fast_path_setting(default_matmul):
+    import threading
+
+    entered, release = threading.Barrier(2), threading.Event()
+
+    def worker() -> None:
+        with onednn_matmul():
+            entered.wait()
+            release.wait(timeout=10)
+
+    for users_setting in (True, False):
+        torch.backends.mha.set_fastpath_enabled(users_setting)
+        thread = threading.Thread(target=worker)
+        thread.start()
+        with onednn_matmul():
+            entered.wait()  # both blocks open at once
+            assert not torch.backends.mha.get_fastpath_enabled()
+        assert not torch.backends.mha.get_fastpath_enabled()  # the other thread's block is still open
+        release.set()
+        thread.join()
+        release.clear()
+        entered.reset()
+        assert torch.backends.mha.get_fastpath_enabled() is users_setting
+    torch.backends.mha.set_fastpath_enabled(True)
+
+
+def test_the_mode_is_per_thread(default_matmul):
+    import threading
+
+    layer = torch.nn.Linear(8, 4)
+    seen: dict[str, set[str]] = {}
+
+    def other_thread() -> None:
+        with torch.inference_mode():
+            seen["other"], _ = _ops_run(lambda: layer(torch.ones(2, 8)))
+
+    with torch.inference_mode(), onednn_matmul():
+        thread = threading.Thread(target=other_thread)
+        thread.start()
+        thread.join()
+    assert "aten::addmm" in seen["other"] and ONEDNN_LINEAR not in seen["other"]
+
+
 @pytest.mark.parametrize("fixture_name", ["tiny_clip_dir", "tiny_open_clip_dir"])
 def test_fp32_encoders_give_blas_numbers_and_record_the_library(fixture_name, request, monkeypatch, default_matmul):
     folder = request.getfixturevalue(fixture_name)
