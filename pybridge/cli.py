@@ -79,14 +79,15 @@ def _add_model_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--detector",
         default="mtcnn",
-        choices=["mtcnn", "haar"],
-        help="face detector: mtcnn (confidences, landmarks) or haar (transforEmotion's cascade) [mtcnn]",
+        choices=["mtcnn", "blazeface", "haar"],
+        help="face detector: mtcnn (confidences, landmarks), blazeface (MediaPipe's full-range detector, "
+        "confidences) or haar (transforEmotion's cascade) [mtcnn]",
     )
     parser.add_argument(
         "--face-threshold",
         type=float,
         default=None,
-        help="smallest detector confidence in [0, 1] a face needs [0.9 for mtcnn]",
+        help="smallest detector confidence in [0, 1] a face needs [0.9 for mtcnn, 0.5 for blazeface]",
     )
     parser.add_argument("--labels", nargs="+", default=None, help="emotion labels, used verbatim")
     parser.add_argument("--labels-file", default=None, help="file with one label per line")

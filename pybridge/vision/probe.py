@@ -73,7 +73,7 @@ class EmotionProbe(ClassifierMixin, BaseEstimator):
     face_selection : {"largest", "left", "right", "none"}, default "largest"
         Which face of each image is embedded (``"all"`` is not supported: one
         label per image).
-    detector : {"mtcnn", "haar"}, default "mtcnn"
+    detector : {"mtcnn", "blazeface", "haar"}, default "mtcnn"
         Face detector (see :func:`pybridge.image_scores`).
     face_threshold : float, optional
         Smallest detector confidence a face needs, in [0, 1] (default 0.9 for MTCNN).

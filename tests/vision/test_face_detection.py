@@ -139,7 +139,9 @@ def test_bad_threshold_is_a_typed_error(astronaut, threshold):
 
 
 def test_unknown_detector_is_a_typed_error(astronaut, tmp_path):
-    with pytest.raises(InvalidInputError, match="detector must be one of 'mtcnn', 'haar'; got 'retinaface'"):
+    with pytest.raises(
+        InvalidInputError, match="detector must be one of 'mtcnn', 'blazeface', 'haar'; got 'retinaface'"
+    ):
         image_scores([astronaut], scorer=_MeanColour(), detector="retinaface")
     with pytest.raises(InvalidInputError, match="detector must be one of"):
         video_scores(str(tmp_path / "x.mp4"), scorer=_MeanColour(), detector="dlib")

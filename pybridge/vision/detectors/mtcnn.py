@@ -41,10 +41,9 @@ Examples
 
 from __future__ import annotations
 
-import contextlib
 import math
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -53,13 +52,8 @@ from torch import nn
 
 from ...errors import InvalidInputError, ModelLoadError, ModelNotAvailableError
 from ...models.cache import installed_data_file
-from ..faces import (
-    DetectedFace,
-    FaceBox,
-    check_detection_size,
-    check_detector_input,
-    check_face_threshold,
-)
+from ..faces import DetectedFace, check_detection_size, check_face_threshold
+from .common import TorchFaceDetector, as_rgb, check_threads, nms, to_face_box, torch_threads, weights_version
 
 __all__ = [
     "MTCNN_DISTRIBUTION",
@@ -240,7 +234,7 @@ DEFAULT_SCALE_STEP = 0.709
 DEFAULT_STAGE_THRESHOLDS = (0.6, 0.7, 0.7)
 
 
-class MtcnnDetector:
+class MtcnnDetector(TorchFaceDetector):
     """Find faces, their confidence and five landmarks with MTCNN.
 
     Parameters
@@ -284,7 +278,6 @@ class MtcnnDetector:
     """
 
     name = "mtcnn"
-    has_scores = True
     has_landmarks = True
 
     def __init__(
@@ -308,9 +301,7 @@ class MtcnnDetector:
         stages = tuple(float(value) for value in stage_thresholds)
         if len(stages) != 3 or not all(0.0 <= value <= 1.0 for value in stages):
             raise InvalidInputError(f"stage_thresholds must be three numbers in [0, 1]; got {stage_thresholds!r}")
-        if not (isinstance(threads, (int, np.integer)) and threads >= 1):
-            raise InvalidInputError(f"threads must be a positive whole number; got {threads!r}")
-        self.threads = int(threads)
+        self.threads = check_threads(threads)
         self.min_face_size = int(min_face_size)
         self.scale_step = float(scale_step)
         self.stage_thresholds = (stages[0], stages[1], min(stages[2], self.threshold))
@@ -345,7 +336,7 @@ class MtcnnDetector:
         >>> MtcnnDetector().detect_faces(np.zeros((64, 64, 3), np.uint8))  # doctest: +SKIP
         []
         """
-        rgb = _as_rgb(rgb)
+        rgb = as_rgb(rgb)
         height, width = rgb.shape[:2]
         shrink = 1.0
         if self.detection_size is not None and max(height, width) > self.detection_size:
@@ -353,7 +344,7 @@ class MtcnnDetector:
         # the pyramid is cut straight from the image (no scan copy); R-Net and O-Net crops
         # come from the smallest pyramid level that still holds them at full detail
         pyramid = [(1.0, rgb)]
-        with torch.inference_mode(), _torch_threads(self.threads):
+        with torch.inference_mode(), torch_threads(self.threads):
             boxes = self._propose(pyramid, shrink * _WINDOW / self.min_face_size)
             if len(boxes):
                 boxes = self._refine(pyramid, boxes)
@@ -366,18 +357,8 @@ class MtcnnDetector:
             score = float(box[4])
             if score < self.threshold and not all_candidates:
                 continue
-            faces.append(DetectedFace(_to_face_box(box, width, height), score, tuple(map(tuple, points.tolist()))))
+            faces.append(DetectedFace(to_face_box(box, width, height), score, tuple(map(tuple, points.tolist()))))
         return faces
-
-    def detect(self, rgb: np.ndarray) -> list[FaceBox]:
-        """Boxes of the faces at or above ``threshold``, most confident first.
-
-        Examples
-        --------
-        >>> MtcnnDetector().detect(np.zeros((64, 64, 3), np.uint8))  # doctest: +SKIP
-        []
-        """
-        return [face.box for face in self.detect_faces(rgb)]
 
     def settings(self) -> dict[str, object]:
         """The detector, its weights' version and every setting, for provenance records.
@@ -387,15 +368,9 @@ class MtcnnDetector:
         >>> MtcnnDetector().settings()["threshold"]  # doctest: +SKIP
         0.9
         """
-        from importlib.metadata import PackageNotFoundError, version
-
-        try:
-            weights_version = version(MTCNN_DISTRIBUTION)
-        except PackageNotFoundError:  # found through a source checkout
-            weights_version = None
         return {
             "detector": self.name,
-            "weights": f"{MTCNN_DISTRIBUTION}=={weights_version}",
+            "weights": f"{MTCNN_DISTRIBUTION}=={weights_version(MTCNN_DISTRIBUTION)}",
             "threshold": self.threshold,
             "detection_size": self.detection_size,
             "min_face_size": self.min_face_size,
@@ -429,12 +404,12 @@ class MtcnnDetector:
             probability, correction = self._pnet(_to_input(level[np.newaxis]))
             found = _windows_to_boxes(probability[0].numpy(), correction[0].numpy(), scale, self.stage_thresholds[0])
             if len(found):
-                proposals.append(found[_nms(found, 0.5)])
+                proposals.append(found[nms(found, 0.5)])
             scale *= self.scale_step
         if not proposals:
             return np.empty((0, 5), np.float32)
         boxes = np.concatenate(proposals)
-        boxes = boxes[_nms(boxes, 0.7)]
+        boxes = boxes[nms(boxes, 0.7)]
         return _square(boxes)
 
     def _refine(self, pyramid: list[tuple[float, np.ndarray]], boxes: np.ndarray) -> np.ndarray:
@@ -443,7 +418,7 @@ class MtcnnDetector:
         boxes = boxes[keep]
         boxes[:, 4] = probability.numpy()[keep]
         boxes = _apply_correction(boxes, correction.numpy()[keep])
-        boxes = boxes[_nms(boxes, 0.7)]
+        boxes = boxes[nms(boxes, 0.7)]
         return _square(boxes)
 
     def _output(self, pyramid: list[tuple[float, np.ndarray]], boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -456,30 +431,12 @@ class MtcnnDetector:
         landmarks = boxes[:, np.newaxis, 0:2] + sides * np.stack([points[:, :5], points[:, 5:]], axis=2)
         boxes = _apply_correction(boxes, correction.numpy()[keep])
         # a smaller box inside a larger one is the same face: overlap over the smaller area
-        keep = _nms(boxes, 0.7, over_smaller=True)
+        keep = nms(boxes, 0.7, over_smaller=True)
         order = np.argsort(-boxes[keep, 4], kind="stable")
         return boxes[keep][order], landmarks[keep][order]
 
 
 # ---------------------------------------------------------------------------- internals
-
-
-@contextlib.contextmanager
-def _torch_threads(threads: int) -> Iterator[None]:
-    """Run torch with ``threads`` intra-op threads; torch's OpenMP setting is per calling thread."""
-    previous = torch.get_num_threads()
-    if previous == threads:
-        yield
-        return
-    torch.set_num_threads(threads)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
-
-
-def _as_rgb(image: np.ndarray) -> np.ndarray:
-    return np.repeat(image[:, :, np.newaxis], 3, axis=2) if check_detector_input(image) else image
 
 
 def _to_input(images: np.ndarray) -> torch.Tensor:
@@ -540,34 +497,3 @@ def _crops(pyramid: list[tuple[float, np.ndarray]], boxes: np.ndarray, size: int
             patch[top - y1 : bottom - y1, left - x1 : right - x1] = image[top:bottom, left:right]
         out[index] = cv2.resize(patch, (size, size), interpolation=cv2.INTER_AREA)
     return out
-
-
-def _nms(boxes: np.ndarray, overlap: float, *, over_smaller: bool = False) -> np.ndarray:
-    """Indices kept by greedy non-maximum suppression, highest score first.
-
-    A box is dropped when its overlap with a kept box exceeds ``overlap``: intersection
-    over union, or over the smaller box's area with ``over_smaller``.
-    """
-    x1, y1, x2, y2, scores = boxes[:, 0], boxes[:, 1], boxes[:, 2], boxes[:, 3], boxes[:, 4]
-    areas = np.maximum(0.0, x2 - x1) * np.maximum(0.0, y2 - y1)
-    order = np.argsort(-scores, kind="stable")
-    kept = []
-    while order.size:
-        best, rest = order[0], order[1:]
-        kept.append(best)
-        width = np.maximum(0.0, np.minimum(x2[best], x2[rest]) - np.maximum(x1[best], x1[rest]))
-        height = np.maximum(0.0, np.minimum(y2[best], y2[rest]) - np.maximum(y1[best], y1[rest]))
-        intersection = width * height
-        if over_smaller:
-            ratio = intersection / np.maximum(np.minimum(areas[best], areas[rest]), 1e-9)
-        else:
-            ratio = intersection / np.maximum(areas[best] + areas[rest] - intersection, 1e-9)
-        order = rest[ratio <= overlap]
-    return np.asarray(kept, dtype=int)
-
-
-def _to_face_box(box: np.ndarray, width: int, height: int) -> FaceBox:
-    """A float (x1, y1, x2, y2) box as whole pixels inside the image."""
-    left, top = min(width - 1, max(0, round(float(box[0])))), min(height - 1, max(0, round(float(box[1]))))
-    right, bottom = min(width, round(float(box[2]))), min(height, round(float(box[3])))
-    return FaceBox(left, top, max(1, right - left), max(1, bottom - top))
