@@ -195,7 +195,10 @@ class TfliteNetwork(nn.Module):
         if tuple(x.shape[1:]) != (self.input_shape[2], *self.input_shape[:2]):
             raise InvalidInputError(f"the network takes (n, {self.input_shape[2]}, {self.input_shape[0]}, "
                                     f"{self.input_shape[1]}) input; got {tuple(x.shape)}")  # fmt: skip
-        values: dict[int, torch.Tensor] = {self.input_id: x.contiguous(memory_format=torch.channels_last)}
+        # a fresh channels-last copy with canonical strides: oneDNN takes a slow path for
+        # others (a permuted batch of one passes channels-last checks with odd strides)
+        x = torch.empty_like(x, memory_format=torch.channels_last).copy_(x)
+        values: dict[int, torch.Tensor] = {self.input_id: x}
         for step, finished in zip(self._plan, self._finished):
             values[step.output] = step.run(*[values[index] for index in step.inputs])
             for index in finished:  # intermediate results no later step reads: free them early

@@ -10,7 +10,7 @@ Three detectors are offered (:data:`DETECTORS`), made by :func:`make_detector`:
     file: one pass over the image shrunk to 192 x 192 pixels, a confidence per face,
     no landmarks of the scores table's kind. It found every face of the test media
     (the profile too) where MTCNN misses one, in less time per 720p frame; faces
-    under about 1/20 of the image's longest side are missed.
+    under about 1/20 of the image's longest side score lower and may be missed.
 ``"haar"``
     transforEmotion's face step, kept exactly (same boxes); it has no confidence.
 
