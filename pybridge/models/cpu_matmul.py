@@ -155,6 +155,10 @@ def _dispatch_mode_class() -> type:
         # a dispatch mode runs below autograd, so tensors that require grad are fine here
         return all(t.dtype == torch.float32 and t.device.type == "cpu" and t.layout == torch.strided for t in tensors)
 
+    def routable(inputs: Any, weight: Any) -> bool:
+        # oneDNN refuses empty products (no rows, no features): torch handles those itself
+        return inputs.numel() > 0 and weight.dim() == 2 and weight.numel() > 0
+
     class OneDnnMatmulMode(TorchDispatchMode):
         """Send float32 CPU linear/addmm/mm products to oneDNN (see :func:`onednn_matmul`)."""
 
@@ -163,16 +167,21 @@ def _dispatch_mode_class() -> type:
             if func is aten.linear.default:
                 inputs, weight = args[0], args[1]
                 bias = args[2] if len(args) > 2 else kwargs.get("bias")
-                if float32_cpu(inputs, weight) and (bias is None or float32_cpu(bias)):
+                if float32_cpu(inputs, weight) and (bias is None or float32_cpu(bias)) and routable(inputs, weight):
                     return linear_pointwise(inputs, weight, bias, "none", [], "")
             elif func is aten.addmm.default and not kwargs and len(args) == 3:
                 bias, inputs, weight_t = args
                 # addmm(bias, x, W.t()) is a linear layer; other addmm forms keep BLAS
-                if bias.dim() == 1 and float32_cpu(bias, inputs, weight_t) and weight_t.t().is_contiguous():
+                if (
+                    bias.dim() == 1
+                    and float32_cpu(bias, inputs, weight_t)
+                    and weight_t.t().is_contiguous()
+                    and routable(inputs, weight_t)
+                ):
                     return linear_pointwise(inputs, weight_t.t(), bias, "none", [], "")
             elif func is aten.mm.default and not kwargs:
                 inputs, weight_t = args
-                if float32_cpu(inputs, weight_t) and weight_t.t().is_contiguous():
+                if float32_cpu(inputs, weight_t) and weight_t.t().is_contiguous() and routable(inputs, weight_t):
                     return linear_pointwise(inputs, weight_t.t(), None, "none", [], "")
             return func(*args, **kwargs)
 

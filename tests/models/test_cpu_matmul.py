@@ -62,6 +62,20 @@ def test_linear_addmm_mm_and_attention_projections_use_onednn_and_stay_float32(d
     assert torch.backends.mha.get_fastpath_enabled()
 
 
+@pytest.mark.parametrize(
+    ("input_shape", "weight_shape"),
+    [((8,), (4, 8)), ((2, 3, 5, 8), (4, 8)), ((0, 8), (4, 8)), ((2, 0, 8), (4, 8)), ((3, 0), (4, 0)), ((3, 8), (0, 8))],
+    ids=["vector", "4-d", "no-rows", "no-rows-3d", "no-features", "no-outputs"],
+)
+def test_any_shape_linear_accepts_gives_torchs_result(input_shape, weight_shape, default_matmul):
+    generator = torch.Generator().manual_seed(4)
+    inputs, weight = torch.randn(input_shape, generator=generator), torch.randn(weight_shape, generator=generator)
+    bias = torch.randn(weight_shape[0], generator=generator)
+    with torch.inference_mode(), onednn_matmul():
+        got = torch.nn.functional.linear(inputs, weight, bias)
+    torch.testing.assert_close(got, torch.nn.functional.linear(inputs, weight, bias), rtol=1e-5, atol=1e-5)
+
+
 def test_other_dtypes_and_general_products_keep_torchs_path(default_matmul):
     generator = torch.Generator().manual_seed(2)
     a = torch.randn(8, 16, generator=generator)
