@@ -152,7 +152,8 @@ def test_five_faces_in_the_group_photo_as_on_litert_and_none_in_the_landscape(de
     on_litert = BlazeFaceDetector()
     on_litert._network = _LiteRtNetwork(model_file)
     reference = on_litert.detect_faces(group)
-    assert [face.box for face in reference] == [face.box for face in faces]
+    # (boxes are rounded to whole pixels: allow one pixel where a float difference crosses a half)
+    np.testing.assert_allclose([face.box for face in reference], [face.box for face in faces], atol=1)
     np.testing.assert_allclose([face.score for face in reference], scores, atol=1e-5)
     landscape = _rgb(feat_media / "free-mountain-vector-01.jpg")
     assert detector.detect_faces(landscape) == []
