@@ -17,6 +17,7 @@ import importlib
 from typing import Any
 
 from . import errors as errors
+from . import torch_threads as _fork_guard  # noqa: F401  (registers the fork hook; imports no torch)
 from .errors import PyBridgeError as PyBridgeError
 
 __version__ = "0.1.0"

@@ -350,10 +350,9 @@ def _score_one_video(video: str, destination: str, labels: list[str] | None, opt
 
 def _configure_worker(torch_threads: int) -> int:
     """Give each worker process its share of the cores for torch."""
-    import torch
+    from .torch_threads import set_torch_threads
 
-    torch.set_num_threads(max(1, torch_threads))
-    return torch.get_num_threads()
+    return set_torch_threads(max(1, torch_threads))
 
 
 def _write_failures(out: Path, failures: list[dict]) -> None:

@@ -54,6 +54,7 @@ import numpy as np
 import torch
 
 from ..errors import InvalidInputError
+from ..torch_threads import set_torch_threads
 from .neural import (
     INTERVAL_LEVEL,
     METADATA_FILE,
@@ -537,7 +538,7 @@ def train(
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
 
-    torch.set_num_threads(int(threads))
+    set_torch_threads(int(threads))
     torch.manual_seed(seed)
     rng = np.random.default_rng([seed, 1])
     normalisation: dict[str, Any] = _normalisation(prior, seed)

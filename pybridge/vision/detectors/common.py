@@ -1,4 +1,4 @@
-"""What the neural face detectors share: input checks, torch threads, non-maximum suppression, boxes.
+"""What the neural face detectors share: input checks, thread counts, non-maximum suppression, boxes.
 
 :class:`TorchFaceDetector` is the base of :class:`~.mtcnn.MtcnnDetector` and
 :class:`~.blazeface.BlazeFaceDetector`: the parts of the face stage's detector contract
@@ -13,14 +13,12 @@ Examples
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from importlib.metadata import PackageNotFoundError, version
 
 import numpy as np
-import torch
 
 from ...errors import InvalidInputError
+from ...torch_threads import torch_threads
 from ..faces import DetectedFace, FaceBox, check_detector_input
 
 __all__ = ["TorchFaceDetector", "as_rgb", "check_threads", "nms", "to_face_box", "torch_threads", "weights_version"]
@@ -93,27 +91,6 @@ def check_threads(threads) -> int:
     if not (isinstance(threads, (int, np.integer)) and not isinstance(threads, bool) and threads >= 1):
         raise InvalidInputError(f"threads must be a positive whole number; got {threads!r}")
     return int(threads)
-
-
-@contextlib.contextmanager
-def torch_threads(threads: int) -> Iterator[None]:
-    """Run torch with ``threads`` intra-op threads; torch's OpenMP setting is per calling thread.
-
-    Examples
-    --------
-    >>> with torch_threads(1):
-    ...     torch.get_num_threads()
-    1
-    """
-    previous = torch.get_num_threads()
-    if previous == threads:
-        yield
-        return
-    torch.set_num_threads(threads)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
 
 
 def as_rgb(image: np.ndarray) -> np.ndarray:
