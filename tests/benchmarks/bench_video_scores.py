@@ -14,6 +14,8 @@ loaded first (load time reported apart) and then the run with the warm model:
   embeddings computed once, decoding / face detection / model overlapping;
 - ``pybridge_full_res_faces``: fp32 with ``face_detection_size=None`` (faces detected
   at full resolution, as the baseline does);
+- ``pybridge_blazeface`` / ``pybridge_bf16_blazeface``: fp32 / bf16 with
+  ``detector="blazeface"`` (the faster single-shot detector; MTCNN is the default);
 - ``baseline``: what transforEmotion does per sampled frame: seek with OpenCV, write
   the frame as JPEG and read it back, Haar detection on the full frame, then one
   fp32 CLIP forward pass with the image and all labels (labels re-encoded every frame);
@@ -75,6 +77,14 @@ def run_pybridge_bf16(clip: str, model_dir: str, nframes: int) -> dict:
 
 def run_pybridge_full_res_faces(clip: str, model_dir: str, nframes: int) -> dict:
     return run_pybridge(clip, model_dir, nframes, face_detection_size=None)
+
+
+def run_pybridge_blazeface(clip: str, model_dir: str, nframes: int) -> dict:
+    return run_pybridge(clip, model_dir, nframes, detector="blazeface")
+
+
+def run_pybridge_bf16_blazeface(clip: str, model_dir: str, nframes: int) -> dict:
+    return run_pybridge(clip, model_dir, nframes, precision="bf16", detector="blazeface")
 
 
 def count_decoded_frames(clip: str, plan) -> tuple[list, int]:
@@ -230,7 +240,8 @@ def main() -> None:
     parser.add_argument("--keep", default=None, help="reuse/keep clips and model in this folder")
     parser.add_argument(
         "--variants",
-        default="pybridge,pybridge_bf16,baseline,pybridge_full_res_faces,pybridge_short_clip,stages",
+        default="pybridge,pybridge_bf16,baseline,pybridge_full_res_faces,pybridge_blazeface,pybridge_bf16_blazeface,"
+        "pybridge_short_clip,stages",
         help="comma-separated subset to run",
     )
     args = parser.parse_args()
@@ -261,10 +272,12 @@ def main() -> None:
         "pybridge_bf16": ("pybridge_bf16", long_clip),
         "baseline": ("baseline", long_clip),
         "pybridge_full_res_faces": ("pybridge_full_res_faces", long_clip),
+        "pybridge_blazeface": ("pybridge_blazeface", long_clip),
+        "pybridge_bf16_blazeface": ("pybridge_bf16_blazeface", long_clip),
         "stages": ("stages", long_clip),
         "pybridge_short_clip": ("pybridge", short_clip),
     }
-    variants = [name for name in args.variants.split(",") if name != "pybridge_bf16" or bf16_available()]
+    variants = [name for name in args.variants.split(",") if "bf16" not in name or bf16_available()]
     results = {}
     for name in variants:
         kind, clip = runs[name]
@@ -294,7 +307,8 @@ def main() -> None:
                 floor = max(stages[f"encoder_{precision}"]["wall"], work / (os.cpu_count() or 1))
                 print(f"best warm ratio possible on this machine, {precision} (perfect overlap of the stages): "
                       f"{results['baseline']['seconds'] / floor:.1f}x ({floor:.1f} s)")  # fmt: skip
-    goals = {"pybridge": 3.0, "pybridge_bf16": 4.0, "pybridge_full_res_faces": None}
+    goals = {"pybridge": 3.0, "pybridge_bf16": 4.0, "pybridge_full_res_faces": None, "pybridge_blazeface": None,
+             "pybridge_bf16_blazeface": None}  # fmt: skip
     for variant, goal in goals.items():
         if variant in results and "baseline" in results:
             base, ours = results["baseline"], results[variant]
