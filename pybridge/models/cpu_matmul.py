@@ -151,38 +151,39 @@ def _dispatch_mode_class() -> type:
     aten = torch.ops.aten
     linear_pointwise = torch.ops.mkldnn._linear_pointwise.default
 
-    def float32_cpu(*tensors: Any) -> bool:
-        # a dispatch mode runs below autograd, so tensors that require grad are fine here
-        return all(t.dtype == torch.float32 and t.device.type == "cpu" and t.layout == torch.strided for t in tensors)
+    def linear_operands(func: Any, args: tuple, kwargs: dict) -> tuple[Any, Any, Any] | None:
+        """``(inputs, weight, bias)`` when the call is a linear layer's product, else None."""
+        if func is aten.linear.default:
+            return args[0], args[1], args[2] if len(args) > 2 else kwargs.get("bias")
+        # addmm(bias, x, W.t()) and mm(x, W.t()) are what linear layers compile to; other
+        # forms (a 2-d bias, beta/alpha, a plain right-hand matrix) keep BLAS
+        if func is aten.addmm.default and not kwargs and len(args) == 3 and args[0].dim() == 1:
+            bias, inputs, weight = args[0], args[1], args[2].t()
+        elif func is aten.mm.default and not kwargs:
+            bias, inputs, weight = None, args[0], args[1].t()
+        else:
+            return None
+        return (inputs, weight, bias) if weight.is_contiguous() else None
 
-    def routable(inputs: Any, weight: Any) -> bool:
-        # oneDNN refuses empty products (no rows, no features): torch handles those itself
-        return inputs.numel() > 0 and weight.dim() == 2 and weight.numel() > 0
+    def routable(inputs: Any, weight: Any, bias: Any) -> bool:
+        # a dispatch mode runs below autograd, so tensors that require grad are fine here;
+        # oneDNN refuses empty products (no rows, features or outputs): torch does those
+        tensors = (inputs, weight) if bias is None else (inputs, weight, bias)
+        return (
+            all(t.dtype == torch.float32 and t.device.type == "cpu" and t.layout == torch.strided for t in tensors)
+            and inputs.numel() > 0
+            and weight.dim() == 2
+            and weight.numel() > 0
+        )
 
     class OneDnnMatmulMode(TorchDispatchMode):
         """Send float32 CPU linear/addmm/mm products to oneDNN (see :func:`onednn_matmul`)."""
 
         def __torch_dispatch__(self, func, types, args=(), kwargs=None):
             kwargs = kwargs or {}
-            if func is aten.linear.default:
-                inputs, weight = args[0], args[1]
-                bias = args[2] if len(args) > 2 else kwargs.get("bias")
-                if float32_cpu(inputs, weight) and (bias is None or float32_cpu(bias)) and routable(inputs, weight):
-                    return linear_pointwise(inputs, weight, bias, "none", [], "")
-            elif func is aten.addmm.default and not kwargs and len(args) == 3:
-                bias, inputs, weight_t = args
-                # addmm(bias, x, W.t()) is a linear layer; other addmm forms keep BLAS
-                if (
-                    bias.dim() == 1
-                    and float32_cpu(bias, inputs, weight_t)
-                    and weight_t.t().is_contiguous()
-                    and routable(inputs, weight_t)
-                ):
-                    return linear_pointwise(inputs, weight_t.t(), bias, "none", [], "")
-            elif func is aten.mm.default and not kwargs:
-                inputs, weight_t = args
-                if float32_cpu(inputs, weight_t) and weight_t.t().is_contiguous() and routable(inputs, weight_t):
-                    return linear_pointwise(inputs, weight_t.t(), None, "none", [], "")
+            operands = linear_operands(func, args, kwargs)
+            if operands is not None and routable(*operands):
+                return linear_pointwise(*operands, "none", [], "")
             return func(*args, **kwargs)
 
     return OneDnnMatmulMode
